@@ -1,0 +1,105 @@
+/**
+ * The archive as the outside sees it: ask a question, add or remove articles, list them. The
+ * HTTP routes, the CLI and the evaluation harness all go through here, so they answer alike.
+ */
+import type { Article } from './corpus/article.js';
+import type { Embedder } from './embed.js';
+import { AppError } from './errors.js';
+import { buildRecords } from './ingest/ingest.js';
+import type { ChunkSettings } from './ingest/chunk.js';
+import { createAnswerer, type Answer, type AnswerOptions } from './answer.js';
+import { createRetriever, type RetrievalMode, type RetrieverOptions } from './retrieve.js';
+import { rewriteQuery, type Turn } from './rewrite.js';
+import type { SearchFilter, Store } from './store/types.js';
+
+export interface AskInput {
+  question: string;
+  history?: Turn[];
+  filter?: SearchFilter;
+  mode?: RetrievalMode;
+  signal?: AbortSignal;
+}
+
+export interface PassageOut {
+  chunkId: string;
+  articleId: string;
+  title: string;
+  url?: string;
+  date?: string;
+  start: number;
+  end: number;
+  score: number;
+  text: string;
+}
+
+export interface AskResult extends Answer {
+  passages: PassageOut[];
+  timings: { embedMs: number; vectorMs: number; keywordMs: number; evidenceMs: number; totalMs: number };
+}
+
+export interface ArchiveOptions extends RetrieverOptions, AnswerOptions {
+  chunking: ChunkSettings;
+}
+
+const aborted = (signal?: AbortSignal) => {
+  if (signal?.aborted) throw new AppError('unavailable', 'chat: the request was cancelled');
+};
+
+export function createArchive(deps: { store: Store; embedder: Embedder; options: ArchiveOptions }) {
+  const { store, embedder, options } = deps;
+  const retriever = createRetriever({ store, embedder, options });
+  const answerer = createAnswerer({ embedder, options });
+
+  return {
+    store,
+    embedder,
+    retriever,
+
+    /** The chat answer: rewrite a follow-up, retrieve, then answer from the passages. */
+    async ask(input: AskInput): Promise<AskResult> {
+      const t0 = performance.now();
+      const query = rewriteQuery(input.question, input.history);
+      aborted(input.signal);
+      const retrieval = await retriever.retrieve(query, { filter: input.filter, mode: input.mode });
+      aborted(input.signal);
+      const { timings, ...answer } = await answerer.answer(input.question, query, retrieval);
+      return {
+        ...answer,
+        passages: retrieval.passages.map((p) => ({
+          chunkId: p.chunkId,
+          articleId: p.article.id,
+          title: p.article.title,
+          ...(p.article.url ? { url: p.article.url } : {}),
+          ...(p.article.date ? { date: p.article.date } : {}),
+          start: p.start,
+          end: p.end,
+          score: Number(p.score.toFixed(5)),
+          text: p.text,
+        })),
+        timings: { ...retrieval.timings, ...timings, totalMs: performance.now() - t0 },
+      };
+    },
+
+    /** Adds or replaces articles; searchable when the promise resolves, and saved. */
+    async put(articles: Article[]): Promise<{ id: string; title: string; status: 'added' | 'replaced' | 'unchanged'; chunks?: number }[]> {
+      const have = await store.fingerprints();
+      const todo = articles.filter((a) => have.get(a.id)?.hash !== a.hash);
+      const records = await buildRecords(todo, embedder, options.chunking);
+      if (records.length) await store.apply({ put: records, remove: [] });
+      const chunks = new Map(records.map((r) => [r.article.id, r.chunks.length]));
+      return articles.map((a) => ({
+        id: a.id,
+        title: a.title,
+        status: !have.has(a.id) ? 'added' : chunks.has(a.id) ? 'replaced' : 'unchanged',
+        ...(chunks.has(a.id) ? { chunks: chunks.get(a.id) } : {}),
+      }));
+    },
+
+    async remove(id: string): Promise<void> {
+      if (!(await store.getArticle(id))) throw new AppError('not_found', `articles: no article with id "${id}"`);
+      await store.apply({ put: [], remove: [id] });
+    },
+  };
+}
+
+export type Archive = ReturnType<typeof createArchive>;

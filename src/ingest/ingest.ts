@@ -1,0 +1,110 @@
+/**
+ * Brings a store in line with a set of articles: plans what is added, changed and removed,
+ * embeds only what changed, and applies it as one change. A change of model, dimensions or
+ * chunk settings means a full rebuild, and the report says why.
+ */
+import type { Article } from '../corpus/article.js';
+import type { Embedder } from '../embed.js';
+import type { ArticleRecord, IndexSettings, Store } from '../store/types.js';
+import { chunkArticle, type ChunkSettings } from './chunk.js';
+
+export interface IngestReport {
+  added: string[];
+  changed: string[];
+  removed: string[];
+  unchanged: number;
+  chunksEmbedded: number;
+  /** Why everything was rebuilt, when it was. */
+  rebuilt?: string;
+  ms: number;
+}
+
+export interface IngestOptions {
+  store: Store;
+  embedder: Embedder;
+  chunking: ChunkSettings;
+  articles: Article[];
+  /**
+   * Which stored articles may be removed when they are missing from `articles`. A folder ingest
+   * removes articles that came from files; articles added through the API are kept.
+   */
+  removable?: (source: string) => boolean;
+  force?: boolean;
+  onProgress?: (stage: 'embed', done: number, total: number) => void;
+}
+
+/** Why the stored index cannot be reused with these settings, or undefined when it can. */
+export function rebuildReason(stored: IndexSettings | null, wanted: IndexSettings): string | undefined {
+  if (!stored) return undefined;
+  const diffs = (Object.keys(wanted) as (keyof IndexSettings)[])
+    .filter((k) => stored[k] !== wanted[k])
+    .map((k) => `${k} ${stored[k]} → ${wanted[k]}`);
+  return diffs.length ? `settings changed: ${diffs.join(', ')}` : undefined;
+}
+
+/** Text that is embedded for a chunk: the headline gives a passage the context it lacks. */
+export const embeddingText = (article: Pick<Article, 'title' | 'text'>, start: number, end: number) =>
+  `${article.title}\n${article.text.slice(start, end)}`;
+
+/** Chunks and embeds articles into records a store can take. */
+export async function buildRecords(
+  articles: Article[],
+  embedder: Embedder,
+  chunking: ChunkSettings,
+  onProgress?: (done: number, total: number) => void,
+): Promise<ArticleRecord[]> {
+  const chunked = await Promise.all(articles.map((a) => chunkArticle(a, chunking)));
+  const texts = chunked.flatMap((chunks, i) => chunks.map((c) => embeddingText(articles[i], c.start, c.end)));
+  const vectors = await embedder.vectors(texts, (done) => onProgress?.(done, texts.length));
+  let at = 0;
+  return articles.map((article, i) => {
+    const n = chunked[i].length;
+    const rec = { article, chunks: chunked[i], vectors: vectors.slice(at, at + n) };
+    at += n;
+    return rec;
+  });
+}
+
+/**
+ * @example
+ *   const report = await ingest({ store, embedder, chunking, articles });
+ *   report.added.length; // 1
+ */
+export async function ingest(opts: IngestOptions): Promise<IngestReport> {
+  const t0 = performance.now();
+  const { store, embedder, chunking, articles } = opts;
+  const wanted: IndexSettings = { model: embedder.model, dims: embedder.dims, ...chunking };
+  const stored = await store.settings();
+  let rebuilt = opts.force ? 'a rebuild was requested' : rebuildReason(stored, wanted);
+  if (!stored && !rebuilt) rebuilt = 'no index yet';
+  if (rebuilt) await store.reset(wanted);
+
+  const have = rebuilt ? new Map() : await store.fingerprints();
+  const incoming = new Set(articles.map((a) => a.id));
+  const added: Article[] = [];
+  const changed: Article[] = [];
+  for (const a of articles) {
+    const old = have.get(a.id);
+    if (!old) added.push(a);
+    else if (old.hash !== a.hash) changed.push(a);
+  }
+  const removable = opts.removable ?? ((source: string) => source !== 'api');
+  const removed = [...have.entries()].filter(([id, f]) => !incoming.has(id) && removable(f.source)).map(([id]) => id);
+
+  const todo = [...added, ...changed];
+  let chunksEmbedded = 0;
+  if (todo.length || removed.length || rebuilt) {
+    const put = await buildRecords(todo, embedder, chunking, (d, t) => opts.onProgress?.('embed', d, t));
+    chunksEmbedded = put.reduce((n, r) => n + r.chunks.length, 0);
+    await store.apply({ put, remove: removed });
+  }
+  return {
+    added: added.map((a) => a.id),
+    changed: changed.map((a) => a.id),
+    removed,
+    unchanged: articles.length - todo.length,
+    chunksEmbedded,
+    rebuilt,
+    ms: performance.now() - t0,
+  };
+}

@@ -1,0 +1,123 @@
+/**
+ * Finds the passages for a query: vector search and keyword search (BM25), fused by reciprocal
+ * rank fusion, then near-duplicates from overlapping chunks removed.
+ */
+import type { Article } from './corpus/article.js';
+import type { Embedder } from './embed.js';
+import type { Hit, SearchFilter, Store } from './store/types.js';
+import { terms } from './store/keyword.js';
+
+export type RetrievalMode = 'hybrid' | 'vector' | 'keyword';
+
+export interface Passage {
+  chunkId: string;
+  article: Article;
+  start: number;
+  end: number;
+  text: string;
+  /** Fused score (higher is better); vector similarity and BM25 ranks are kept for evidence scoring. */
+  score: number;
+  similarity?: number;
+  vectorRank?: number;
+  keywordRank?: number;
+}
+
+export interface RetrieverOptions {
+  topK: number;
+  candidates: number;
+  vectorWeight: number;
+  keywordWeight: number;
+  rrfK: number;
+}
+
+export interface Retrieval {
+  passages: Passage[];
+  queryVector: Float32Array;
+  timings: { embedMs: number; vectorMs: number; keywordMs: number };
+}
+
+/**
+ * Reciprocal rank fusion: each list adds weight / (k + rank). Robust to the two scores' scales
+ * being unrelated, which is why it beats adding raw scores.
+ * @example fuse([[{chunkId:'a',score:.9}], [{chunkId:'a',score:7}]], [1, 1], 60) // [{ chunkId: 'a', score: 2/61 }]
+ */
+export function fuse(lists: Hit[][], weights: number[], k: number): Hit[] {
+  const scores = new Map<string, number>();
+  lists.forEach((list, li) => {
+    list.forEach((hit, rank) => {
+      scores.set(hit.chunkId, (scores.get(hit.chunkId) ?? 0) + weights[li] / (k + rank + 1));
+    });
+  });
+  return [...scores.entries()].map(([chunkId, score]) => ({ chunkId, score })).sort((a, b) => b.score - a.score);
+}
+
+const jaccard = (a: Set<string>, b: Set<string>) => {
+  let inter = 0;
+  for (const t of a) if (b.has(t)) inter++;
+  return inter / (a.size + b.size - inter || 1);
+};
+
+/**
+ * Drops passages that mostly repeat a better one: overlapping chunks of one article, or the
+ * same text under two articles (syndicated copies).
+ */
+export function dedupe<P extends Pick<Passage, 'article' | 'start' | 'end' | 'text'>>(passages: P[], maxOverlap = 0.6): P[] {
+  const kept: { p: P; t: Set<string> }[] = [];
+  for (const p of passages) {
+    const t = new Set(terms(p.text));
+    const dup = kept.some(({ p: q, t: qt }) => {
+      if (q.article.id === p.article.id) {
+        const overlap = Math.min(p.end, q.end) - Math.max(p.start, q.start);
+        if (overlap > maxOverlap * Math.min(p.end - p.start, q.end - q.start)) return true;
+      }
+      return jaccard(t, qt) > 0.8;
+    });
+    if (!dup) kept.push({ p, t });
+  }
+  return kept.map((k) => k.p);
+}
+
+export function createRetriever(deps: { store: Store; embedder: Embedder; options: RetrieverOptions }) {
+  const { store, embedder, options } = deps;
+  return {
+    /** @example await retriever.retrieve('Who visited Beijing?') */
+    async retrieve(query: string, opts: { filter?: SearchFilter; mode?: RetrievalMode; topK?: number } = {}): Promise<Retrieval> {
+      const mode = opts.mode ?? 'hybrid';
+      const topK = opts.topK ?? options.topK;
+      const n = Math.max(options.candidates, topK);
+      let t = performance.now();
+      const [queryVector] = await embedder.vectors([query]);
+      const embedMs = performance.now() - t;
+      t = performance.now();
+      const vec = mode === 'keyword' ? [] : await store.vectorSearch(queryVector, n, opts.filter);
+      const vectorMs = performance.now() - t;
+      t = performance.now();
+      const kw = mode === 'vector' ? [] : await store.keywordSearch(query, n, opts.filter);
+      const keywordMs = performance.now() - t;
+
+      const fused = fuse([vec, kw], [options.vectorWeight, options.keywordWeight], options.rrfK);
+      const vRank = new Map(vec.map((h, i) => [h.chunkId, i]));
+      const vSim = new Map(vec.map((h) => [h.chunkId, h.score]));
+      const kRank = new Map(kw.map((h, i) => [h.chunkId, i]));
+      const found = new Map((await store.getChunks(fused.slice(0, n).map((h) => h.chunkId))).map((c) => [c.chunk.id, c]));
+      const passages: Passage[] = fused.slice(0, n).flatMap((h) => {
+        const c = found.get(h.chunkId);
+        if (!c) return [];
+        return [{
+          chunkId: h.chunkId,
+          article: c.article,
+          start: c.chunk.start,
+          end: c.chunk.end,
+          text: c.article.text.slice(c.chunk.start, c.chunk.end),
+          score: h.score,
+          similarity: vSim.get(h.chunkId),
+          vectorRank: vRank.get(h.chunkId),
+          keywordRank: kRank.get(h.chunkId),
+        }];
+      });
+      return { passages: dedupe(passages).slice(0, topK), queryVector, timings: { embedMs, vectorMs, keywordMs } };
+    },
+  };
+}
+
+export type Retriever = ReturnType<typeof createRetriever>;

@@ -1,0 +1,33 @@
+/** The one place errors become HTTP responses: `{ error: { code, message } }`, never a stack trace. */
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { AppError } from '../errors.js';
+
+export const notFound: RequestHandler = (req, _res, next) => {
+  next(new AppError('not_found', `no route for ${req.method} ${req.path}`));
+};
+
+/** Body-parser and other middleware errors carry `type`/`status`; give them our codes. */
+function toAppError(err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  const e = err as { type?: string; status?: number; message?: string; limit?: number };
+  if (e?.type === 'entity.too.large') return new AppError('payload_too_large', `request: body is larger than the limit of ${e.limit} bytes`);
+  if (e?.type === 'entity.parse.failed') return new AppError('bad_request', 'request: body is not valid JSON');
+  if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported') return new AppError('unsupported_media_type', `request: ${e.message}`);
+  if (e?.status === 400 || e?.status === 413 || e?.status === 415) {
+    const code = e.status === 413 ? 'payload_too_large' : e.status === 415 ? 'unsupported_media_type' : 'bad_request';
+    return new AppError(code, `request: ${e.message ?? 'bad request'}`);
+  }
+  return new AppError('internal', 'internal error', { cause: err });
+}
+
+export function errorHandler(log: (err: unknown, req: unknown) => void): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    const app = toAppError(err);
+    if (app.status >= 500) log(err, req);
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    res.status(app.status).json({ error: { code: app.code, message: app.message, ...(app.details ? { details: app.details } : {}) } });
+  };
+}

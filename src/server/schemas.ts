@@ -1,0 +1,45 @@
+/** Request bodies, validated at the boundary; inside, the types are trusted. */
+import { z } from 'zod';
+import { AppError } from '../errors.js';
+import { normaliseDate } from '../corpus/article.js';
+
+const date = z
+  .string()
+  .max(100)
+  .transform((s, ctx) => {
+    const d = normaliseDate(s);
+    if (!d) ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'must be a date such as 2024-10-14' });
+    return d ?? '';
+  });
+
+export function chatSchema(limits: { maxQuestionChars: number; maxHistoryTurns: number }) {
+  return z.object({
+    question: z
+      .string({ required_error: 'is required', invalid_type_error: 'must be a string' })
+      .trim()
+      .min(1, 'must not be empty')
+      .max(limits.maxQuestionChars, `must be at most ${limits.maxQuestionChars} characters`),
+    history: z
+      .array(z.object({ role: z.enum(['user', 'assistant']), content: z.string().max(limits.maxQuestionChars * 10) }))
+      .max(limits.maxHistoryTurns * 2, `must have at most ${limits.maxHistoryTurns * 2} turns`)
+      .optional(),
+    since: date.optional(),
+    until: date.optional(),
+    sources: z.array(z.string().min(1).max(2000)).max(100).optional(),
+  });
+}
+
+export type ChatBody = z.infer<ReturnType<typeof chatSchema>>;
+
+/** Parses or throws a 400 whose message names each bad field. */
+export function parse<T>(schema: z.ZodType<T, z.ZodTypeDef, unknown>, body: unknown, what: string): T {
+  if (body === undefined || body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw new AppError('bad_request', `${what}: send a JSON object with Content-Type: application/json`);
+  }
+  const r = schema.safeParse(body);
+  if (!r.success) {
+    const msg = r.error.issues.map((i) => `${i.path.join('.') || 'body'} ${i.message}`).join('; ');
+    throw new AppError('bad_request', `${what}: ${msg}`);
+  }
+  return r.data;
+}

@@ -1,0 +1,76 @@
+/**
+ * The one interface the rest of the code sees. The local-files store (default) and the
+ * PostgreSQL store both implement it; nothing outside src/store knows which one runs.
+ */
+import type { Article } from '../corpus/article.js';
+import type { ChunkSettings } from '../ingest/chunk.js';
+
+/** What an index was built with; a mismatch with the running config means a rebuild. */
+export interface IndexSettings extends ChunkSettings {
+  model: string;
+  dims: number;
+}
+
+export interface ArticleMeta extends Omit<Article, 'text'> {
+  chunks: number;
+}
+
+export interface StoredChunk {
+  id: string;
+  articleId: string;
+  start: number;
+  end: number;
+}
+
+/** An article with its chunks and their vectors, ready to store. */
+export interface ArticleRecord {
+  article: Article;
+  chunks: StoredChunk[];
+  vectors: Float32Array[];
+}
+
+/** Applied before ranking, so filtered-out articles never take a top-k place. */
+export interface SearchFilter {
+  since?: string;
+  until?: string;
+  /** Article ids or url prefixes. */
+  sources?: string[];
+}
+
+export interface Hit {
+  chunkId: string;
+  score: number;
+}
+
+export interface Store {
+  readonly kind: 'local' | 'postgres';
+  /** Settings the stored vectors were made with, or null for an empty store. */
+  settings(): Promise<IndexSettings | null>;
+  /** Empties the store and records new settings (a full rebuild starts here). */
+  reset(settings: IndexSettings): Promise<void>;
+  /** Adds or replaces articles and removes others, as one change: all of it lands or none. */
+  apply(change: { put: ArticleRecord[]; remove: string[] }): Promise<void>;
+  /** Content hash and source per article id, for incremental ingest. */
+  fingerprints(): Promise<Map<string, { hash: string; source: string }>>;
+  counts(): Promise<{ articles: number; chunks: number }>;
+  listArticles(page: { offset: number; limit: number }): Promise<{ total: number; items: ArticleMeta[] }>;
+  getArticle(id: string): Promise<Article | undefined>;
+  /** Chunks with their articles, for answering. Unknown ids are left out. */
+  getChunks(ids: string[]): Promise<{ chunk: StoredChunk; article: Article }[]>;
+  vectorSearch(vector: Float32Array, k: number, filter?: SearchFilter): Promise<Hit[]>;
+  keywordSearch(query: string, k: number, filter?: SearchFilter): Promise<Hit[]>;
+  close(): Promise<void>;
+}
+
+/** Shared by both stores so a filter means the same thing everywhere. */
+export function matchesFilter(meta: Pick<Article, 'id' | 'url' | 'date'>, filter?: SearchFilter): boolean {
+  if (!filter) return true;
+  if (filter.since && (!meta.date || meta.date.slice(0, 10) < filter.since.slice(0, 10))) return false;
+  if (filter.until && (!meta.date || meta.date.slice(0, 10) > filter.until.slice(0, 10))) return false;
+  if (filter.sources?.length) {
+    return filter.sources.some((s) => s === meta.id || (!!meta.url && meta.url.startsWith(s)));
+  }
+  return true;
+}
+
+export const isEmptyFilter = (f?: SearchFilter) => !f || (!f.since && !f.until && !f.sources?.length);

@@ -1,0 +1,65 @@
+/** Shared test set-up: real model, real index in a temp folder, real HTTP server on a free port. */
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { bootArchive } from '../src/boot.js';
+import { loadConfig, type Config } from '../src/config.js';
+import { createApp } from '../src/server/app.js';
+
+export const REPO = fileURLToPath(new URL('..', import.meta.url));
+export const SEEDS = join(REPO, 'seeds');
+export const quiet = () => {};
+
+export async function tempDir(prefix = 'archivist-test-'): Promise<string> {
+  return mkdtemp(join(tmpdir(), prefix));
+}
+
+/** A config for tests: the real defaults, an index in its own temp folder. */
+export function testConfig(indexDir: string, env: Record<string, string> = {}): Config {
+  return loadConfig({ SEEDS_DIR: SEEDS, INDEX_DIR: indexDir, LOG_LEVEL: 'silent', ...env });
+}
+
+/** Listens on a free loopback port; `close` stops it. */
+export async function listen(app: ReturnType<typeof createApp>) {
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    server,
+    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+  };
+}
+
+/** The seed archive served for real: model, index built from seeds/, HTTP on a free port. */
+export async function seedServer(env: Record<string, string> = {}) {
+  const dir = await tempDir();
+  const config = testConfig(dir, env);
+  const archive = await bootArchive(config, quiet);
+  const http = await listen(createApp({ archive, config, log: quiet }));
+  return {
+    ...http,
+    archive,
+    config,
+    dir,
+    close: async () => {
+      await http.close();
+      await archive.store.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}) {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json: any;
+  try { json = JSON.parse(text); } catch { json = undefined; }
+  return { status: res.status, json, text, headers: res.headers };
+}
