@@ -18,6 +18,8 @@ export interface AskInput {
   filter?: SearchFilter;
   mode?: RetrievalMode;
   signal?: AbortSignal;
+  /** Called with the retrieved passages before the answer is built (the SSE route sends them early). */
+  onPassages?: (passages: PassageOut[]) => void;
 }
 
 export interface PassageOut {
@@ -62,20 +64,22 @@ export function createArchive(deps: { store: Store; embedder: Embedder; options:
       aborted(input.signal);
       const retrieval = await retriever.retrieve(query, { filter: input.filter, mode: input.mode });
       aborted(input.signal);
+      const passages: PassageOut[] = retrieval.passages.map((p) => ({
+        chunkId: p.chunkId,
+        articleId: p.article.id,
+        title: p.article.title,
+        ...(p.article.url ? { url: p.article.url } : {}),
+        ...(p.article.date ? { date: p.article.date } : {}),
+        start: p.start,
+        end: p.end,
+        score: Number(p.score.toFixed(5)),
+        text: p.text,
+      }));
+      input.onPassages?.(passages);
       const { timings, ...answer } = await answerer.answer(input.question, query, retrieval);
       return {
         ...answer,
-        passages: retrieval.passages.map((p) => ({
-          chunkId: p.chunkId,
-          articleId: p.article.id,
-          title: p.article.title,
-          ...(p.article.url ? { url: p.article.url } : {}),
-          ...(p.article.date ? { date: p.article.date } : {}),
-          start: p.start,
-          end: p.end,
-          score: Number(p.score.toFixed(5)),
-          text: p.text,
-        })),
+        passages,
         timings: { ...retrieval.timings, ...timings, totalMs: performance.now() - t0 },
       };
     },
@@ -85,6 +89,8 @@ export function createArchive(deps: { store: Store; embedder: Embedder; options:
       const have = await store.fingerprints();
       const todo = articles.filter((a) => have.get(a.id)?.hash !== a.hash);
       const records = await buildRecords(todo, embedder, options.chunking);
+      // A store that was never built (no ingest ran yet) learns its settings from the first write.
+      if (records.length && !(await store.settings())) await store.reset({ model: embedder.model, dims: embedder.dims, ...options.chunking });
       if (records.length) await store.apply({ put: records, remove: [] });
       const chunks = new Map(records.map((r) => [r.article.id, r.chunks.length]));
       return articles.map((a) => ({

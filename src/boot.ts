@@ -8,15 +8,22 @@ import type { Config } from './config.js';
 import { loadCorpus } from './corpus/load.js';
 import { createEmbedder, type Embedder } from './embed.js';
 import { AppError } from './errors.js';
-import { ingest, type IngestReport } from './ingest/ingest.js';
+import { ingest, rebuildReason, type IngestReport } from './ingest/ingest.js';
 import { LocalStore } from './store/local.js';
 import type { Store } from './store/types.js';
 
 export type Say = (line: string) => void;
 
-/** Opens the configured store; a damaged local index is reported, set aside and rebuilt. */
+/**
+ * Opens the configured store; a damaged local index is reported, set aside and rebuilt.
+ * STORE=postgres connects to DATABASE_URL and applies pending migrations (loaded only then).
+ */
 export async function openStore(config: Config, say: Say): Promise<Store> {
-  if (config.store === 'postgres') throw new AppError('unavailable', 'store: STORE=postgres is not available yet; use STORE=local');
+  if (config.store === 'postgres') {
+    if (!config.databaseUrl) throw new AppError('unavailable', 'store: STORE=postgres needs DATABASE_URL (postgres://user:pass@host:5432/db)');
+    const { PostgresStore } = await import('./store/postgres.js');
+    return PostgresStore.open(config.databaseUrl);
+  }
   try {
     return await LocalStore.open(config.indexDir);
   } catch (e) {
@@ -87,10 +94,33 @@ export async function syncFolder(deps: { store: Store; embedder: Embedder; confi
   return report;
 }
 
+/**
+ * A shared database is rebuilt only on request: one replica started with another model or other
+ * chunk settings must not empty the index that every other replica is serving.
+ * @throws AppError('unavailable') naming the differences and the way to rebuild.
+ */
+export async function checkSharedSettings(store: Store, embedder: Embedder, config: Config, force?: boolean): Promise<void> {
+  if (store.kind !== 'postgres' || force) return;
+  const wanted = { model: embedder.model, dims: embedder.dims, chunkSize: config.chunkSize, chunkOverlap: config.chunkOverlap };
+  const reason = rebuildReason(await store.settings(), wanted);
+  if (!reason) return;
+  throw new AppError(
+    'unavailable',
+    `store: the PostgreSQL database was built with other settings than this server's (${reason.replace(/^settings changed: /, '')}); ` +
+      'start it with the settings the database was built with, or rebuild the database for every replica with `npm run ingest -- --rebuild`',
+  );
+}
+
 /** Everything `start` needs: model loaded, index opened and up to date with the seeds folder. */
 export async function bootArchive(config: Config, say: Say, opts: { sync?: boolean; force?: boolean; dir?: string } = {}): Promise<Archive> {
   const embedder = await createEmbedder(config);
   const store = await openStore(config, say);
+  try {
+    await checkSharedSettings(store, embedder, config, opts.force);
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
   if (opts.sync !== false) await syncFolder({ store, embedder, config, dir: opts.dir ?? config.seedsDir, force: opts.force, say });
   return createArchive({ store, embedder, options: archiveOptions(config) });
 }

@@ -35,7 +35,7 @@ const schema = z
     VECTOR_WEIGHT: num(0, 10).default(1),
     KEYWORD_WEIGHT: num(0, 10).default(1),
     RRF_K: int(1, 1000).default(60),
-    MIN_EVIDENCE_SCORE: num(0, 1).default(0.5),
+    MIN_EVIDENCE_SCORE: num(0, 1).default(0.44),
     MAX_QUOTES: int(1, 10).default(2),
     MAX_QUESTION_CHARS: int(10, 100000).default(2000),
     MAX_HISTORY_TURNS: int(0, 100).default(20),
@@ -44,6 +44,11 @@ const schema = z
     ADMIN_TOKEN: z.string().optional(),
     REQUEST_TIMEOUT_MS: int(100, 600000).default(15000),
     RATE_LIMIT_PER_MINUTE: int(0, 1e7).default(600),
+    /** The window RATE_LIMIT_PER_MINUTE is counted over; a minute unless a test needs it short. */
+    RATE_LIMIT_WINDOW_MS: int(100, 3_600_000).default(60_000),
+    /** Express "trust proxy": false, true, a hop count or a list of addresses/subnets. */
+    TRUST_PROXY: z.string().default('false'),
+    SHUTDOWN_TIMEOUT_MS: int(0, 600000).default(10000),
     QUEUE_CONCURRENCY: int(1, 64).default(2),
     QUEUE_LIMIT: int(1, 100000).default(64),
     CORS_ORIGINS: z.string().default(''),
@@ -86,6 +91,9 @@ export interface Config {
   adminToken?: string;
   requestTimeoutMs: number;
   rateLimitPerMinute: number;
+  rateLimitWindowMs: number;
+  trustProxy: boolean | number | string;
+  shutdownTimeoutMs: number;
   queueConcurrency: number;
   queueLimit: number;
   corsOrigins: string[];
@@ -134,6 +142,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     adminToken: c.ADMIN_TOKEN,
     requestTimeoutMs: c.REQUEST_TIMEOUT_MS,
     rateLimitPerMinute: c.RATE_LIMIT_PER_MINUTE,
+    rateLimitWindowMs: c.RATE_LIMIT_WINDOW_MS,
+    trustProxy: /^(true|false)$/.test(c.TRUST_PROXY) ? c.TRUST_PROXY === 'true' : /^\d+$/.test(c.TRUST_PROXY) ? Number(c.TRUST_PROXY) : c.TRUST_PROXY,
+    shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT_MS,
     queueConcurrency: c.QUEUE_CONCURRENCY,
     queueLimit: c.QUEUE_LIMIT,
     corsOrigins: c.CORS_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean),

@@ -2,25 +2,77 @@
  * The command line: `start` (default), `ingest [dir]`, `ask "question"`, `eval [file]`.
  * Reads the config once, wires the parts, and for `start` listens.
  */
+import { createServer, type RequestListener, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pino } from 'pino';
+import type { Archive } from './archive.js';
 import { loadConfig, loadDotEnv, type Config } from './config.js';
 import { bootArchive } from './boot.js';
 import { createApp } from './server/app.js';
+import { bootingHandler } from './server/booting.js';
 
 const say = (line: string) => console.error(line);
 
+/**
+ * Listens first (health says "starting", readiness 503), boots, then serves the app. On
+ * SIGTERM/SIGINT: readiness turns 503, no new connections, requests in flight finish (at most
+ * SHUTDOWN_TIMEOUT_MS), the store is closed, exit 0. A second signal exits at once.
+ */
 async function start(config: Config) {
-  const archive = await bootArchive(config, say);
-  const app = createApp({ archive, config });
-  const server = app.listen(config.port, config.host, () => {
-    const counts = archive.store.counts();
-    void counts.then((c) => say(`Archivist: ${c.articles} articles, ${c.chunks} chunks; serving http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${config.port}`));
+  const logger = pino({ level: config.logLevel });
+  let stage = 'loading the model and index';
+  let handler: RequestListener = bootingHandler(() => stage);
+  let draining = false;
+  const inFlight = new Set<ServerResponse>();
+  const server = createServer((req, res) => {
+    inFlight.add(res);
+    res.once('close', () => inFlight.delete(res));
+    // Keep-alive clients are told to go away once shutdown has begun.
+    if (draining) res.setHeader('Connection', 'close');
+    handler(req, res);
   });
-  const stop = () => {
-    server.close(() => process.exit(0));
-    setTimeout(() => process.exit(0), 10_000).unref();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const shown = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}`;
+  say(`Archivist: listening on ${shown}; ${stage}`);
+
+  let archive: Archive | undefined;
+  const stop = async (signal: string) => {
+    if (draining) {
+      say(`Archivist: ${signal} again: exiting now`);
+      process.exit(1);
+    }
+    draining = true;
+    for (const res of inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');
+    say(`Archivist: ${signal}: finishing requests in flight (at most ${config.shutdownTimeoutMs} ms)`);
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    // Connections that go idle after their last response are closed as they do.
+    const idle = setInterval(() => server.closeIdleConnections(), 50);
+    const deadline = setTimeout(() => {
+      say('Archivist: time is up; closing the remaining connections');
+      server.closeAllConnections();
+    }, config.shutdownTimeoutMs);
+    await closed;
+    clearInterval(idle);
+    clearTimeout(deadline);
+    await archive?.store.close();
+    say('Archivist: stopped');
+    process.exit(0);
   };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+
+  archive = await bootArchive(config, (line) => {
+    stage = line;
+    say(line);
+  });
+  if (draining) return;
+  handler = createApp({ archive, config, logger, isDraining: () => draining });
+  const c = await archive.store.counts();
+  say(`Archivist: ${c.articles} articles, ${c.chunks} chunks; serving ${shown}`);
 }
 
 async function ask(config: Config, question: string) {
@@ -50,8 +102,13 @@ async function main(argv: string[]) {
     }
     case 'ask':
       return ask(config, rest.join(' '));
+    case 'eval': {
+      const { runEvalCli } = await import('./eval/cli.js');
+      await runEvalCli(config, rest);
+      return;
+    }
     default:
-      throw new Error(`main: unknown command "${command}"; must be one of start, ingest, ask`);
+      throw new Error(`main: unknown command "${command}"; must be one of start, ingest, ask, eval`);
   }
 }
 

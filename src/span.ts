@@ -10,7 +10,7 @@ const TYPES: [QuestionType, RegExp][] = [
   ['number', /\b(how (many|much|long|old|far|big|large|often)|what (number|percentage|percent|amount)|how many)\b/i],
   ['date', /\b(when|what (year|date|day|month|century|decade|time)|which (year|date|day|month|century|decade))\b/i],
   ['person', /\b(who|whom|whose|which (person|man|woman|leader|minister|president|king|ruler)|what (person|man|woman|is the name of the (person|man|woman|leader)))\b/i],
-  ['place', /\b(where|what (country|city|place|region|town|state|continent)|which (country|city|place|region|town|state|continent))\b/i],
+  ['place', /\b(where|(what|which) (country|city|place|region|town|state|continent|river|island|sea|area|territory|kingdom|empire|province|location|port|capital))\b/i],
 ];
 
 /** @example questionType('Who visited Beijing?') // 'person' */
@@ -54,37 +54,49 @@ export interface SpanHit {
  * candidates: the one nearest the words the sentence shares with the question, when it is
  * clearly nearer than the next; otherwise none (the quote alone answers).
  */
-export function findSpan(question: string, sentence: string, type: Exclude<QuestionType, 'other'>): SpanHit | undefined {
+export function findSpan(
+  question: string,
+  sentence: string,
+  type: Exclude<QuestionType, 'other'>,
+  /** Words seen in lower case elsewhere in the article: "Soon" opening a sentence is no name. */
+  commonWords?: Set<string>,
+): SpanHit | undefined {
   const qTerms = new Set(terms(question));
-  const found: SpanHit[] = [];
+  const found: (SpanHit & { end: number })[] = [];
   for (const m of sentence.matchAll(PATTERNS[type])) {
     let text = m[0].trim().replace(/[,.;:]+$/, '');
     let start = m.index!;
     if (type === 'person' || type === 'place') {
       // Trim sentence words ("The", "In") and words the question already has ("Russian Defense
       // Minister Andrei Belousov" asked as "the Russian defense minister" → "Andrei Belousov").
-      const words = [...text.matchAll(/\S+/g)].map((w) => ({ w: w[0], at: start + w.index! }));
-      const skip = (w: string) => NOT_A_NAME.has(w) || terms(w).every((x) => qTerms.has(x));
+      const words = [...text.matchAll(/\S+/g)].map((w) => ({ w: w[0].replace(/['’]s$/, ''), at: start + w.index! }));
+      const skip = (w: string) => NOT_A_NAME.has(w) || commonWords?.has(w.toLowerCase()) || terms(w).every((x) => qTerms.has(x));
       while (words.length && skip(words[0].w)) words.shift();
       while (words.length && skip(words.at(-1)!.w)) words.pop();
       if (!words.length) continue;
       start = words[0].at;
       text = sentence.slice(start, words.at(-1)!.at + words.at(-1)!.w.length);
     }
+    // "a visit to China" is a place, not a person; "Russian and Chinese warships" are no place.
+    const before = sentence.slice(Math.max(0, start - 12), start).toLowerCase();
+    const locative = /\b(in|at|near|into|from|to|across|of)\s+(the\s+)?$/.test(before);
+    if (type === 'person' && /\b(in|at|near|into|to)\s+(the\s+)?$/.test(before)) continue;
+    if (type === 'place' && !locative && /(ese|ian|ish|an)$/.test(text)) continue;
     const t = terms(text);
     if (!t.length && type !== 'number') continue;
     if (t.length && t.every((x) => qTerms.has(x))) continue; // the question already says it
-    found.push({ text, start });
+    found.push({ text, start, end: start + text.length });
   }
-  if (found.length <= 1) return found[0];
-  // Nearest to the question's words in the sentence.
-  const anchors: number[] = [];
+  if (found.length <= 1) return found[0] && { text: found[0].text, start: found[0].start };
+  // Several: the one nearest the words the sentence shares with the question, if it is nearer.
+  const anchors: [number, number][] = [];
   for (const m of sentence.matchAll(/[\p{L}\p{N}]+/gu)) {
     const [t] = terms(m[0]);
-    if (t && qTerms.has(t)) anchors.push(m.index!);
+    if (t && qTerms.has(t)) anchors.push([m.index!, m.index! + m[0].length]);
   }
   if (!anchors.length) return undefined;
-  const dist = (h: SpanHit) => Math.min(...anchors.map((a) => Math.abs(a - h.start)));
-  const sorted = [...found].sort((a, b) => dist(a) - dist(b));
-  return dist(sorted[1]) - dist(sorted[0]) >= 8 ? sorted[0] : undefined;
+  const gap = (h: { start: number; end: number }) =>
+    Math.min(...anchors.map(([a, b]) => (b <= h.start ? h.start - b : a >= h.end ? a - h.end : 0)));
+  const sorted = [...found].sort((a, b) => gap(a) - gap(b));
+  return gap(sorted[1]) > gap(sorted[0]) ? { text: sorted[0].text, start: sorted[0].start } : undefined;
 }

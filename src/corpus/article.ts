@@ -78,9 +78,11 @@ export function tidyText(text: string): string {
 
 /**
  * Validates a parsed record and gives it an id and a hash.
+ * @param key what names the article when it has no url (default: its source path). Articles
+ *   added through the API all share the source `api`, so they pass a key of their own.
  * @throws AppError('bad_request') for empty text or a malformed url.
  */
-export function makeArticle(input: unknown, source: string): Article {
+export function makeArticle(input: unknown, source: string, key = source): Article {
   const parsed = articleInputSchema.safeParse(input);
   if (!parsed.success) {
     const msg = parsed.error.issues.map((i) => `${i.path.join('.') || 'record'}: ${i.message}`).join('; ');
@@ -91,7 +93,7 @@ export function makeArticle(input: unknown, source: string): Article {
   const title = (parsed.data.title || text.split('\n')[0]).trim().slice(0, 300);
   const url = parsed.data.url || undefined;
   const date = normaliseDate(parsed.data.date);
-  const id = articleId({ url }, source);
+  const id = articleId({ url }, key);
   const hash = sha256(JSON.stringify([title, url ?? '', date ?? '', text]));
   return { id, title, ...(url ? { url } : {}), ...(date ? { date } : {}), text, source, hash };
 }

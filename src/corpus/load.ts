@@ -24,31 +24,38 @@ export function decodeUtf8(bytes: Uint8Array, name: string): string {
 }
 
 /**
+ * Parses one file's bytes into raw records (not yet validated), choosing the parser by extension.
+ * @throws AppError 400 for binary, non-UTF-8 or malformed content, 415 for an unknown extension.
+ */
+export function parseRecords(name: string, bytes: Uint8Array): unknown[] {
+  const ext = extname(name).toLowerCase();
+  if (!(FORMATS as readonly string[]).includes(ext)) {
+    throw new AppError('unsupported_media_type', `${name}: unknown format "${ext || '(none)'}"; must be one of ${FORMATS.join(', ')}`);
+  }
+  const content = decodeUtf8(bytes, name);
+  switch (ext) {
+    case '.txt':
+      return [parseText(content)];
+    case '.md':
+    case '.markdown':
+      return [parseMarkdown(content)];
+    case '.html':
+    case '.htm':
+      return [parseHtml(content)];
+    default:
+      return ext === '.json' ? parseJson(content) : parseJsonl(content);
+  }
+}
+
+/**
  * Parses one file's bytes into articles.
  * @param source the path relative to the corpus root (it becomes the id when there is no url)
  * @example parseFile('a.md', bytes, 'a.md') // [{ id, title, text, ... }]
  */
 export function parseFile(name: string, bytes: Uint8Array, source = name): Article[] {
-  const ext = extname(name).toLowerCase();
-  const content = decodeUtf8(bytes, name);
-  switch (ext) {
-    case '.txt':
-      return [makeArticle(parseText(content), source)];
-    case '.md':
-    case '.markdown':
-      return [makeArticle(parseMarkdown(content), source)];
-    case '.html':
-    case '.htm':
-      return [makeArticle(parseHtml(content), source)];
-    case '.json':
-    case '.jsonl': {
-      const records = ext === '.json' ? parseJson(content) : parseJsonl(content);
-      // Records without a url need distinct sources, or they would all get the file's id.
-      return records.map((r, i) => makeArticle(r, records.length > 1 ? `${source}#${i}` : source));
-    }
-    default:
-      throw new AppError('unsupported_media_type', `${name}: unknown format "${ext || '(none)'}"; must be one of ${FORMATS.join(', ')}`);
-  }
+  const records = parseRecords(name, bytes);
+  // Records without a url need distinct sources, or they would all get the file's id.
+  return records.map((r, i) => makeArticle(r, records.length > 1 ? `${source}#${i}` : source));
 }
 
 export interface LoadResult {

@@ -72,12 +72,21 @@ export async function buildRecords(
  */
 export async function ingest(opts: IngestOptions): Promise<IngestReport> {
   const t0 = performance.now();
-  const { store, embedder, chunking, articles } = opts;
+  const { store, embedder, chunking } = opts;
   const wanted: IndexSettings = { model: embedder.model, dims: embedder.dims, ...chunking };
   const stored = await store.settings();
   let rebuilt = opts.force ? 'a rebuild was requested' : rebuildReason(stored, wanted);
   if (!stored && !rebuilt) rebuilt = 'no index yet';
-  if (rebuilt) await store.reset(wanted);
+  const removable = opts.removable ?? ((source: string) => source !== 'api');
+  let articles = opts.articles;
+  if (rebuilt && stored) {
+    // Articles this ingest does not own (those added through the API) have no file to be
+    // rebuilt from: carry their stored text over so a rebuild re-embeds them instead of losing them.
+    const incomingIds = new Set(articles.map((a) => a.id));
+    const keep = [...(await store.fingerprints()).entries()].filter(([id, f]) => !incomingIds.has(id) && !removable(f.source));
+    const kept = await Promise.all(keep.map(([id]) => store.getArticle(id)));
+    articles = [...articles, ...kept.filter((a): a is Article => !!a)];
+  }
 
   const have = rebuilt ? new Map() : await store.fingerprints();
   const incoming = new Set(articles.map((a) => a.id));
@@ -88,7 +97,6 @@ export async function ingest(opts: IngestOptions): Promise<IngestReport> {
     if (!old) added.push(a);
     else if (old.hash !== a.hash) changed.push(a);
   }
-  const removable = opts.removable ?? ((source: string) => source !== 'api');
   const removed = [...have.entries()].filter(([id, f]) => !incoming.has(id) && removable(f.source)).map(([id]) => id);
 
   const todo = [...added, ...changed];
@@ -96,6 +104,9 @@ export async function ingest(opts: IngestOptions): Promise<IngestReport> {
   if (todo.length || removed.length || rebuilt) {
     const put = await buildRecords(todo, embedder, chunking, (d, t) => opts.onProgress?.('embed', d, t));
     chunksEmbedded = put.reduce((n, r) => n + r.chunks.length, 0);
+    // Reset only once the new vectors exist: embedding is the long part, and until here the old
+    // index keeps serving (and stays the live one on disk if the process dies).
+    if (rebuilt) await store.reset(wanted);
     await store.apply({ put, remove: removed });
   }
   return {

@@ -5,25 +5,58 @@
 import { fileURLToPath } from 'node:url';
 import express from 'express';
 import helmet from 'helmet';
+import { pino, type Logger } from 'pino';
 import type { Archive } from '../archive.js';
-import type { Config } from '../config.js';
+import { loadConfig, type Config } from '../config.js';
+import { createQueue, type Queue } from '../queue.js';
 import { errorHandler, notFound } from './errors.js';
+import { cors } from './middleware/cors.js';
+import { rateLimiter } from './middleware/rateLimit.js';
+import { requestLog } from './middleware/requestLog.js';
+import { timeLimit } from './middleware/timeLimit.js';
+import { articleRoutes } from './routes/articles.js';
 import { chatRoutes } from './routes/chat.js';
 import { healthRoutes } from './routes/health.js';
+import { streamRoutes } from './routes/stream.js';
 
 export const WEB_DIR = fileURLToPath(new URL('../web/', import.meta.url));
 
 export interface AppDeps {
   archive: Archive;
-  config: Pick<Config, 'bodyLimit' | 'maxQuestionChars' | 'maxHistoryTurns'>;
+  config: Pick<Config, 'bodyLimit' | 'maxQuestionChars' | 'maxHistoryTurns' | 'host' | 'adminToken' | 'maxUploadBytes'> &
+    Partial<Pick<Config, HardeningSettings>>;
   log?: (err: unknown, req: unknown) => void;
+  /** Request logger; by default a pino logger at config.logLevel writing to stdout. */
+  logger?: Logger;
+  /** The queue chat work goes through; by default one sized by queueConcurrency/queueLimit. */
+  queue?: Queue;
+  /** True once shutdown has begun: readiness turns 503. */
+  isDraining?: () => boolean;
+}
+
+type HardeningSettings =
+  | 'requestTimeoutMs' | 'rateLimitPerMinute' | 'rateLimitWindowMs' | 'trustProxy' | 'queueConcurrency' | 'queueLimit'
+  | 'corsOrigins' | 'logLevel' | 'logQuestions';
+
+/**
+ * The archive the routes see: `ask` (query embedding, search, evidence) goes through the bounded
+ * queue, so /api/chat and /api/chat/stream share one line and one limit. Wrapped here, once.
+ */
+export function queuedArchive(archive: Archive, queue: Queue): Archive {
+  return { ...archive, ask: (input) => queue.run(() => archive.ask(input), input.signal) };
 }
 
 export function createApp(deps: AppDeps) {
-  const { archive, config } = deps;
+  // Settings a caller left out take their defaults from the one place defaults live.
+  const config = { ...loadConfig({}), ...deps.config };
+  const logger = deps.logger ?? pino({ level: config.logLevel });
+  const queue = deps.queue ?? createQueue({ concurrency: config.queueConcurrency, limit: config.queueLimit });
+  const archive = queuedArchive(deps.archive, queue);
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  app.set('trust proxy', config.trustProxy);
+  app.use(requestLog({ logger, logQuestions: config.logQuestions }));
   app.use(
     helmet({
       contentSecurityPolicy: {
@@ -42,11 +75,18 @@ export function createApp(deps: AppDeps) {
       },
     }),
   );
+  app.use(cors(config.corsOrigins));
+  app.use(rateLimiter({ limit: config.rateLimitPerMinute, windowMs: config.rateLimitWindowMs }));
+  // Article uploads are bounded by MAX_UPLOAD_BYTES instead: embedding a long one may take minutes.
+  app.use(timeLimit(config.requestTimeoutMs, (req) => req.method !== 'GET' && req.path.startsWith('/api/articles')));
+  // Before the app-wide JSON parser: article bodies have their own limit (MAX_UPLOAD_BYTES).
+  app.use(articleRoutes({ archive, config }));
   app.use(express.json({ limit: config.bodyLimit }));
   app.use(chatRoutes({ archive, limits: config }));
-  app.use(healthRoutes({ archive }));
+  app.use(streamRoutes({ archive, limits: config, log: deps.log }));
+  app.use(healthRoutes({ archive, queue, isDraining: deps.isDraining }));
   app.use(express.static(WEB_DIR, { dotfiles: 'deny', index: 'index.html', redirect: false }));
   app.use(notFound);
-  app.use(errorHandler(deps.log ?? ((err) => console.error(err))));
+  app.use(errorHandler(deps.log ?? ((err, req) => logger.error({ err, reqId: (req as { id?: unknown }).id }, 'request failed'))));
   return app;
 }

@@ -1,5 +1,5 @@
 /** The one place errors become HTTP responses: `{ error: { code, message } }`, never a stack trace. */
-import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { AppError } from '../errors.js';
 
 export const notFound: RequestHandler = (req, _res, next) => {
@@ -20,14 +20,20 @@ function toAppError(err: unknown): AppError {
   return new AppError('internal', 'internal error', { cause: err });
 }
 
+/** Writes the one error shape. A busy server (503) tells the client when to come back. */
+export function sendError(res: Response, err: AppError): void {
+  if (err.status === 503 && !res.getHeader('Retry-After')) res.set('Retry-After', '1');
+  res.status(err.status).json({ error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } });
+}
+
 export function errorHandler(log: (err: unknown, req: unknown) => void): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const app = toAppError(err);
-    if (app.status >= 500) log(err, req);
+    if (app.code === 'internal') log(err, req);
     if (res.headersSent) {
       res.end();
       return;
     }
-    res.status(app.status).json({ error: { code: app.code, message: app.message, ...(app.details ? { details: app.details } : {}) } });
+    sendError(res, app);
   };
 }

@@ -1,17 +1,35 @@
-/** GET /api/health: is the process up, and what does it hold. */
+/**
+ * GET /api/health: liveness: the process answers, and what it holds (model, index, queue).
+ * GET /api/ready: readiness: 200 once the model and index are loaded and usable, 503 while
+ * starting (see server/booting.ts) or shutting down, so a load balancer sends no traffic then.
+ */
 import { Router } from 'express';
 import type { Archive } from '../../archive.js';
+import { AppError } from '../../errors.js';
+import type { Queue } from '../../queue.js';
 
-export function healthRoutes(deps: { archive: Archive }) {
+export function healthRoutes(deps: { archive: Archive; queue?: Queue; isDraining?: () => boolean }) {
   const router = Router();
   router.get('/api/health', async (_req, res) => {
     const { store, embedder } = deps.archive;
     const counts = await store.counts();
     res.json({
-      status: 'ok',
+      status: deps.isDraining?.() ? 'stopping' : 'ok',
       model: { loaded: true, id: embedder.model, dims: embedder.dims },
       index: { loaded: true, store: store.kind, ...counts },
+      ...(deps.queue ? { queue: deps.queue.stats() } : {}),
     });
+  });
+  router.get('/api/ready', async (_req, res) => {
+    if (deps.isDraining?.()) throw new AppError('unavailable', 'ready: the server is shutting down');
+    const { store, embedder } = deps.archive;
+    let counts;
+    try {
+      counts = await store.counts();
+    } catch (e) {
+      throw new AppError('unavailable', `ready: the index cannot be read: ${(e as Error).message}`, { cause: e });
+    }
+    res.json({ ready: true, model: { loaded: true, id: embedder.model }, index: { loaded: true, store: store.kind, ...counts } });
   });
   return router;
 }

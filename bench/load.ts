@@ -1,0 +1,158 @@
+/**
+ * Load over HTTP: starts the real server (bench/load-server.ts, a child process, so its RSS is
+ * its own) on the seeds and a free loopback port, then drives POST /api/chat with autocannon,
+ * rotating over several real questions. Bounded and self-stopping.
+ *
+ *   npm run bench:load
+ *   npm run bench:load -- --connections 32 --duration 30 --json out.json
+ *
+ * Reports requests/s, latency p50/p95/p99 (from every response, not autocannon's buckets),
+ * errors (non-2xx other than deliberate 429/503, which are counted separately, plus socket
+ * errors and timeouts) and the server's resident memory after warm-up and after the run.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+
+const QUESTIONS = [
+  'Who is the Russian defense minister who visited Beijing?',
+  'When did Belousov arrive in Beijing?',
+  'Who did Belousov meet in Beijing?',
+  'What did Dong Jun call for?',
+  'Since when have Moscow and Beijing forged closer ties?',
+  'What is the capital of France?',
+];
+
+function args(argv: string[]) {
+  const flag = (name: string, fallback: string) => {
+    const i = argv.indexOf(name);
+    return i >= 0 && argv[i + 1] ? argv[i + 1] : fallback;
+  };
+  return {
+    connections: Number(flag('--connections', '32')),
+    duration: Number(flag('--duration', '30')),
+    warmup: Number(flag('--warmup', '5')),
+    json: argv.includes('--json') ? flag('--json', '') : undefined,
+  };
+}
+
+const say = (line: string) => console.error(line);
+
+function ask<T>(child: ChildProcess, type: string, timeoutMs = 120_000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`load: no "${type}" from the server within ${timeoutMs} ms`)), timeoutMs);
+    const onMessage = (msg: { type: string } & T) => {
+      if (msg.type !== type) return;
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      resolve(msg);
+    };
+    child.on('message', onMessage);
+    child.once('exit', (code) => reject(new Error(`load: the server exited (code ${code})`)));
+  });
+}
+
+const rssMb = async (child: ChildProcess) => {
+  child.send({ type: 'rss' });
+  return (await ask<{ rss: number }>(child, 'rss')).rss / 2 ** 20;
+};
+
+function quantile(sorted: number[], q: number) {
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] : NaN;
+}
+
+function drive(url: string, connections: number, duration: number, onResponse?: (status: number, ms: number) => void) {
+  return new Promise<autocannon.Result>((resolve, reject) => {
+    const instance = autocannon(
+      {
+        url,
+        connections,
+        duration,
+        timeout: 10,
+        requests: QUESTIONS.map((question) => ({
+          method: 'POST' as const,
+          path: '/api/chat',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ question }),
+        })),
+      },
+      (err, result) => (err ? reject(err) : resolve(result)),
+    );
+    if (onResponse) instance.on('response', (_client, status, _bytes, ms) => onResponse(status, ms));
+  });
+}
+
+async function main() {
+  const opts = args(process.argv.slice(2));
+  const indexDir = await mkdtemp(join(tmpdir(), 'archivist-bench-load-'));
+  const child = fork(fileURLToPath(new URL('./load-server.ts', import.meta.url)), [], {
+    execArgv: ['--import', 'tsx', '--expose-gc'],
+    env: {
+      ...process.env,
+      INDEX_DIR: indexDir,
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
+      // A load generator is one client sending thousands of requests a minute on purpose.
+      RATE_LIMIT_PER_MINUTE: process.env.RATE_LIMIT_PER_MINUTE ?? '10000000',
+    },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  try {
+    const { port } = await ask<{ port: number }>(child, 'listening');
+    const url = `http://127.0.0.1:${port}`;
+    say(`load: server on ${url}; warming up for ${opts.warmup} s`);
+    await drive(url, opts.connections, opts.warmup);
+    const rssBeforeMb = await rssMb(child);
+
+    say(`load: ${opts.connections} connections for ${opts.duration} s`);
+    const times: number[] = [];
+    const r = await drive(url, opts.connections, opts.duration, (_status, ms) => times.push(ms));
+    const rssAfterMb = await rssMb(child);
+
+    const codes = r.statusCodeStats as unknown as Record<string, { count: number }>;
+    const count = (code: number) => codes[String(code)]?.count ?? 0;
+    const ok = Object.entries(codes).filter(([c]) => c.startsWith('2')).reduce((n, [, v]) => n + v.count, 0);
+    const rejected = { '429': count(429), '503': count(503) };
+    const errors = r.non2xx - rejected['429'] - rejected['503'] + r.errors + r.timeouts;
+    times.sort((a, b) => a - b);
+    const out = {
+      rps: r.requests.average,
+      answersPerSec: ok / r.duration,
+      p50Ms: quantile(times, 0.5),
+      p95Ms: quantile(times, 0.95),
+      p99Ms: quantile(times, 0.99),
+      errors,
+      rejected,
+      requests: r.requests.total,
+      ok,
+      rssBeforeMb: Number(rssBeforeMb.toFixed(1)),
+      rssAfterMb: Number(rssAfterMb.toFixed(1)),
+      rssGrowth: Number((rssAfterMb / rssBeforeMb - 1).toFixed(3)),
+      connections: opts.connections,
+      durationS: r.duration,
+    };
+    console.log(
+      [
+        `requests/s ${out.rps.toFixed(1)} (answers/s ${out.answersPerSec.toFixed(1)}; ${out.requests} requests, ${ok} 2xx)`,
+        `latency ms: p50 ${out.p50Ms} p95 ${out.p95Ms} p99 ${out.p99Ms}`,
+        `errors ${errors} (non-2xx ${r.non2xx}, socket errors ${r.errors}, timeouts ${r.timeouts}); deliberate 429 ${rejected['429']}, 503 ${rejected['503']}`,
+        `server RSS ${out.rssBeforeMb} MB after warm-up → ${out.rssAfterMb} MB after the run (${(out.rssGrowth * 100).toFixed(1)}%${out.rssGrowth <= 0.2 ? ', within 20%' : ', OVER 20%'})`,
+      ].join('\n'),
+    );
+    if (opts.json) {
+      await writeFile(opts.json, JSON.stringify(out, null, 2) + '\n');
+      say(`load: wrote ${opts.json}`);
+    }
+  } finally {
+    child.send({ type: 'stop' });
+    await new Promise((r) => (child.exitCode === null ? child.once('exit', r) : r(null)));
+    await rm(indexDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e) => {
+  say(e instanceof Error ? e.stack ?? e.message : String(e));
+  process.exit(1);
+});

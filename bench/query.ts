@@ -1,0 +1,210 @@
+/**
+ * Query latency in process: archive.ask over the SQuAD sample's questions, asked of an index
+ * holding the sample's articles plus 2,000 distractor articles, against the stock LangChain
+ * recipe's retrieval (HNSWLib + HuggingFaceTransformersEmbeddings, same model and chunk size)
+ * on the same questions and articles.
+ *
+ *   npm run bench:query                       # ../shared/eval/squad-v2-small.json, 2,000 distractors
+ *   npm run bench:query -- path/to/squad.json --distractors 2000 --json out.json
+ *
+ * Both indexes are built once into os.tmpdir()/archivist-bench-query/<hash> (minutes) and reused.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Document } from '@langchain/core/documents';
+import { RecursiveCharacterTextSplitter } from '@langchain/textsplitters';
+import { createArchive } from '../src/archive.js';
+import { archiveOptions, progress } from '../src/boot.js';
+import { loadConfig } from '../src/config.js';
+import { createEmbedder, resolveModelDir } from '../src/embed.js';
+import { loadEvalSet } from '../src/eval/dataset.js';
+import { ingest } from '../src/ingest/ingest.js';
+import { LocalStore } from '../src/store/local.js';
+import { distractorArticles } from './corpus.js';
+
+const say = (line: string) => console.error(line);
+
+function args(argv: string[]) {
+  const flag = (name: string) => {
+    const i = argv.indexOf(name);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const positional = argv.filter((a, i) => !a.startsWith('--') && !argv[i - 1]?.startsWith('--'));
+  return {
+    evalPath: positional[0] ?? '../shared/eval/squad-v2-small.json',
+    distractors: Number(flag('--distractors') ?? 2000),
+    json: flag('--json'),
+  };
+}
+
+/** SQuAD's answer normalisation: lower case, no punctuation, no a/an/the, white space folded. */
+export function normalise(s: string): string {
+  return s
+    .toLowerCase()
+    .replace(/[\p{P}\p{S}]/gu, ' ')
+    .replace(/\b(a|an|the)\b/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+const hit = (texts: string[], answers: string[]) => {
+  const norm = texts.map(normalise);
+  return answers.some((a) => {
+    const n = normalise(a);
+    return n.length > 0 && norm.some((t) => t.includes(n));
+  });
+};
+
+function quantile(sorted: number[], q: number): number {
+  if (!sorted.length) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[i];
+}
+
+function summary(values: number[]) {
+  const s = [...values].sort((a, b) => a - b);
+  const mean = s.reduce((a, b) => a + b, 0) / (s.length || 1);
+  return { p50: quantile(s, 0.5), p95: quantile(s, 0.95), p99: quantile(s, 0.99), mean };
+}
+
+const ms = (n: number) => n.toFixed(2);
+
+async function main() {
+  const opts = args(process.argv.slice(2));
+  const config = loadConfig({ LOG_LEVEL: 'silent' });
+  const set = await loadEvalSet(opts.evalPath);
+  const distractors = await distractorArticles(opts.distractors);
+  if (distractors.length < opts.distractors) say(`bench: only ${distractors.length} distractor articles found (wanted ${opts.distractors})`);
+  const articles = [...set.articles, ...distractors];
+  const key = createHash('sha256')
+    .update(JSON.stringify([config.embeddingModel, config.chunkSize, config.chunkOverlap, articles.map((a) => a.hash)]))
+    .digest('hex')
+    .slice(0, 16);
+  const cache = join(tmpdir(), 'archivist-bench-query', key);
+  await mkdir(cache, { recursive: true });
+  say(`bench: ${set.articles.length} eval articles + ${distractors.length} distractors; ${set.questions.length} questions; cache ${cache}`);
+
+  // --- Archivist ---
+  const embedder = await createEmbedder(config);
+  const store = await LocalStore.open(join(cache, 'archivist'));
+  const report = await ingest({
+    store,
+    embedder,
+    chunking: { chunkSize: config.chunkSize, chunkOverlap: config.chunkOverlap },
+    articles,
+    onProgress: progress(say),
+  });
+  say(`bench: archivist index ${report.chunksEmbedded ? `built (${report.chunksEmbedded} chunks, ${(report.ms / 1000).toFixed(0)} s)` : 'reused'}; ${JSON.stringify(await store.counts())}`);
+  const archive = createArchive({ store, embedder, options: archiveOptions(config) });
+
+  const questions = set.questions;
+  for (const q of questions.slice(0, 20)) await archive.ask({ question: q.question }); // warm-up
+  const total: number[] = [];
+  const stages = { embedMs: [] as number[], vectorMs: [] as number[], keywordMs: [] as number[], evidenceMs: [] as number[], otherMs: [] as number[] };
+  let hits = 0;
+  let answerable = 0;
+  for (const q of questions) {
+    const t = performance.now();
+    const r = await archive.ask({ question: q.question });
+    total.push(performance.now() - t);
+    const { embedMs, vectorMs, keywordMs, evidenceMs, totalMs } = r.timings;
+    stages.embedMs.push(embedMs);
+    stages.vectorMs.push(vectorMs);
+    stages.keywordMs.push(keywordMs);
+    stages.evidenceMs.push(evidenceMs);
+    stages.otherMs.push(totalMs - embedMs - vectorMs - keywordMs - evidenceMs);
+    if (!q.impossible) {
+      answerable++;
+      if (hit(r.passages.slice(0, 5).map((p) => p.text), q.answers)) hits++;
+    }
+  }
+  await store.close();
+
+  // --- Baseline: the stock LangChain recipe's retrieval ---
+  const { env } = await import('@huggingface/transformers');
+  const root = resolveModelDir(config.modelDir);
+  env.localModelPath = root.endsWith('/') ? root : `${root}/`;
+  env.allowRemoteModels = false;
+  const { HuggingFaceTransformersEmbeddings } = await import('@langchain/community/embeddings/huggingface_transformers');
+  const { HNSWLib } = await import('@langchain/community/vectorstores/hnswlib');
+  const embeddings = new HuggingFaceTransformersEmbeddings({
+    model: 'onnx-community/all-MiniLM-L6-v2-ONNX',
+    // dtype is a Transformers.js v3 option that LangChain's older PretrainedOptions type lacks.
+    pretrainedOptions: { dtype: 'q4' } as object,
+    batchSize: 32,
+  });
+  const baseDir = join(cache, 'langchain-hnswlib');
+  let vectorStore;
+  if (existsSync(join(baseDir, 'hnswlib.index'))) {
+    vectorStore = await HNSWLib.load(baseDir, embeddings);
+    say('bench: baseline index reused');
+  } else {
+    const splitter = new RecursiveCharacterTextSplitter({ chunkSize: 800, chunkOverlap: 100 });
+    const docs = await splitter.splitDocuments(articles.map((a) => new Document({ pageContent: a.text, metadata: { id: a.id, title: a.title } })));
+    say(`bench: building the baseline index over ${docs.length} chunks (slow: this is what the cache is for)`);
+    const t = performance.now();
+    vectorStore = await HNSWLib.fromDocuments(docs, embeddings);
+    await vectorStore.save(baseDir);
+    say(`bench: baseline index built in ${((performance.now() - t) / 1000).toFixed(0)} s`);
+  }
+  for (const q of questions.slice(0, 20)) await vectorStore.similaritySearch(q.question, 5);
+  const baseTotal: number[] = [];
+  let baseHits = 0;
+  for (const q of questions) {
+    const t = performance.now();
+    const docs = await vectorStore.similaritySearch(q.question, 5);
+    baseTotal.push(performance.now() - t);
+    if (!q.impossible && hit(docs.map((d) => d.pageContent), q.answers)) baseHits++;
+  }
+
+  const a = summary(total);
+  const b = summary(baseTotal);
+  const recallAt5 = hits / (answerable || 1);
+  const baselineRecallAt5 = baseHits / (answerable || 1);
+  const lines = [
+    `questions: ${questions.length} (${answerable} answerable), articles: ${articles.length} (${distractors.length} distractors)`,
+    '',
+    '| | median ms | p95 ms | p99 ms | mean ms | recall@5 |',
+    '|---|---:|---:|---:|---:|---:|',
+    `| Archivist archive.ask (hybrid + evidence) | ${ms(a.p50)} | ${ms(a.p95)} | ${ms(a.p99)} | ${ms(a.mean)} | ${(recallAt5 * 100).toFixed(1)}% |`,
+    `| LangChain HNSWLib.similaritySearch(q, 5) | ${ms(b.p50)} | ${ms(b.p95)} | ${ms(b.p99)} | ${ms(b.mean)} | ${(baselineRecallAt5 * 100).toFixed(1)}% |`,
+    '',
+    `p95 ratio (Archivist / baseline): ${(a.p95 / b.p95).toFixed(2)}`,
+    '',
+    'Archivist per stage:',
+    '',
+    '| stage | median ms | p95 ms | p99 ms | mean ms |',
+    '|---|---:|---:|---:|---:|',
+    ...Object.entries(stages).map(([name, v]) => {
+      const s = summary(v);
+      return `| ${name.replace(/Ms$/, '')} | ${ms(s.p50)} | ${ms(s.p95)} | ${ms(s.p99)} | ${ms(s.mean)} |`;
+    }),
+  ];
+  console.log(lines.join('\n'));
+  if (opts.json) {
+    const out = {
+      p50Ms: a.p50,
+      p95Ms: a.p95,
+      p99Ms: a.p99,
+      baselineP50Ms: b.p50,
+      baselineP95Ms: b.p95,
+      baselineP99Ms: b.p99,
+      recallAt5,
+      baselineRecallAt5,
+      questions: questions.length,
+      answerable,
+      articles: articles.length,
+      stages: Object.fromEntries(Object.entries(stages).map(([k, v]) => [k, summary(v)])),
+    };
+    await writeFile(opts.json, JSON.stringify(out, null, 2) + '\n');
+    say(`bench: wrote ${opts.json}`);
+  }
+}
+
+main().catch((e) => {
+  say(e instanceof Error ? e.stack ?? e.message : String(e));
+  process.exit(1);
+});

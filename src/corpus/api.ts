@@ -1,0 +1,30 @@
+/**
+ * Articles that arrive through the HTTP API rather than from a folder. Their source is `api`,
+ * which is what keeps a folder ingest from removing them; without a url their id comes from
+ * their content, because a shared `api` source would otherwise give them all the same id.
+ */
+import { createHash } from 'node:crypto';
+import type { Article } from './article.js';
+import { makeArticle } from './article.js';
+import { parseRecords } from './load.js';
+
+export const API_SOURCE = 'api';
+
+const contentKey = (input: unknown) => {
+  const r = (input ?? {}) as { title?: unknown; text?: unknown };
+  const digest = createHash('sha256').update(JSON.stringify([String(r.title ?? ''), String(r.text ?? '')])).digest('hex');
+  return `${API_SOURCE}:${digest}`;
+};
+
+/**
+ * One JSON record `{title, url?, date?, text}` as an API article.
+ * @example apiArticle({ title: 'Hi', text: 'Body' }).source // 'api'
+ */
+export function apiArticle(input: unknown): Article {
+  return makeArticle(input, API_SOURCE, contentKey(input));
+}
+
+/** The articles in one uploaded file (a .json array or .jsonl file may hold several). */
+export function apiArticlesFromFile(name: string, bytes: Uint8Array): Article[] {
+  return parseRecords(name, bytes).map(apiArticle);
+}

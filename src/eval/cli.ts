@@ -1,0 +1,113 @@
+/**
+ * `npm run eval -- [file] [--json out.json] [--store local|postgres] [--no-baseline]`
+ * Prints a table comparing retrieval configurations and writes the full result as JSON.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createArchive } from '../archive.js';
+import { archiveOptions, openStore } from '../boot.js';
+import type { Config } from '../config.js';
+import { loadCorpus } from '../corpus/load.js';
+import { createEmbedder } from '../embed.js';
+import { ingest } from '../ingest/ingest.js';
+import type { RetrievalMode } from '../retrieve.js';
+import { buildStockRecipe } from './baseline.js';
+import { loadEvalSet } from './dataset.js';
+import { evaluateArchive, evaluateSearch, type QuestionResult, type Scores } from './run.js';
+
+export const DEFAULT_EVAL_FILE = '../shared/eval/squad-v2-small.json';
+
+function parseArgs(args: string[]) {
+  const opts = { file: DEFAULT_EVAL_FILE, json: undefined as string | undefined, store: undefined as string | undefined, baseline: true };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === '--json') opts.json = args[++i];
+    else if (a === '--store') opts.store = args[++i];
+    else if (a === '--no-baseline') opts.baseline = false;
+    else if (a.startsWith('--')) throw new Error(`eval: unknown option ${a}; must be one of --json, --store, --no-baseline`);
+    else opts.file = a;
+  }
+  if (opts.store && opts.store !== 'local' && opts.store !== 'postgres') throw new Error('eval: --store must be local or postgres');
+  return opts;
+}
+
+const f = (x: number | undefined, digits = 3) => (x === undefined ? '—' : x.toFixed(digits));
+
+export function table(rows: [string, Scores][]): string {
+  const head = ['config', 'R@1', 'R@5', 'R@10', 'MRR', 'hit', 'refuse', 'falseRef', 'fidelity', 'spanEM', 'spanF1', 'p50 ms', 'p95 ms'];
+  const lines = rows.map(([name, s]) => [
+    name, f(s.recallAt1), f(s.recallAt5), f(s.recallAt10), f(s.mrr), f(s.answerHit), f(s.refusal), f(s.falseRefusal),
+    f(s.quoteFidelity), f(s.spanEM), f(s.spanF1), f(s.p50Ms, 1), f(s.p95Ms, 1),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
+  const fmt = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
+  return [fmt(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...lines.map(fmt)].join('\n');
+}
+
+export async function runEvalCli(config: Config, args: string[]) {
+  const opts = parseArgs(args);
+  const started = performance.now();
+  const set = await loadEvalSet(opts.file);
+  let articles = set.articles;
+  if (!articles.length) articles = (await loadCorpus(config.seedsDir)).articles; // a JSONL set asks the seeds
+  console.error(`eval: ${set.name}: ${articles.length} articles, ${set.questions.length} questions`);
+
+  const dir = await mkdtemp(join(tmpdir(), 'archivist-eval-'));
+  let stopPg: (() => Promise<void>) | undefined;
+  let storeConfig: Config = { ...config, indexDir: dir, store: 'local' };
+  if (opts.store === 'postgres') {
+    let url = config.databaseUrl;
+    if (!url) {
+      // Evaluation tooling only: without a DATABASE_URL, a PGlite server over the wire protocol.
+      const { startPglite } = await import('../../tools/pglite.js');
+      const pg = await startPglite();
+      url = pg.url;
+      stopPg = pg.stop;
+    }
+    storeConfig = { ...storeConfig, store: 'postgres', databaseUrl: url };
+  }
+  try {
+    const embedder = await createEmbedder(config);
+    const store = await openStore(storeConfig, (l) => console.error(l));
+    const chunking = { chunkSize: config.chunkSize, chunkOverlap: config.chunkOverlap };
+    const report = await ingest({ store, embedder, chunking, articles, force: true });
+    console.error(`eval: indexed ${report.chunksEmbedded} chunks in ${(report.ms / 1000).toFixed(1)} s (${store.kind} store)`);
+    // topK 10 so recall@10 can be measured; answers only read the first passages, as in the server.
+    const archive = createArchive({ store, embedder, options: { ...archiveOptions(config), topK: Math.max(10, config.topK) } });
+
+    const rows: [string, Scores][] = [];
+    const perQuestion: QuestionResult[] = [];
+    for (const mode of ['hybrid', 'vector', 'keyword'] as RetrievalMode[]) {
+      const scores = await evaluateArchive(archive, set, mode, mode === 'hybrid' ? perQuestion : undefined);
+      rows.push([mode, scores]);
+      console.error(`eval: ${mode} done in ${scores.totalSec.toFixed(1)} s`);
+    }
+    if (opts.baseline) {
+      const stock = await buildStockRecipe(articles, { model: config.embeddingModel, modelDir: config.modelDir });
+      rows.push(['stock LangChain', await evaluateSearch(stock.search, set)]);
+    }
+    await store.close();
+
+    console.log(`\n${set.name} (${set.questions.length} questions, ${store.kind} store, MIN_EVIDENCE_SCORE=${config.minEvidenceScore})\n`);
+    console.log(table(rows));
+    const totalSec = (performance.now() - started) / 1000;
+    console.log(`\ntotal ${totalSec.toFixed(1)} s`);
+    const [, main] = rows[0];
+    const result = {
+      file: set.name,
+      store: store.kind,
+      config: 'hybrid',
+      settings: { ...archiveOptions(config), model: config.embeddingModel },
+      ...main,
+      totalSec,
+      configs: Object.fromEntries(rows.slice(1).map(([name, s]) => [name, s])),
+      perQuestion,
+    };
+    if (opts.json) await writeFile(opts.json, JSON.stringify(result, null, 2));
+    return result;
+  } finally {
+    await stopPg?.();
+    await rm(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * The evaluation harness: index an evaluation set with the same ingest code, ask every
+ * question through the same `ask` the chat API uses, and score retrieval, answers, refusals,
+ * quote fidelity and latency, for each retrieval configuration and the stock baseline.
+ */
+import type { Archive, AskResult } from '../archive.js';
+import type { RetrievalMode } from '../retrieve.js';
+import type { EvalQuestion, EvalSet } from './dataset.js';
+import { containsAnswer, exactMatch, f1, firstHit, mean, percentile } from './metrics.js';
+
+export interface Scores {
+  questions: number;
+  answerable: number;
+  unanswerable: number;
+  recallAt1: number;
+  recallAt5: number;
+  recallAt10: number;
+  mrr: number;
+  answerHit?: number;
+  refusal?: number;
+  falseRefusal?: number;
+  quoteFidelity?: number;
+  spanEM?: number;
+  spanF1?: number;
+  p50Ms: number;
+  p95Ms: number;
+  totalSec: number;
+}
+
+export interface QuestionResult {
+  id: string;
+  impossible: boolean;
+  rank: number;
+  found?: boolean;
+  hit?: boolean;
+  short?: string;
+  evidence?: number;
+  ms: number;
+}
+
+/** Scores one configuration of ours. `keep` collects per-question rows for the JSON report. */
+export async function evaluateArchive(archive: Archive, set: EvalSet, mode: RetrievalMode, keep?: QuestionResult[]): Promise<Scores> {
+  const t0 = performance.now();
+  const rows: (QuestionResult & { fidelity: number[]; spanF1: number; spanEM: number })[] = [];
+  const texts = new Map<string, string>();
+  for (const q of set.questions) {
+    const t = performance.now();
+    const r: AskResult = await archive.ask({ question: q.question, mode });
+    const ms = performance.now() - t;
+    const fidelity: number[] = [];
+    for (const quote of r.quotes) {
+      if (!texts.has(quote.articleId)) texts.set(quote.articleId, (await archive.store.getArticle(quote.articleId))?.text ?? '');
+      const text = texts.get(quote.articleId)!;
+      fidelity.push(text.slice(quote.start, quote.end) === quote.text && text.includes(quote.text) ? 1 : 0);
+    }
+    const prediction = r.found ? (r.short?.text ?? r.quotes[0]?.text ?? '') : '';
+    rows.push({
+      id: q.id,
+      impossible: q.impossible,
+      rank: q.impossible ? 0 : firstHit(r.passages.map((p) => p.text), q.answers),
+      found: r.found,
+      hit: !q.impossible && containsAnswer(r.quotes.map((x) => x.text).join(' \n '), q.answers),
+      short: r.short?.text,
+      evidence: Number(r.evidence.toFixed(4)),
+      ms,
+      fidelity,
+      spanEM: q.impossible ? 0 : exactMatch(prediction, q.answers),
+      spanF1: q.impossible ? 0 : f1(prediction, q.answers),
+    });
+  }
+  keep?.push(...rows.map(({ fidelity: _f, spanEM: _e, spanF1: _s, ...row }) => row));
+  const ans = rows.filter((r) => !r.impossible);
+  const imp = rows.filter((r) => r.impossible);
+  const quotes = rows.flatMap((r) => r.fidelity);
+  return {
+    ...retrievalScores(set.questions, rows.map((r) => r.rank), rows.map((r) => r.ms)),
+    answerHit: mean(ans.map((r) => (r.hit ? 1 : 0))),
+    refusal: mean(imp.map((r) => (r.found ? 0 : 1))),
+    falseRefusal: mean(ans.map((r) => (r.found ? 0 : 1))),
+    quoteFidelity: quotes.length ? mean(quotes) : 1,
+    spanEM: mean(ans.map((r) => r.spanEM)),
+    spanF1: mean(ans.map((r) => r.spanF1)),
+    totalSec: (performance.now() - t0) / 1000,
+  };
+}
+
+/** Recall@k and MRR over answerable questions, from the 1-based rank of the first hit (0 = none). */
+export function retrievalScores(questions: EvalQuestion[], ranks: number[], ms: number[]) {
+  const r = ranks.filter((_, i) => !questions[i].impossible);
+  const at = (k: number) => mean(r.map((x) => (x > 0 && x <= k ? 1 : 0)));
+  return {
+    questions: questions.length,
+    answerable: r.length,
+    unanswerable: questions.length - r.length,
+    recallAt1: at(1),
+    recallAt5: at(5),
+    recallAt10: at(10),
+    mrr: mean(r.map((x) => (x > 0 ? 1 / x : 0))),
+    p50Ms: percentile(ms, 50),
+    p95Ms: percentile(ms, 95),
+  };
+}
+
+/** Scores the stock recipe's retrieval (it has no answer step). */
+export async function evaluateSearch(search: (q: string, k: number) => Promise<{ text: string }[]>, set: EvalSet): Promise<Scores> {
+  const t0 = performance.now();
+  const ranks: number[] = [];
+  const ms: number[] = [];
+  for (const q of set.questions) {
+    const t = performance.now();
+    const docs = await search(q.question, 10);
+    ms.push(performance.now() - t);
+    ranks.push(q.impossible ? 0 : firstHit(docs.map((d) => d.text), q.answers));
+  }
+  return { ...retrievalScores(set.questions, ranks, ms), totalSec: (performance.now() - t0) / 1000 };
+}

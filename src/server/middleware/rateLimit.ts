@@ -1,0 +1,25 @@
+/**
+ * Per-client rate limiting of the API (express-rate-limit, in memory: one process). Over the
+ * limit a client gets 429 with `Retry-After` and our usual JSON error. Health and readiness
+ * probes are never limited: an orchestrator polling them must not lock itself out.
+ */
+import type { RequestHandler } from 'express';
+import { rateLimit } from 'express-rate-limit';
+import { AppError } from '../../errors.js';
+
+const PROBES = new Set(['/api/health', '/api/ready']);
+
+/** `limit` requests per `windowMs` per client address; 0 turns it off. */
+export function rateLimiter(opts: { limit: number; windowMs: number }): RequestHandler {
+  if (opts.limit <= 0) return (_req, _res, next) => next();
+  const seconds = Math.ceil(opts.windowMs / 1000);
+  return rateLimit({
+    windowMs: opts.windowMs,
+    limit: opts.limit,
+    standardHeaders: 'draft-7',
+    legacyHeaders: false,
+    skip: (req) => !req.path.startsWith('/api/') || PROBES.has(req.path),
+    handler: (_req, _res, next) =>
+      next(new AppError('too_many_requests', `rate limit: more than ${opts.limit} requests in ${seconds} s from this client; retry after the Retry-After header's seconds`)),
+  });
+}

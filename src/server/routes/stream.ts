@@ -1,0 +1,88 @@
+/**
+ * POST /api/chat/stream: the same question as /api/chat, answered as Server-Sent Events so the
+ * page can show the sources while the answer is still being built.
+ *
+ *   event: sources  { passages: [{ chunkId, articleId, title, url, date, start, end, score, text }] }
+ *   event: delta    { text }            word-sized pieces; joined they are the answer text
+ *   event: quotes   { answer, found, short, query, quotes }
+ *   event: done     { timings }
+ *   event: error    { code, message }   instead of the rest, when answering fails
+ *
+ * A failure before the first event (a body that fails validation, a full queue) is the usual
+ * JSON error with its status. When the client goes away the request's AbortSignal stops the work.
+ */
+import { Router, type Response } from 'express';
+import type { Archive } from '../../archive.js';
+import { AppError } from '../../errors.js';
+import { chatSchema, parse } from '../schemas.js';
+import { toAskInput } from './chat.js';
+
+/** "Andrei Belousov. “Russian …" → ["Andrei ", "Belousov. ", "“Russian ", …]; joined they give the input back. */
+export function wordPieces(text: string): string[] {
+  return text.match(/\s*\S+\s*/gy) ?? (text ? [text] : []);
+}
+
+const SSE_HEADERS = {
+  'Content-Type': 'text/event-stream; charset=utf-8',
+  'Cache-Control': 'no-cache, no-transform',
+  'X-Accel-Buffering': 'no',
+};
+
+/**
+ * The headers go out with the first event, so a request that fails before retrieval finishes
+ * (queue full, time limit, store down) still gets a plain JSON error with its HTTP status.
+ */
+function sse(res: Response) {
+  return async (event: string, data: unknown): Promise<void> => {
+    if (res.writableEnded || res.destroyed) return;
+    if (!res.headersSent) res.status(200).set(SSE_HEADERS);
+    const ok = res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    // Respect back-pressure: a slow reader should not make us buffer the whole answer.
+    if (!ok) await new Promise<void>((resolve) => { res.once('drain', resolve); res.once('close', resolve); });
+  };
+}
+
+export function streamRoutes(deps: {
+  archive: Archive;
+  limits: { maxQuestionChars: number; maxHistoryTurns: number };
+  log?: (err: unknown, req: unknown) => void;
+}) {
+  const schema = chatSchema(deps.limits);
+  const router = Router();
+  router.post('/api/chat/stream', async (req, res) => {
+    const body = parse(schema, req.body, 'chat');
+    const controller = new AbortController();
+    const { signal } = controller;
+    let finished = false;
+    // 'close' also follows our own end(); only a client that left early (or a time limit that
+    // answered for us) cancels the work.
+    res.on('close', () => { if (!finished) controller.abort(); });
+    const send = sse(res);
+    let pending: Promise<void> = Promise.resolve();
+    try {
+      const result = await deps.archive.ask({
+        ...toAskInput(body),
+        signal,
+        onPassages: (passages) => { pending = send('sources', { passages }); },
+      });
+      await pending;
+      for (const text of wordPieces(result.answer)) {
+        if (signal.aborted) return;
+        await send('delta', { text });
+      }
+      const { answer, found, short, query, quotes } = result;
+      await send('quotes', { answer, found, ...(short ? { short } : {}), query, quotes });
+      await send('done', { timings: result.timings });
+    } catch (err) {
+      if (signal.aborted) return;
+      if (!res.headersSent) throw err; // nothing streamed yet: the usual JSON error and status
+      const e = err instanceof AppError ? err : new AppError('internal', 'chat: internal error', { cause: err });
+      if (e.code === 'internal') (deps.log ?? ((x) => console.error(x)))(err, req);
+      await send('error', { code: e.code, message: e.message });
+    } finally {
+      finished = true;
+      if (res.headersSent && !res.writableEnded) res.end();
+    }
+  });
+  return router;
+}
