@@ -52,7 +52,9 @@ export interface AnswerOptions {
 export const DEFAULT_WEIGHTS = { similarity: 0.5, overlap: 0.35, cue: 0.1, rank: 0.05 };
 const MIN_QUOTE_WORDS = 5;
 /** A neighbour joins the quote when it adds this much of the question's weight. */
-const NEIGHBOUR_GAIN = 0.2;
+const NEIGHBOUR_GAIN = 0.15;
+/** Attribution that leans on the sentence before for its speaker: "…, he said, …". */
+const LEANS_BACK = /\b(he|she|they)\s+(said|says|added|told|noted|stressed|argued|continued|warned|wrote|insisted)\b/i;
 /** Evidence lost for each name or number of the question that no passage mentions. */
 const MISSING_PENALTY = 0.2;
 
@@ -63,6 +65,9 @@ interface Candidate extends Span {
   terms: Set<string>;
   overlap: number;
   cue: number;
+  /** To the standalone query: what evidence is judged on, as calibrated. */
+  querySimilarity: number;
+  /** For ranking: in a follow-up, also to the user's own words. */
   similarity: number;
   score: number;
 }
@@ -72,14 +77,14 @@ interface Candidate extends Span {
  * names and numbers (the words a question pins its answer on) count double.
  * @example overlap('When did Belousov visit?', new Set(['belousov', 'visit'])) // 1
  */
-export function overlap(question: string, have: Set<string>): number {
+export function overlap(question: string, have: Set<string>, idf?: (term: string) => number): number {
   const raw = question.match(/[\p{L}\p{N}]+(?:['’.-][\p{L}\p{N}]+)*/gu) ?? [];
   const weightOf = new Map<string, number>();
   for (const w of raw) {
     const [t] = terms(w);
     if (!t) continue;
     const strong = /^\p{Lu}/u.test(w) || /\p{N}/u.test(w);
-    weightOf.set(t, Math.max(weightOf.get(t) ?? 0, strong ? 2 : 1));
+    weightOf.set(t, Math.max(weightOf.get(t) ?? 0, (strong ? 2 : 1) * (idf?.(t) ?? 1)));
   }
   let total = 0;
   let hit = 0;
@@ -119,22 +124,42 @@ function passageSentences(p: Passage): Span[] {
   return sentences(text, from, to < 0 ? text.length : to).filter((s) => s.end > p.start && s.start < p.end);
 }
 
+/** The sentence just before `span` in its article (across one paragraph break), if any. */
+function sentenceBefore(text: string, span: Span): Span | undefined {
+  const from = Math.max(0, span.start - 600);
+  return sentences(text, from, span.start).filter((s) => s.end <= span.start).at(-1);
+}
+
 /**
  * Candidate quotes from the passages: each sentence, widened to its neighbour when the two
  * together answer clearly more of the question (a name in one sentence, the fact in the next).
  */
-export function candidates(query: string, passages: Passage[], type: QuestionType): Candidate[] {
+export function candidates(focus: string, passages: Passage[], type: QuestionType, query = focus): Candidate[] {
   const seen = new Set<string>();
   const out: Candidate[] = [];
-  passages.forEach((p, passageRank) => {
+  const all = passages.map((p) => {
     const spans = passageSentences(p);
+    return { spans, termsOf: spans.map((s) => terms(p.article.text.slice(s.start, s.end))) };
+  });
+  // Inverse document frequency over the candidate sentences: the article's subject ("Belousov"
+  // in every sentence) tells sentences apart less than the word only one of them has.
+  const df = new Map<string, number>();
+  let n = 0;
+  for (const { termsOf } of all) {
+    for (const t of termsOf) {
+      n++;
+      for (const term of new Set(t)) df.set(term, (df.get(term) ?? 0) + 1);
+    }
+  }
+  const idf = (t: string) => Math.log(1 + (n + 1) / ((df.get(t) ?? 0) + 1));
+  passages.forEach((p, passageRank) => {
+    const { spans, termsOf } = all[passageRank];
     const titleTerms = terms(p.article.title);
-    const termsOf = spans.map((s) => terms(p.article.text.slice(s.start, s.end)));
     // The headline speaks for every sentence of its article, so it counts for half: otherwise
     // each sentence would match the words of the title equally and the choice would be lost.
-    const score = (own: Set<string>) => {
-      const alone = overlap(query, own);
-      return alone + 0.5 * (overlap(query, new Set([...own, ...titleTerms])) - alone);
+    const score = (own: Set<string>, words = focus) => {
+      const alone = overlap(words, own, idf);
+      return alone + 0.5 * (overlap(words, new Set([...own, ...titleTerms]), idf) - alone);
     };
     spans.forEach((s, i) => {
       const key = `${p.article.id}:${s.start}`;
@@ -146,23 +171,33 @@ export function candidates(query: string, passages: Passage[], type: QuestionTyp
       let span: Span = s;
       let t = own;
       let best = score(own);
-      for (const j of [i - 1, i + 1]) {
-        if (j < 0 || j >= spans.length) continue;
-        // Only within a paragraph: a line break between sentences means another thought.
-        const between = p.article.text.slice(Math.min(s.end, spans[j].end), Math.max(s.start, spans[j].start));
-        if (between.includes('\n') || p.article.text.slice(spans[j].start, spans[j].end).includes('](')) continue;
-        const both = new Set([...own, ...termsOf[j]]);
-        const gain = score(both) - best;
-        if (gain >= NEIGHBOUR_GAIN) {
-          span = { start: Math.min(s.start, spans[j].start), end: Math.max(s.end, spans[j].end) };
+      // The sentence before may lie outside the chunk: its speaker is still the speaker here.
+      const prev = i > 0 ? spans[i - 1] : sentenceBefore(p.article.text, s);
+      const neighbours: [Span | undefined, string[] | undefined][] = [
+        [prev, i > 0 ? termsOf[i - 1] : undefined],
+        [spans[i + 1], termsOf[i + 1]],
+      ];
+      for (const [n, nTerms] of neighbours) {
+        if (!n) continue;
+        // Within a paragraph; across one only when the later sentence leans on the earlier for
+        // its speaker (news paragraphs are short: "Military cooperation …, he said, …").
+        const [first, second] = n.start < s.start ? [n, s] : [s, n];
+        const between = p.article.text.slice(first.end, second.start);
+        const leans = LEANS_BACK.test(p.article.text.slice(second.start, second.end));
+        const nText = p.article.text.slice(n.start, n.end);
+        if ((between.includes('\n') && !(leans && between.split('\n').length <= 3)) || nText.includes('](')) continue;
+        const both = new Set([...own, ...(nTerms ?? terms(nText))]);
+        // Judged on the standalone query: joining is how "he" in one sentence gets its name.
+        if (score(both, query) - score(own, query) >= NEIGHBOUR_GAIN) {
+          span = { start: Math.min(s.start, n.start), end: Math.max(s.end, n.end) };
           t = both;
-          best += gain;
+          best = Math.max(best, score(both));
           break;
         }
       }
       const quote = p.article.text.slice(span.start, span.end);
       const cue = type !== 'other' && findSpan(query, text, type, vocabulary(p.article)) ? 1 : 0;
-      out.push({ ...span, article: p.article, passageRank, text: quote, terms: new Set([...t, ...titleTerms]), overlap: best, cue, similarity: 0, score: 0 });
+      out.push({ ...span, article: p.article, passageRank, text: quote, terms: new Set([...t, ...titleTerms]), overlap: best, cue, querySimilarity: 0, similarity: 0, score: 0 });
     });
   });
   return out;
@@ -210,15 +245,24 @@ export function createAnswerer(deps: { embedder: Embedder; options: AnswerOption
   const { embedder, options } = deps;
   const w = options.weights ?? DEFAULT_WEIGHTS;
   const maxPassages = options.passages ?? 4;
-  const rerank = options.rerank ?? 6;
+  const rerank = options.rerank ?? 8;
   const cache = lru<Float32Array>(5000);
 
-  async function similarities(cands: Candidate[], queryVector: Float32Array) {
+  async function similarities(cands: Candidate[], question: string, query: string, queryVector: Float32Array) {
     const key = (c: Candidate) => `${c.article.hash}:${c.start}:${c.end}`;
     const missing = cands.filter((c) => !cache.get(key(c)));
-    const vectors = missing.length ? await embedder.vectors(missing.map((c) => c.text)) : [];
+    // A follow-up is also compared with the user's own words, which the carried topic would
+    // otherwise drown ("And the navy?" must find the warships, not the drills in general).
+    const followUp = question !== query;
+    const texts = [...missing.map((c) => c.text), ...(followUp ? [question] : [])];
+    const vectors = texts.length ? await embedder.vectors(texts) : [];
     missing.forEach((c, i) => cache.set(key(c), vectors[i]));
-    for (const c of cands) c.similarity = dot(cache.get(key(c))!, queryVector);
+    const own = followUp ? vectors.at(-1)! : undefined;
+    for (const c of cands) {
+      const v = cache.get(key(c))!;
+      c.querySimilarity = dot(v, queryVector);
+      c.similarity = own ? (c.querySimilarity + dot(v, own)) / 2 : c.querySimilarity;
+    }
   }
 
   return {
@@ -229,9 +273,10 @@ export function createAnswerer(deps: { embedder: Embedder; options: AnswerOption
     async answer(question: string, query: string, retrieval: Retrieval): Promise<Answer & { timings: { evidenceMs: number } }> {
       const t0 = performance.now();
       const type = questionType(question);
-      // Overlap is measured against the rewritten query, so a follow-up's carried subject counts.
+      // Overlap counts the user's own words: in a follow-up, the subject and topic carried over
+      // from earlier turns are in every passage retrieval found and tell sentences apart poorly.
       const passages = retrieval.passages.slice(0, maxPassages);
-      const cands = candidates(query, passages, type);
+      const cands = candidates(question, passages, type, query);
       const missing = missingNames(query, passages).length;
       const refuse = (evidence: number, signals?: Answer['signals']) => ({
         answer: NOT_FOUND, found: false, quotes: [], query, evidence, signals, timings: { evidenceMs: performance.now() - t0 },
@@ -241,16 +286,16 @@ export function createAnswerer(deps: { embedder: Embedder; options: AnswerOption
       // Cheap signals pick the few sentences worth a model call.
       const prior = (c: Candidate) => w.overlap * c.overlap + w.cue * c.cue + w.rank / (1 + c.passageRank);
       const shortlist = [...cands].sort((a, b) => prior(b) - prior(a)).slice(0, rerank);
-      await similarities(shortlist, retrieval.queryVector);
+      await similarities(shortlist, question, query, retrieval.queryVector);
       for (const c of shortlist) c.score = w.similarity * c.similarity + prior(c);
       const ranked = shortlist.sort((a, b) => b.score - a.score);
       const best = ranked[0];
-      const signals = { similarity: best.similarity, overlap: best.overlap, cue: best.cue, missing };
+      const signals = { similarity: best.querySimilarity, overlap: best.overlap, cue: best.cue, missing };
       // Evidence is not the ranking score: lexical overlap picks the sentence but says little
       // about answerability (unanswerable questions are often written with the passage's own
       // words). Similarity, less a penalty per name or number no passage mentions, separates
       // them best on the evaluation data (docs/quality.md).
-      const evidence = Math.max(0, best.similarity - MISSING_PENALTY * missing);
+      const evidence = Math.max(0, best.querySimilarity - MISSING_PENALTY * missing);
       if (evidence < options.minEvidenceScore) return refuse(evidence, signals);
 
       const chosen = [best];

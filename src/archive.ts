@@ -85,7 +85,10 @@ export function createArchive(deps: { store: Store; embedder: Embedder; options:
     },
 
     /** Adds or replaces articles; searchable when the promise resolves, and saved. */
-    async put(articles: Article[]): Promise<{ id: string; title: string; status: 'added' | 'replaced' | 'unchanged'; chunks?: number }[]> {
+    async put(input: Article[]): Promise<{ id: string; title: string; status: 'added' | 'replaced' | 'unchanged'; chunks?: number }[]> {
+      // One record per id (the last wins): the same article twice in one change would leave the
+      // first copy's chunks behind.
+      const articles = [...new Map(input.map((a) => [a.id, a])).values()];
       const have = await store.fingerprints();
       const todo = articles.filter((a) => have.get(a.id)?.hash !== a.hash);
       const records = await buildRecords(todo, embedder, options.chunking);

@@ -12,7 +12,7 @@ export interface Turn {
 
 const PRONOUN = /\b(he|she|him|her|his|hers|they|them|their|theirs|it|its|this|that|these|those|there)\b/i;
 const PERSON_PRONOUN = /\b(he|she|him|her|his|hers)\b/gi;
-const QUESTION_WORDS = new Set(['who', 'what', 'when', 'where', 'why', 'how', 'which', 'and', 'did', 'does', 'is', 'was', 'are', 'were', 'do', 'can', 'tell', 'according', 'in', 'on', 'the', 'a', 'an', 'i', 'what\'s']);
+const QUESTION_WORDS = new Set(['who', 'what', 'when', 'where', 'why', 'how', 'which', 'and', 'did', 'does', 'is', 'was', 'are', 'were', 'do', 'can', 'could', 'would', 'should', 'will', 'has', 'have', 'had', 'tell', 'according', 'in', 'on', 'the', 'a', 'an', 'i', 'what\'s', 'please', 'show', 'give', 'list']);
 
 /** Capitalised phrases that are not the first word of a question: "Andrei Belousov", "Dong Jun". */
 export function names(text: string): string[] {
@@ -58,7 +58,9 @@ export function rewriteQuery(question: string, history: Turn[] = []): string {
       replaced = true;
       return /^(his|hers)$/i.test(p) || (p.toLowerCase() === 'her' && /\bher\s+\w+/i.test(q)) ? `${subject}'s` : subject;
     });
-    if (!replaced) rewritten = `${rewritten.replace(/[?.!]+$/, '')} ${subject}`;
+    // A resolved pronoun carries the subject; more terms would only dilute the new question.
+    if (replaced) return rewritten;
+    rewritten = `${rewritten.replace(/[?.!]+$/, '')} ${subject}`;
   }
   // Carry the earlier question's key terms so the topic survives ("And the navy?").
   const have = new Set(contentWords(rewritten));

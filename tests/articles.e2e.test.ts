@@ -111,6 +111,19 @@ describe('live article API round trip', () => {
     expect((await del(id)).status).toBe(200);
   });
 
+  it('stores an article twice in one upload once, the last version', async () => {
+    const rec = (text: string) => JSON.stringify({ title: 'Canal dredging', url: 'https://news.example/canal', text });
+    const res = await upload('two.jsonl', `${rec('Dredging of the Maren canal starts in April.')}\n${rec('Dredging of the Maren canal starts in September.')}\n`);
+    expect(res.status).toBe(201);
+    expect(res.json.articles).toHaveLength(1);
+    const { id } = res.json.articles[0];
+    expect((await (await fetch(`${srv.url}/api/articles/${id}`)).json()).text).toContain('September');
+    const hits = await srv.archive.store.keywordSearch('Maren canal dredging', 10);
+    expect(hits).toHaveLength(1);
+    await del(id);
+    expect(await srv.archive.store.keywordSearch('Maren canal dredging', 10)).toEqual([]);
+  });
+
   it('pages the article list', async () => {
     const ids: string[] = [];
     for (const n of [1, 2, 3]) ids.push((await postJson(`${srv.url}/api/articles`, { title: `Page test ${n}`, date: `2020-01-0${n}`, text: `Paging article number ${n}.` })).json.articles[0].id);

@@ -165,7 +165,6 @@ describe('SIGKILL during ingest', () => {
     // Exactly the folder's articles, as a fresh build would hold them.
     const wanted = new Map((await loadCorpus(newDir)).articles.map((a) => [a.id, { hash: a.hash, source: a.source }]));
     expect(same(final.prints, wanted)).toBe(true);
-    console.log('kill outcomes:', outcomes.map((o) => `${o.when}: ${o.state}${o.leftover ? ' (half-written generation left behind)' : ''}`).join('; '));
     for (const o of outcomes.filter((x) => x.state === 'new-candidate')) {
       expect(same(o.prints, final.prints)).toBe(true);
       expect(o.counts).toEqual(final.counts);

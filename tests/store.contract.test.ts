@@ -307,6 +307,13 @@ describe.each(implementations)('Store contract: %s', (_name, make) => {
       expect(ids(await store.keywordSearch('Dong harvest', 5)).sort()).toEqual([A1, B0].sort());
     });
 
+    it('ranks a word found in few chunks above one found in many (idf)', async () => {
+      await loaded();
+      const hits = ids(await store.keywordSearch('minister festival', 5));
+      expect(hits[0]).toBe(B0);
+      expect(hits.slice(1).sort()).toEqual([A0, A1].sort());
+    });
+
     it('filters before ranking', async () => {
       await loaded();
       expect(ids(await store.keywordSearch('festival defense', 5, { until: '2023-12-31' }))).toEqual([B0]);
@@ -346,6 +353,10 @@ describe('PostgresStore only', () => {
       await client.end();
       for (const s of stores) await s.close();
     }
+  });
+
+  it('says which database it cannot reach', async () => {
+    await expect(PostgresStore.open('postgres://postgres:postgres@127.0.0.1:1/archivist')).rejects.toThrow(/store: cannot open the PostgreSQL database: .*ECONNREFUSED/);
   });
 
   it('refuses a database migrated by a newer version', async () => {

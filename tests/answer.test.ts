@@ -1,0 +1,116 @@
+/** The answerer alone, with a tiny stand-in embedder so each signal can be set by hand. */
+import { describe, expect, it } from 'vitest';
+import { candidates, createAnswerer, missingNames, NOT_FOUND, overlap } from '../src/answer.js';
+import { makeArticle } from '../src/corpus/article.js';
+import { Embedder } from '../src/embed.js';
+import type { Passage, Retrieval } from '../src/retrieve.js';
+
+const text = [
+  'Russian Defense Minister Andrei Belousov arrived in Beijing Monday for talks with his Chinese counterpart.',
+  'A video published by the ministry showed a band playing the national anthem.',
+  '',
+  'Last month, Russian and Chinese warships carried out joint drills in the Sea of Japan.',
+].join('\n');
+const article = makeArticle({ title: 'Defense Minister Visits China', url: 'https://example.com/a', date: '2024-10-14', text }, 'a.txt');
+const passage: Passage = { chunkId: `${article.id}:0`, article, start: 0, end: text.length, text, score: 1 };
+
+/** Similarity of a sentence to the query is 1 when it contains `near`, else `far`. */
+function embedderWith(near: string, far = 0.1) {
+  const extract = async (texts: string[]) => {
+    const data = new Float32Array(texts.length * 2);
+    texts.forEach((t, i) => {
+      const s = t === 'QUERY' ? 1 : t.includes(near) ? 1 : far;
+      data[i * 2] = s;
+      data[i * 2 + 1] = Math.sqrt(1 - s * s);
+    });
+    return { data, dims: [texts.length, 2] };
+  };
+  return new Embedder('fake', 2, 16, extract);
+}
+const retrieval = (passages: Passage[]): Retrieval => ({
+  passages,
+  queryVector: new Float32Array([1, 0]),
+  timings: { embedMs: 0, vectorMs: 0, keywordMs: 0 },
+});
+
+describe('overlap', () => {
+  it('matches stemmed words ("visited" meets "visit")', () => {
+    expect(overlap('Who visited Beijing?', new Set(['visit', 'beij']))).toBeGreaterThan(0);
+    expect(overlap('Who visited?', new Set(['visit']))).toBe(1);
+  });
+  it('weighs names and numbers double', () => {
+    // "Belousov" (2) found, "arrive" (1) missing → 2/3
+    expect(overlap('When did Belousov arrive?', new Set(['belousov']))).toBeCloseTo(2 / 3, 10);
+  });
+});
+
+describe('candidates', () => {
+  it('skips captions and link lines, keeps statements with their offsets', () => {
+    const t = 'Russian Defense Ministry\n\nRelated article: [Something Else Entirely Here](#)\n\nBelousov arrived in Beijing on Monday for talks.';
+    const a = makeArticle({ title: 'T', text: t }, 'b.txt');
+    const c = candidates('When did Belousov arrive?', [{ ...passage, article: a, start: 0, end: t.length, text: t }], 'date');
+    expect(c.map((x) => x.text)).toEqual(['Belousov arrived in Beijing on Monday for talks.']);
+    expect(t.slice(c[0].start, c[0].end)).toBe(c[0].text);
+  });
+
+  it('joins a neighbour in the same paragraph when it holds the rest of the question', () => {
+    const t = 'Bohemond led the Normans in the siege. He landed at Valona in 1107 with a great fleet.';
+    const a = makeArticle({ title: 'T', text: t }, 'c.txt');
+    const [first] = candidates('When did Bohemond land at Valona?', [{ ...passage, article: a, start: 0, end: t.length, text: t }], 'date')
+      .filter((x) => x.text.includes('1107'));
+    expect(first.text).toBe(t);
+  });
+});
+
+describe('missingNames', () => {
+  it('lists names and numbers of the question that no passage mentions', () => {
+    expect(missingNames('Did Belousov visit Paris in 2023?', [passage])).toEqual(['Paris', '2023']);
+  });
+});
+
+describe('createAnswerer', () => {
+  const options = { minEvidenceScore: 0.5, maxQuotes: 2 };
+
+  it('quotes the best-supported sentence verbatim, with its source and a short answer', async () => {
+    const answerer = createAnswerer({ embedder: embedderWith('Belousov'), options });
+    const q = 'Who is the Russian defense minister who visited Beijing?';
+    const a = await answerer.answer(q, q, retrieval([passage]));
+    expect(a.found).toBe(true);
+    expect(a.quotes[0]).toMatchObject({ n: 1, articleId: article.id, title: article.title, url: 'https://example.com/a', date: '2024-10-14' });
+    expect(text.slice(a.quotes[0].start, a.quotes[0].end)).toBe(a.quotes[0].text);
+    expect(a.quotes[0].text).toContain('Andrei Belousov arrived');
+    expect(a.short?.text).toBe('Andrei Belousov');
+    expect(text.slice(a.short!.start, a.short!.end)).toBe('Andrei Belousov');
+    expect(a.answer.startsWith('Andrei Belousov. “Russian Defense Minister')).toBe(true);
+  });
+
+  it('refuses when the best sentence is not similar enough, and quotes nothing', async () => {
+    const answerer = createAnswerer({ embedder: embedderWith('nothing matches this', 0.3), options });
+    const a = await answerer.answer('Who won the World Cup?', 'Who won the World Cup?', retrieval([passage]));
+    expect(a).toMatchObject({ found: false, answer: NOT_FOUND, quotes: [] });
+    expect(a.evidence).toBeLessThan(0.5);
+  });
+
+  it('refuses when the question names something no passage mentions, even if similar', async () => {
+    const answerer = createAnswerer({ embedder: embedderWith('Belousov', 0.6), options: { ...options, minEvidenceScore: 0.85 } });
+    const ok = await answerer.answer('When did Belousov arrive in Beijing?', 'When did Belousov arrive in Beijing?', retrieval([passage]));
+    const swapped = await answerer.answer('When did Belousov arrive in Pyongyang?', 'When did Belousov arrive in Pyongyang?', retrieval([passage]));
+    expect(ok.found).toBe(true);
+    expect(swapped.found).toBe(false);
+    expect(swapped.signals?.missing).toBe(1);
+  });
+
+  it('refuses when there are no passages at all', async () => {
+    const answerer = createAnswerer({ embedder: embedderWith('x'), options });
+    expect((await answerer.answer('Who?', 'Who?', retrieval([]))).found).toBe(false);
+  });
+
+  it('adds a second quote only when it says something the first does not', async () => {
+    const twin = makeArticle({ title: 'Copy', text: text.split('\n')[0] }, 'copy.txt');
+    const copy: Passage = { ...passage, chunkId: `${twin.id}:0`, article: twin, end: twin.text.length, text: twin.text };
+    const answerer = createAnswerer({ embedder: embedderWith('Belousov'), options });
+    const q = 'When did Belousov arrive in Beijing?';
+    const a = await answerer.answer(q, q, retrieval([passage, copy]));
+    expect(a.quotes).toHaveLength(1);
+  });
+});

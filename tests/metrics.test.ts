@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { containsAnswer, exactMatch, f1, firstHit, normalise, percentile } from '../src/eval/metrics.js';
+import { fromJsonl, fromSquad } from '../src/eval/dataset.js';
+
+describe('SQuAD metrics', () => {
+  it('normalises case, punctuation, articles and spaces', () => {
+    expect(normalise('The  Battle of Hastings!')).toBe('battle of hastings');
+  });
+  it.each([
+    ['the Battle of Hastings', ['Battle of Hastings'], 1],
+    ['Hastings', ['Battle of Hastings'], 0],
+  ])('exact match of %s is %i', (p, g, want) => expect(exactMatch(p, g)).toBe(want));
+  it('computes token F1 against the best gold answer', () => {
+    expect(f1('Duke William II', ['William II', 'Rollo'])).toBeCloseTo(0.8, 10);
+    expect(f1('', ['Rollo'])).toBe(0);
+  });
+  it('matches whole words only when looking for an answer in a passage', () => {
+    expect(containsAnswer('In 1066, Duke William', ['1066'])).toBe(true);
+    expect(containsAnswer('In 10666, Duke William', ['1066'])).toBe(false);
+  });
+  it('finds the 1-based rank of the first passage with an answer', () => {
+    expect(firstHit(['no', 'still no', 'Rollo was here'], ['rollo'])).toBe(3);
+    expect(firstHit(['no'], ['rollo'])).toBe(0);
+  });
+  it('takes nearest-rank percentiles', () => {
+    expect(percentile([5, 1, 4, 2, 3], 50)).toBe(3);
+    expect(percentile([5, 1, 4, 2, 3], 95)).toBe(5);
+  });
+});
+
+describe('evaluation sets', () => {
+  it('turns each SQuAD entry into one article with its paragraphs', () => {
+    const set = fromSquad({
+      data: [{ title: 'Normans', paragraphs: [
+        { context: 'Rollo led them.', qas: [{ id: '1', question: 'Who led?', answers: [{ text: 'Rollo' }] }] },
+        { context: 'They came from Norway.', qas: [{ id: '2', question: 'Who won?', is_impossible: true, answers: [] }] },
+      ] }],
+    });
+    expect(set.articles).toHaveLength(1);
+    expect(set.articles[0].text).toBe('Rollo led them.\n\nThey came from Norway.');
+    expect(set.questions.map((q) => [q.id, q.impossible, q.answers])).toEqual([['1', false, ['Rollo']], ['2', true, []]]);
+  });
+  it('reads our JSONL format, with no answers meaning unanswerable', () => {
+    const set = fromJsonl('{"question":"Who?","answers":["Belousov"]}\n\n{"question":"Why?"}\n');
+    expect(set.questions.map((q) => q.impossible)).toEqual([false, true]);
+  });
+});
