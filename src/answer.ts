@@ -5,12 +5,10 @@
  * thing the question asks for); the best become quotes, each checked to be a verbatim slice of
  * its article. When the evidence is weak the answer says so and quotes nothing.
  */
-import type { Article } from './corpus/article.js';
 import type { Embedder } from './embed.js';
-import type { Passage, Retrieval } from './retrieve.js';
-import { terms } from './store/keyword.js';
-import { sentences, type Span } from './text.js';
-import { findSpan, questionType, type QuestionType } from './span.js';
+import { candidates, missingNames, vocabulary, type Candidate } from './evidence.js';
+import type { Retrieval } from './retrieve.js';
+import { findSpan, questionType } from './span.js';
 
 export const NOT_FOUND = "I couldn't find that in the articles.";
 
@@ -50,169 +48,14 @@ export interface AnswerOptions {
 }
 
 export const DEFAULT_WEIGHTS = { similarity: 0.5, overlap: 0.35, cue: 0.1, rank: 0.05 };
-const MIN_QUOTE_WORDS = 5;
-/** A neighbour joins the quote when it adds this much of the question's weight. */
-const NEIGHBOUR_GAIN = 0.15;
-/** Attribution that leans on the sentence before for its speaker: "…, he said, …". */
-const LEANS_BACK = /\b(he|she|they)\s+(said|says|added|told|noted|stressed|argued|continued|warned|wrote|insisted)\b/i;
 /** Evidence lost for each name or number of the question that no passage mentions. */
 const MISSING_PENALTY = 0.2;
-
-interface Candidate extends Span {
-  article: Article;
-  passageRank: number;
-  text: string;
-  terms: Set<string>;
-  overlap: number;
-  cue: number;
-  /** To the standalone query: what evidence is judged on, as calibrated. */
-  querySimilarity: number;
-  /** For ranking: in a follow-up, also to the user's own words. */
-  similarity: number;
-  score: number;
-}
-
-/**
- * Share of the question's terms found in `have`, each term weighted by how telling it is:
- * names and numbers (the words a question pins its answer on) count double.
- * @example overlap('When did Belousov visit?', new Set(['belousov', 'visit'])) // 1
- */
-export function overlap(question: string, have: Set<string>, idf?: (term: string) => number): number {
-  const raw = question.match(/[\p{L}\p{N}]+(?:['’.-][\p{L}\p{N}]+)*/gu) ?? [];
-  const weightOf = new Map<string, number>();
-  for (const w of raw) {
-    const [t] = terms(w);
-    if (!t) continue;
-    const strong = /^\p{Lu}/u.test(w) || /\p{N}/u.test(w);
-    weightOf.set(t, Math.max(weightOf.get(t) ?? 0, (strong ? 2 : 1) * (idf?.(t) ?? 1)));
-  }
-  let total = 0;
-  let hit = 0;
-  for (const [t, w] of weightOf) {
-    total += w;
-    if (have.has(t)) hit += w;
-  }
-  return total ? hit / total : 0;
-}
-
-/**
- * Names and numbers of the question that none of the passages mention. A question about
- * "the 1066 treaty of Paris" that the passages only know as "the 1066 treaty of Rouen" is the
- * typical unanswerable question: everything else matches.
- */
-export function missingNames(question: string, passages: Pick<Passage, 'text' | 'article'>[]): string[] {
-  const have = new Set(passages.flatMap((p) => [...terms(p.text), ...terms(p.article.title)]));
-  const words = question.match(/[\p{L}\p{N}]+(?:['’.-][\p{L}\p{N}]+)*/gu) ?? [];
-  return words.filter((w, i) => {
-    const strong = (i > 0 && /^\p{Lu}/u.test(w)) || /\p{N}/u.test(w);
-    const [t] = terms(w);
-    return strong && t && !have.has(t);
-  });
-}
 
 const dot = (a: Float32Array, b: Float32Array) => {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += a[i] * b[i];
   return s;
 };
-
-/** The sentences a passage holds, widened to whole sentences at its edges. */
-function passageSentences(p: Passage): Span[] {
-  const text = p.article.text;
-  const from = Math.max(0, text.lastIndexOf('\n', p.start));
-  const to = text.indexOf('\n', p.end);
-  return sentences(text, from, to < 0 ? text.length : to).filter((s) => s.end > p.start && s.start < p.end);
-}
-
-/** The sentence just before `span` in its article (across one paragraph break), if any. */
-function sentenceBefore(text: string, span: Span): Span | undefined {
-  const from = Math.max(0, span.start - 600);
-  return sentences(text, from, span.start).filter((s) => s.end <= span.start).at(-1);
-}
-
-/**
- * Candidate quotes from the passages: each sentence, widened to its neighbour when the two
- * together answer clearly more of the question (a name in one sentence, the fact in the next).
- */
-export function candidates(focus: string, passages: Passage[], type: QuestionType, query = focus): Candidate[] {
-  const seen = new Set<string>();
-  const out: Candidate[] = [];
-  const all = passages.map((p) => {
-    const spans = passageSentences(p);
-    return { spans, termsOf: spans.map((s) => terms(p.article.text.slice(s.start, s.end))) };
-  });
-  // Inverse document frequency over the candidate sentences: the article's subject ("Belousov"
-  // in every sentence) tells sentences apart less than the word only one of them has.
-  const df = new Map<string, number>();
-  let n = 0;
-  for (const { termsOf } of all) {
-    for (const t of termsOf) {
-      n++;
-      for (const term of new Set(t)) df.set(term, (df.get(term) ?? 0) + 1);
-    }
-  }
-  const idf = (t: string) => Math.log(1 + (n + 1) / ((df.get(t) ?? 0) + 1));
-  passages.forEach((p, passageRank) => {
-    const { spans, termsOf } = all[passageRank];
-    const titleTerms = terms(p.article.title);
-    // The headline speaks for every sentence of its article, so it counts for half: otherwise
-    // each sentence would match the words of the title equally and the choice would be lost.
-    const score = (own: Set<string>, words = focus) => {
-      const alone = overlap(words, own, idf);
-      return alone + 0.5 * (overlap(words, new Set([...own, ...titleTerms]), idf) - alone);
-    };
-    spans.forEach((s, i) => {
-      const key = `${p.article.id}:${s.start}`;
-      const text = p.article.text.slice(s.start, s.end);
-      // Captions, datelines and link lines ("Related article: [...](#)") are not statements.
-      if (seen.has(key) || text.split(/\s+/).length < MIN_QUOTE_WORDS || text.includes('](')) return;
-      seen.add(key);
-      const own = new Set(termsOf[i]);
-      let span: Span = s;
-      let t = own;
-      let best = score(own);
-      // The sentence before may lie outside the chunk: its speaker is still the speaker here.
-      const prev = i > 0 ? spans[i - 1] : sentenceBefore(p.article.text, s);
-      const neighbours: [Span | undefined, string[] | undefined][] = [
-        [prev, i > 0 ? termsOf[i - 1] : undefined],
-        [spans[i + 1], termsOf[i + 1]],
-      ];
-      for (const [n, nTerms] of neighbours) {
-        if (!n) continue;
-        // Within a paragraph; across one only when the later sentence leans on the earlier for
-        // its speaker (news paragraphs are short: "Military cooperation …, he said, …").
-        const [first, second] = n.start < s.start ? [n, s] : [s, n];
-        const between = p.article.text.slice(first.end, second.start);
-        const leans = LEANS_BACK.test(p.article.text.slice(second.start, second.end));
-        const nText = p.article.text.slice(n.start, n.end);
-        if ((between.includes('\n') && !(leans && between.split('\n').length <= 3)) || nText.includes('](')) continue;
-        const both = new Set([...own, ...(nTerms ?? terms(nText))]);
-        // Judged on the standalone query: joining is how "he" in one sentence gets its name.
-        if (score(both, query) - score(own, query) >= NEIGHBOUR_GAIN) {
-          span = { start: Math.min(s.start, n.start), end: Math.max(s.end, n.end) };
-          t = both;
-          best = Math.max(best, score(both));
-          break;
-        }
-      }
-      const quote = p.article.text.slice(span.start, span.end);
-      const cue = type !== 'other' && findSpan(query, text, type, vocabulary(p.article)) ? 1 : 0;
-      out.push({ ...span, article: p.article, passageRank, text: quote, terms: new Set([...t, ...titleTerms]), overlap: best, cue, querySimilarity: 0, similarity: 0, score: 0 });
-    });
-  });
-  return out;
-}
-
-const vocabularies = new WeakMap<Article, Set<string>>();
-/** Words an article uses in lower case (computed once per article object). */
-function vocabulary(article: Article): Set<string> {
-  let v = vocabularies.get(article);
-  if (!v) {
-    v = new Set(article.text.match(/(?<![.!?]\s)\b\p{Ll}[\p{L}'’-]*/gu) ?? []);
-    vocabularies.set(article, v);
-  }
-  return v;
-}
 
 /** True when two sentences say much the same (a second quote must add something). */
 function redundant(a: Candidate, b: Candidate): boolean {

@@ -1,6 +1,7 @@
 /** The answerer alone, with a tiny stand-in embedder so each signal can be set by hand. */
 import { describe, expect, it } from 'vitest';
-import { candidates, createAnswerer, missingNames, NOT_FOUND, overlap } from '../src/answer.js';
+import { createAnswerer, NOT_FOUND } from '../src/answer.js';
+import { candidates, missingNames, overlap } from '../src/evidence.js';
 import { makeArticle } from '../src/corpus/article.js';
 import { Embedder } from '../src/embed.js';
 import type { Passage, Retrieval } from '../src/retrieve.js';
