@@ -153,6 +153,7 @@ export function candidates(focus: string, passages: Passage[], type: QuestionTyp
   });
   return out;
 }
+
 const vocabularies = new WeakMap<Article, Set<string>>();
 /** Words an article uses in lower case (computed once per article object). */
 export function vocabulary(article: Article): Set<string> {

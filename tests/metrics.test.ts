@@ -45,3 +45,19 @@ describe('evaluation sets', () => {
     expect(set.questions.map((q) => q.impossible)).toEqual([false, true]);
   });
 });
+
+describe('thresholdSweep', () => {
+  it('counts a question as refused below the threshold and as a hit only above it', async () => {
+    const { thresholdSweep } = await import('../src/eval/cli.js');
+    const rows = [
+      { id: 'a', impossible: false, rank: 1, hit: true, evidence: 0.6, ms: 1 },
+      { id: 'b', impossible: false, rank: 1, hit: true, evidence: 0.4, ms: 1 },
+      { id: 'c', impossible: true, rank: 0, evidence: 0.45, ms: 1 },
+      { id: 'd', impossible: true, rank: 0, evidence: 0.2, ms: 1 },
+    ];
+    expect(thresholdSweep(rows, [0.3, 0.5])).toEqual([
+      { threshold: 0.3, refusal: 0.5, falseRefusal: 0, answerHit: 1 },
+      { threshold: 0.5, refusal: 1, falseRefusal: 0.5, answerHit: 0.5 },
+    ]);
+  });
+});

@@ -19,13 +19,14 @@ import { evaluateArchive, evaluateSearch, type QuestionResult, type Scores } fro
 export const DEFAULT_EVAL_FILE = '../shared/eval/squad-v2-small.json';
 
 function parseArgs(args: string[]) {
-  const opts = { file: DEFAULT_EVAL_FILE, json: undefined as string | undefined, store: undefined as string | undefined, baseline: true };
+  const opts = { file: DEFAULT_EVAL_FILE, json: undefined as string | undefined, store: undefined as string | undefined, baseline: true, sweep: false };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === '--json') opts.json = args[++i];
     else if (a === '--store') opts.store = args[++i];
     else if (a === '--no-baseline') opts.baseline = false;
-    else if (a.startsWith('--')) throw new Error(`eval: unknown option ${a}; must be one of --json, --store, --no-baseline`);
+    else if (a === '--sweep') opts.sweep = true;
+    else if (a.startsWith('--')) throw new Error(`eval: unknown option ${a}; must be one of --json, --store, --no-baseline, --sweep`);
     else opts.file = a;
   }
   if (opts.store && opts.store !== 'local' && opts.store !== 'postgres') throw new Error('eval: --store must be local or postgres');
@@ -43,6 +44,19 @@ export function table(rows: [string, Scores][]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   const fmt = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
   return [fmt(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...lines.map(fmt)].join('\n');
+}
+
+/** Refusal, false refusal and answer hit at each threshold, from answers given at threshold 0. */
+export function thresholdSweep(rows: QuestionResult[], thresholds = [0.3, 0.35, 0.4, 0.42, 0.44, 0.46, 0.48, 0.5, 0.55, 0.6]) {
+  const ans = rows.filter((r) => !r.impossible);
+  const imp = rows.filter((r) => r.impossible);
+  const share = (xs: QuestionResult[], p: (r: QuestionResult) => boolean) => (xs.length ? xs.filter(p).length / xs.length : 0);
+  return thresholds.map((threshold) => ({
+    threshold,
+    refusal: share(imp, (r) => (r.evidence ?? 0) < threshold),
+    falseRefusal: share(ans, (r) => (r.evidence ?? 0) < threshold),
+    answerHit: share(ans, (r) => !!r.hit && (r.evidence ?? 0) >= threshold),
+  }));
 }
 
 export async function runEvalCli(config: Config, args: string[]) {
@@ -83,6 +97,20 @@ export async function runEvalCli(config: Config, args: string[]) {
       rows.push([mode, scores]);
       console.error(`eval: ${mode} done in ${scores.totalSec.toFixed(1)} s`);
     }
+    let sweep: ReturnType<typeof thresholdSweep> | undefined;
+    if (opts.sweep) {
+      // Every question answered (threshold 0), then each threshold applied to the evidence.
+      const open = createArchive({ store, embedder, options: { ...archiveOptions(config), topK: Math.max(10, config.topK), minEvidenceScore: 0 } });
+      const rowsAll: QuestionResult[] = [];
+      await evaluateArchive(open, set, 'hybrid', rowsAll);
+      sweep = thresholdSweep(rowsAll);
+      console.log(`
+refusal trade-off (hybrid): MIN_EVIDENCE_SCORE → share refused
+`);
+      console.log('| threshold | refusal (unanswerable) | false refusal (answerable) | answer hit |');
+      console.log('|-----------|------------------------|----------------------------|------------|');
+      for (const r of sweep) console.log(`| ${r.threshold.toFixed(2)}      | ${f(r.refusal)}                  | ${f(r.falseRefusal)}                      | ${f(r.answerHit)}      |`);
+    }
     if (opts.baseline) {
       const stock = await buildStockRecipe(articles, { model: config.embeddingModel, modelDir: config.modelDir });
       rows.push(['stock LangChain', await evaluateSearch(stock.search, set)]);
@@ -102,6 +130,7 @@ export async function runEvalCli(config: Config, args: string[]) {
       ...main,
       totalSec,
       configs: Object.fromEntries(rows.slice(1).map(([name, s]) => [name, s])),
+      ...(sweep ? { sweep } : {}),
       perQuestion,
     };
     if (opts.json) await writeFile(opts.json, JSON.stringify(result, null, 2));
