@@ -1,5 +1,5 @@
 /**
- * Ingest benchmark: `npm run bench:ingest -- [folder] [--json out.json] [--articles 2000] [--compare 500]`
+ * Ingest benchmark: `npm run bench:ingest -- [folder] [--json out.json] [--articles 2000] [--compare 500] [--no-compare]`
  *
  * 1. A full build of ≥2,000 articles (the distractor corpus from text on this machine, or the
  *    articles of `folder`): articles/s, chunks/s, peak RSS, index size; then an incremental
@@ -45,10 +45,10 @@ async function readCorpus(path: string, limit?: number): Promise<Article[]> {
 // Config comes from the environment like everywhere else; the bench only points the index elsewhere.
 const benchConfig = (indexDir: string) => loadConfig({ ...process.env, INDEX_DIR: indexDir, LOG_LEVEL: 'silent' });
 
-/** Ours: full build, then 1% changed. Index in a temp folder. */
-async function phaseOurs(corpusPath: string, limit: number | undefined, incremental: boolean): Promise<PhaseResult> {
+/** Ours: a full build into `dir` (a fresh temp folder when not given). */
+async function phaseOurs(corpusPath: string, limit: number | undefined, keepDir?: string): Promise<PhaseResult> {
   const articles = await readCorpus(corpusPath, limit);
-  const dir = await mkdtemp(join(tmpdir(), 'archivist-bench-'));
+  const dir = keepDir ?? (await mkdtemp(join(tmpdir(), 'archivist-bench-')));
   try {
     const config = benchConfig(dir);
     const embedder = await createEmbedder(config);
@@ -58,37 +58,38 @@ async function phaseOurs(corpusPath: string, limit: number | undefined, incremen
     const full = await ingest({ store, embedder, chunking, articles });
     const fullSec = (performance.now() - t0) / 1000;
     const chunks = (await store.counts()).chunks;
-    const bytes = await indexBytes(dir);
     await store.close();
-    const out: PhaseResult = {
+    return {
       articles: articles.length,
       chunks,
       chunksEmbedded: full.chunksEmbedded,
       fullSec,
       chunksPerSec: chunks / fullSec,
       articlesPerSec: articles.length / fullSec,
-      indexMb: bytes / MB,
-      peakRssMb: 0,
+      indexMb: (await indexBytes(dir)) / MB,
+      peakRssMb: peakRssMb(),
     };
-    if (incremental) {
-      // Every 100th article gets a new last sentence: 1% changed, the rest untouched.
-      const changed = articles.map((a, i) =>
-        i % 100 === 0 ? makeArticle({ title: a.title, url: a.url, date: a.date, text: `${a.text}\n\nUpdated: a correction was added to this article.` }, a.source) : a,
-      );
-      const t1 = performance.now();
-      // A re-run opens the index from disk like `npm run ingest` does (the model is already loaded).
-      const reopened = await LocalStore.open(dir);
-      const report = await ingest({ store: reopened, embedder, chunking, articles: changed });
-      out.incrementalSec = (performance.now() - t1) / 1000;
-      out.incrementalChanged = report.changed.length;
-      out.incrementalChunks = report.chunksEmbedded;
-      await reopened.close();
-    }
-    out.peakRssMb = peakRssMb();
-    return out;
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    if (!keepDir) await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * A re-run over the index in `dir` with 1% of the articles changed (every 100th gets a new last
+ * sentence), in a process of its own like `npm run ingest`: open the index, plan, embed, save.
+ */
+async function phaseIncremental(corpusPath: string, dir: string): Promise<PhaseResult> {
+  const articles = await readCorpus(corpusPath);
+  const config = benchConfig(dir);
+  const embedder = await createEmbedder(config);
+  const changed = articles.map((a, i) =>
+    i % 100 === 0 ? makeArticle({ title: a.title, url: a.url, date: a.date, text: `${a.text}\n\nUpdated: a correction was added to this article.` }, a.source) : a,
+  );
+  const t0 = performance.now();
+  const store = await LocalStore.open(dir);
+  const report = await ingest({ store, embedder, chunking: { chunkSize: config.chunkSize, chunkOverlap: config.chunkOverlap }, articles: changed });
+  await store.close();
+  return { incrementalSec: (performance.now() - t0) / 1000, changed: report.changed.length, chunksEmbedded: report.chunksEmbedded, peakRssMb: peakRssMb() };
 }
 
 /** The stock LangChain.js recipe at its defaults, same model, same articles. */
@@ -114,20 +115,42 @@ async function phaseBaseline(corpusPath: string, limit: number): Promise<PhaseRe
   return { articles: articles.length, chunks: chunks.length, sec, chunksPerSec: chunks.length / sec, peakRssMb: peakRssMb() };
 }
 
-/** The model alone on the exact texts our ingest embeds: batches of EMBED_BATCH_SIZE, sorted by length. */
+/**
+ * The model alone, in a plain loop: the same chunk texts, EMBED_BATCH_SIZE at a time in order of
+ * character length, straight into the Transformers.js pipeline, nothing else.
+ * `withTitle` embeds them as ours does (headline first line); without it, the bare chunk text.
+ */
 async function phaseCeiling(corpusPath: string, limit: number, withTitle: boolean): Promise<PhaseResult> {
   const articles = await readCorpus(corpusPath, limit);
   const config = benchConfig(tmpdir());
-  const embedder = await createEmbedder(config);
+  const { env, pipeline } = await import('@huggingface/transformers');
+  const root = resolveModelDir(config.modelDir);
+  env.localModelPath = root.endsWith('/') ? root : `${root}/`;
+  env.allowRemoteModels = false;
+  const extract = (await pipeline('feature-extraction', config.embeddingModel, { dtype: 'q4' })) as unknown as (
+    texts: string[],
+    opts: { pooling: 'mean'; normalize: boolean },
+  ) => Promise<{ data: Float32Array }>;
+  await extract(['warm up'], { pooling: 'mean', normalize: true });
   const chunking = { chunkSize: config.chunkSize, chunkOverlap: config.chunkOverlap };
   const texts: string[] = [];
   for (const a of articles) {
     for (const c of await chunkArticle(a, chunking)) texts.push(withTitle ? embeddingText(a, c.start, c.end) : a.text.slice(c.start, c.end));
   }
   const t0 = performance.now();
-  await embedder.vectors(texts);
+  const sorted = [...texts].sort((a, b) => a.length - b.length);
+  for (let i = 0; i < sorted.length; i += config.embedBatchSize) {
+    await extract(sorted.slice(i, i + config.embedBatchSize), { pooling: 'mean', normalize: true });
+  }
   const sec = (performance.now() - t0) / 1000;
   return { chunks: texts.length, sec, chunksPerSec: texts.length / sec, peakRssMb: peakRssMb() };
+}
+
+/** Peak RSS of a process so far, from the kernel (readable while it runs, so even a phase the OOM killer ends has a figure). */
+async function vmHwmMb(pid: number): Promise<number | undefined> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  const kb = /VmHWM:\s+(\d+) kB/.exec(status)?.[1];
+  return kb ? Number(kb) / 1024 : undefined;
 }
 
 /** Runs one phase in a fresh Node process and returns what it reports. */
@@ -135,10 +158,17 @@ function child(args: string[]): Promise<PhaseResult> {
   return new Promise((resolve, reject) => {
     const p = fork(SCRIPT, ['--phase', ...args], { execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     let result: PhaseResult | undefined;
+    let hwm = 0;
+    const poll = setInterval(() => void vmHwmMb(p.pid!).then((mb) => (hwm = Math.max(hwm, mb ?? 0))), 50);
     p.on('message', (m) => (result = m as PhaseResult));
-    p.on('exit', (code, signal) =>
-      result ? resolve(result) : reject(new Error(`bench: phase ${args[0]} ended without a result (code ${code}, signal ${signal})`)),
-    );
+    p.on('exit', (code, signal) => {
+      clearInterval(poll);
+      if (result) resolve(result);
+      else {
+        const e = new Error(`bench: phase ${args[0]} ended without a result (code ${code}, signal ${signal}; peak RSS ${Math.round(hwm)} MB)`);
+        reject(Object.assign(e, { peakRssMb: Math.round(hwm) }));
+      }
+    });
   });
 }
 
@@ -148,11 +178,12 @@ function arg(argv: string[], name: string): string | undefined {
 }
 
 async function runPhase(argv: string[]) {
-  const [name, corpusPath, limitArg] = argv;
-  const limit = limitArg ? Number(limitArg) : undefined;
+  const [name, corpusPath, limitArg, dir] = argv;
+  const limit = limitArg && limitArg !== 'all' ? Number(limitArg) : undefined;
   const result =
-    name === 'full' ? await phaseOurs(corpusPath, limit, true)
-    : name === 'ours' ? await phaseOurs(corpusPath, limit, false)
+    name === 'full' ? await phaseOurs(corpusPath, limit, dir)
+    : name === 'incremental' ? await phaseIncremental(corpusPath, dir)
+    : name === 'ours' ? await phaseOurs(corpusPath, limit)
     : name === 'baseline' ? await phaseBaseline(corpusPath, limit!)
     : name === 'ceiling' ? await phaseCeiling(corpusPath, limit!, false)
     : name === 'ceiling-title' ? await phaseCeiling(corpusPath, limit!, true)
@@ -187,12 +218,39 @@ async function main(argv: string[]) {
     await writeFile(corpusPath, articles.map((a) => JSON.stringify(a)).join('\n'));
     const k = Math.min(compare, articles.length);
 
-    say(`full build of ${articles.length} articles, then 1% changed …`);
-    const full = await child(['full', corpusPath]);
+    say(`full build of ${articles.length} articles …`);
+    const indexDir = join(work, 'index');
+    const full = await child(['full', corpusPath, 'all', indexDir]);
     say(`  ${JSON.stringify(full)}`);
+    say('re-run with 1% of the articles changed …');
+    const incremental = await child(['incremental', corpusPath, 'all', indexDir]);
+    say(`  ${JSON.stringify(incremental)}`);
+    if (argv.includes('--no-compare')) {
+      const summary = {
+        articles: full.articles, chunks: full.chunks, articlesPerSec: round(full.articlesPerSec, 2), chunksPerSec: round(full.chunksPerSec, 2),
+        fullSec: round(full.fullSec, 2), incrementalSec: round(incremental.incrementalSec, 2),
+        incrementalShare: round((incremental.incrementalSec as number) / (full.fullSec as number), 4),
+        peakRssMb: round(full.peakRssMb), incrementalPeakRssMb: round(incremental.peakRssMb), indexMb: round(full.indexMb, 2),
+        loadAverage1m: [full.load1, incremental.load1],
+      };
+      if (jsonOut) await writeFile(jsonOut, `${JSON.stringify(summary, null, 2)}\n`);
+      console.log(JSON.stringify(summary));
+      return;
+    }
     say(`stock LangChain recipe on ${k} articles …`);
-    const baseline = await child(['baseline', corpusPath, String(k)]).catch((e: Error) => ({ error: e.message, chunksPerSec: NaN, peakRssMb: NaN }) as PhaseResult);
+    let baseline = await child(['baseline', corpusPath, String(k)]).catch(
+      (e: Error & { peakRssMb?: number }) => ({ error: e.message, chunksPerSec: NaN, peakRssMb: e.peakRssMb ?? NaN }) as PhaseResult,
+    );
     say(`  ${JSON.stringify(baseline)}`);
+    if (baseline.error) {
+      // At its defaults the recipe embeds all its 512-text batches at once; when that does not fit
+      // in memory, measure its speed on fewer articles and keep the failed run's peak.
+      const fewer = Math.max(1, Math.floor(k / 5));
+      say(`stock LangChain recipe failed on ${k} articles; measuring its speed on the first ${fewer} …`);
+      const small = await child(['baseline', corpusPath, String(fewer)]).catch((e: Error) => ({ error: e.message, chunksPerSec: NaN, peakRssMb: NaN }) as PhaseResult);
+      say(`  ${JSON.stringify(small)}`);
+      baseline = { ...baseline, chunksPerSec: small.chunksPerSec, chunks: small.chunks, fallbackArticles: fewer, fallbackPeakRssMb: small.peakRssMb };
+    }
     say(`ours on the same ${k} articles …`);
     const ours = await child(['ours', corpusPath, String(k)]);
     say(`  ${JSON.stringify(ours)}`);
@@ -208,9 +266,10 @@ async function main(argv: string[]) {
       articlesPerSec: round(full.articlesPerSec, 2),
       chunksPerSec: round(full.chunksPerSec, 2),
       fullSec: round(full.fullSec, 2),
-      incrementalSec: round(full.incrementalSec, 2),
-      incrementalShare: round((full.incrementalSec as number) / (full.fullSec as number), 4),
+      incrementalSec: round(incremental.incrementalSec, 2),
+      incrementalShare: round((incremental.incrementalSec as number) / (full.fullSec as number), 4),
       peakRssMb: round(full.peakRssMb),
+      incrementalPeakRssMb: round(incremental.peakRssMb),
       indexMb: round(full.indexMb, 2),
       compareArticles: k,
       baselineChunks: baseline.chunks,
@@ -225,8 +284,10 @@ async function main(argv: string[]) {
       oursVsBaseline: round((ours.chunksPerSec as number) / (baseline.chunksPerSec as number), 2),
       oursShareOfCeiling: round((ours.chunksPerSec as number) / (ceiling.chunksPerSec as number), 3),
       oursMemoryShareOfBaseline: round(ours.peakRssMb / baseline.peakRssMb, 3),
-      loadAverage1m: [full, baseline, ours, ceiling, ceilingTitle].map((r) => r.load1),
-      ...(baseline.error ? { baselineError: baseline.error } : {}),
+      loadAverage1m: [full, incremental, baseline, ours, ceiling, ceilingTitle].map((r) => r.load1),
+      ...(baseline.error
+        ? { baselineError: baseline.error, baselineSpeedMeasuredOnArticles: baseline.fallbackArticles, baselineFallbackPeakRssMb: round(baseline.fallbackPeakRssMb) }
+        : {}),
     };
     say('');
     say(`full build      ${summary.articles} articles, ${summary.chunks} chunks in ${summary.fullSec} s: ${summary.articlesPerSec} articles/s, ${summary.chunksPerSec} chunks/s`);

@@ -60,6 +60,11 @@ export function checkModelFiles(root: string, model: string): void {
   }
 }
 
+/** The model reads at most this many tokens of a text (all-MiniLM-L6-v2: 512). */
+const MAX_TOKENS = 512;
+/** A full batch may hold texts up to this many tokens; longer ones go in smaller batches. */
+const BATCH_TOKENS = 256;
+
 type Extractor = (texts: string[], opts: { pooling: 'mean'; normalize: boolean }) => Promise<{ data: Float32Array; dims: number[] }>;
 
 /**
@@ -72,24 +77,51 @@ export class Embedder extends Embeddings {
   readonly dims: number;
   private readonly batchSize: number;
   private readonly extract: Extractor;
+  private readonly countTokens?: (text: string) => number;
 
-  constructor(model: string, dims: number, batchSize: number, extract: Extractor) {
+  /** @param countTokens the model's token count of a text; without it, lengths are estimated from characters. */
+  constructor(model: string, dims: number, batchSize: number, extract: Extractor, countTokens?: (text: string) => number) {
     super({});
     this.model = model;
     this.dims = dims;
     this.batchSize = batchSize;
     this.extract = extract;
+    this.countTokens = countTokens;
+  }
+
+  /**
+   * Batches in order of token count. Characters are a poor guide (text with urls or code has
+   * twice the tokens per character of prose), and every batch is padded to its longest text.
+   * A batch of long texts is also made smaller: attention memory grows with batch × length²,
+   * so 16 texts of 512 tokens need four times the memory of 16 of 256 and would set the peak.
+   */
+  private batches(texts: string[]): number[][] {
+    const size = texts.map((t) => (this.countTokens ? Math.min(MAX_TOKENS, this.countTokens(t)) : Math.ceil(t.length / 4)));
+    const order = texts.map((_, i) => i).sort((a, b) => size[a] - size[b]);
+    const budget = this.batchSize * BATCH_TOKENS ** 2;
+    const out: number[][] = [];
+    let batch: number[] = [];
+    for (const i of order) {
+      // Sorted ascending, so the text being added is the longest of its batch.
+      if (batch.length && (batch.length >= this.batchSize || (batch.length + 1) * size[i] ** 2 > budget)) {
+        out.push(batch);
+        batch = [];
+      }
+      batch.push(i);
+    }
+    if (batch.length) out.push(batch);
+    return out;
   }
 
   /** Embeds texts, in the given order, normalised to unit length. */
   async vectors(texts: string[], onBatch?: (done: number) => void): Promise<Float32Array[]> {
-    const order = texts.map((_, i) => i).sort((a, b) => texts[a].length - texts[b].length);
     const out: Float32Array[] = new Array(texts.length);
-    for (let i = 0; i < order.length; i += this.batchSize) {
-      const idx = order.slice(i, i + this.batchSize);
+    let done = 0;
+    for (const idx of texts.length === 1 ? [[0]] : this.batches(texts)) {
       const res = await this.extract(idx.map((j) => texts[j]), { pooling: 'mean', normalize: true });
       idx.forEach((j, k) => (out[j] = res.data.slice(k * this.dims, (k + 1) * this.dims)));
-      onBatch?.(Math.min(i + this.batchSize, order.length));
+      done += idx.length;
+      onBatch?.(done);
     }
     return out;
   }
@@ -121,6 +153,7 @@ export async function createEmbedder(options: EmbedderOptions): Promise<Embedder
     throw new AppError('unavailable', `embed: could not load model "${options.embeddingModel}" from ${root}: ${(e as Error).message}`, { cause: e });
   }
   const extract = extractor as unknown as Extractor;
+  const tokenizer = (extractor as unknown as { tokenizer: { encode: (text: string) => number[] } }).tokenizer;
   const probe = await extract(['dimension probe'], { pooling: 'mean', normalize: true });
-  return new Embedder(options.embeddingModel, probe.dims.at(-1)!, options.embedBatchSize, extract);
+  return new Embedder(options.embeddingModel, probe.dims.at(-1)!, options.embedBatchSize, extract, (text) => tokenizer.encode(text).length);
 }

@@ -216,3 +216,20 @@ describe('describeReport', () => {
     expect(describeReport({ added: [], changed: [], removed: [], unchanged: 7, chunksEmbedded: 0, ms: 3 })).toBe('index is up to date: nothing to embed (7 articles unchanged)');
   });
 });
+
+describe('Embedder.vectors', () => {
+  it('returns each text its own vector, in order, whatever batch it was embedded in', async () => {
+    // Short prose, a long token-dense line (urls) and everything between: the batches differ by size.
+    const texts = [
+      'Dock workers said the cranes would halve the time needed.',
+      `See ${Array.from({ length: 60 }, (_, i) => `https://example.org/a/${i}?q=${i}`).join(' ')}`,
+      ...Array.from({ length: 20 }, (_, i) => `Paragraph ${i}: ${'the council met again and agreed the budget '.repeat(1 + (i % 7))}`),
+    ];
+    const together = await embedder.vectors(texts);
+    const alone = await Promise.all(texts.map(async (t) => (await embedder.vectors([t]))[0]));
+    together.forEach((v, i) => {
+      const cos = v.reduce((s, x, d) => s + x * alone[i][d], 0);
+      expect(cos).toBeGreaterThan(0.999);
+    });
+  });
+});
