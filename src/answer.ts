@@ -50,6 +50,8 @@ export interface AnswerOptions {
 export const DEFAULT_WEIGHTS = { similarity: 0.5, overlap: 0.35, cue: 0.1, rank: 0.05 };
 /** Evidence lost for each name or number of the question that no passage mentions. */
 const MISSING_PENALTY = 0.2;
+/** Characters of a candidate the model reads: the cost of a forward pass grows with length. */
+const EMBED_CHARS = 300;
 
 const dot = (a: Float32Array, b: Float32Array) => {
   let s = 0;
@@ -97,7 +99,7 @@ export function createAnswerer(deps: { embedder: Embedder; options: AnswerOption
     // A follow-up is also compared with the user's own words, which the carried topic would
     // otherwise drown ("And the navy?" must find the warships, not the drills in general).
     const followUp = question !== query;
-    const texts = [...missing.map((c) => c.text), ...(followUp ? [question] : [])];
+    const texts = [...missing.map((c) => c.text.slice(0, EMBED_CHARS)), ...(followUp ? [question] : [])];
     const vectors = texts.length ? await embedder.vectors(texts) : [];
     missing.forEach((c, i) => cache.set(key(c), vectors[i]));
     const own = followUp ? vectors.at(-1)! : undefined;
