@@ -90,7 +90,7 @@ export function createAnswerer(deps: { embedder: Embedder; options: AnswerOption
   const { embedder, options } = deps;
   const w = options.weights ?? DEFAULT_WEIGHTS;
   const maxPassages = options.passages ?? 4;
-  const rerank = options.rerank ?? 8;
+  const rerank = options.rerank ?? 6;
   const cache = lru<Float32Array>(5000);
 
   async function similarities(cands: Candidate[], question: string, query: string, queryVector: Float32Array) {
