@@ -6,6 +6,7 @@
  *
  *   npm run bench:query                       # ../shared/eval/squad-v2-small.json, 2,000 distractors
  *   npm run bench:query -- path/to/squad.json --distractors 2000 --json out.json
+ *   npm run bench:query -- --store postgres   # also the same index on PostgreSQL (PGlite, or DATABASE_URL)
  *
  * Both indexes are built once into os.tmpdir()/archivist-bench-query/<hash> (minutes) and reused.
  */
@@ -20,9 +21,11 @@ import { createArchive } from '../src/archive.js';
 import { archiveOptions, progress } from '../src/boot.js';
 import { loadConfig } from '../src/config.js';
 import { createEmbedder, resolveModelDir } from '../src/embed.js';
-import { loadEvalSet } from '../src/eval/dataset.js';
+import { loadEvalSet, type EvalQuestion } from '../src/eval/dataset.js';
+import { containsAnswer, percentile } from '../src/eval/metrics.js';
 import { ingest } from '../src/ingest/ingest.js';
 import { LocalStore } from '../src/store/local.js';
+import type { Store } from '../src/store/types.js';
 import { distractorArticles } from './corpus.js';
 
 const say = (line: string) => console.error(line);
@@ -37,40 +40,48 @@ function args(argv: string[]) {
     evalPath: positional[0] ?? '../shared/eval/squad-v2-small.json',
     distractors: Number(flag('--distractors') ?? 2000),
     json: flag('--json'),
+    store: flag('--store') ?? 'local',
   };
 }
 
-/** SQuAD's answer normalisation: lower case, no punctuation, no a/an/the, white space folded. */
-export function normalise(s: string): string {
-  return s
-    .toLowerCase()
-    .replace(/[\p{P}\p{S}]/gu, ' ')
-    .replace(/\b(a|an|the)\b/g, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
-}
-
-const hit = (texts: string[], answers: string[]) => {
-  const norm = texts.map(normalise);
-  return answers.some((a) => {
-    const n = normalise(a);
-    return n.length > 0 && norm.some((t) => t.includes(n));
-  });
-};
-
-function quantile(sorted: number[], q: number): number {
-  if (!sorted.length) return NaN;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
-  return sorted[i];
-}
+const hit = (texts: string[], answers: string[]) => containsAnswer(texts.join(' \n '), answers);
 
 function summary(values: number[]) {
-  const s = [...values].sort((a, b) => a - b);
-  const mean = s.reduce((a, b) => a + b, 0) / (s.length || 1);
-  return { p50: quantile(s, 0.5), p95: quantile(s, 0.95), p99: quantile(s, 0.99), mean };
+  const mean = values.reduce((x, y) => x + y, 0) / (values.length || 1);
+  return { p50: percentile(values, 50), p95: percentile(values, 95), p99: percentile(values, 99), mean };
 }
 
 const ms = (n: number) => n.toFixed(2);
+
+const summaryMs = (v: number[]) => {
+  const s = summary(v);
+  return { p50Ms: s.p50, p95Ms: s.p95, p99Ms: s.p99 };
+};
+
+/** archive.ask over every question, after a warm-up: total and per-stage times, recall@5. */
+async function measure(archive: ReturnType<typeof createArchive>, questions: EvalQuestion[]) {
+  for (const q of questions.slice(0, 20)) await archive.ask({ question: q.question });
+  const total: number[] = [];
+  const stages = { embedMs: [] as number[], vectorMs: [] as number[], keywordMs: [] as number[], evidenceMs: [] as number[], otherMs: [] as number[] };
+  let hits = 0;
+  let answerable = 0;
+  for (const q of questions) {
+    const t = performance.now();
+    const r = await archive.ask({ question: q.question });
+    total.push(performance.now() - t);
+    const { embedMs, vectorMs, keywordMs, evidenceMs, totalMs } = r.timings;
+    stages.embedMs.push(embedMs);
+    stages.vectorMs.push(vectorMs);
+    stages.keywordMs.push(keywordMs);
+    stages.evidenceMs.push(evidenceMs);
+    stages.otherMs.push(totalMs - embedMs - vectorMs - keywordMs - evidenceMs);
+    if (!q.impossible) {
+      answerable++;
+      if (hit(r.passages.slice(0, 5).map((p) => p.text), q.answers)) hits++;
+    }
+  }
+  return { total, stages, hits, answerable };
+}
 
 async function main() {
   const opts = args(process.argv.slice(2));
@@ -98,32 +109,29 @@ async function main() {
     onProgress: progress(say),
   });
   say(`bench: archivist index ${report.chunksEmbedded ? `built (${report.chunksEmbedded} chunks, ${(report.ms / 1000).toFixed(0)} s)` : 'reused'}; ${JSON.stringify(await store.counts())}`);
-  const archive = createArchive({ store, embedder, options: archiveOptions(config) });
-
   const questions = set.questions;
-  for (const q of questions.slice(0, 20)) await archive.ask({ question: q.question }); // warm-up
-  const total: number[] = [];
-  const stages = { embedMs: [] as number[], vectorMs: [] as number[], keywordMs: [] as number[], evidenceMs: [] as number[], otherMs: [] as number[] };
-  let hits = 0;
-  let answerable = 0;
-  for (const q of questions) {
-    const t = performance.now();
-    const r = await archive.ask({ question: q.question });
-    total.push(performance.now() - t);
-    const { embedMs, vectorMs, keywordMs, evidenceMs, totalMs } = r.timings;
-    stages.embedMs.push(embedMs);
-    stages.vectorMs.push(vectorMs);
-    stages.keywordMs.push(keywordMs);
-    stages.evidenceMs.push(evidenceMs);
-    stages.otherMs.push(totalMs - embedMs - vectorMs - keywordMs - evidenceMs);
-    if (!q.impossible) {
-      answerable++;
-      if (hit(r.passages.slice(0, 5).map((p) => p.text), q.answers)) hits++;
-    }
-  }
-  await store.close();
+  const local = await measure(createArchive({ store, embedder, options: archiveOptions(config) }), questions);
+  const { total, stages, hits, answerable } = local;
   const a0 = summary(total);
   say(`bench: archivist p50 ${ms(a0.p50)} ms, p95 ${ms(a0.p95)} ms, p99 ${ms(a0.p99)} ms, recall@5 ${(hits / (answerable || 1)).toFixed(3)}`);
+
+  // --- The same index on PostgreSQL (PGlite over the wire without DATABASE_URL), copied over
+  // with its vectors so nothing is embedded twice.
+  let pg: Awaited<ReturnType<typeof measure>> | undefined;
+  if (opts.store === 'postgres') {
+    const { startPglite } = await import('../tools/pglite.js');
+    const server = config.databaseUrl ? undefined : await startPglite();
+    const { PostgresStore } = await import('../src/store/postgres.js');
+    const pgStore: Store = await PostgresStore.open(config.databaseUrl ?? server!.url);
+    await pgStore.reset((await store.settings())!);
+    const records = [...store.records()];
+    for (let i = 0; i < records.length; i += 200) await pgStore.apply({ put: records.slice(i, i + 200), remove: [] });
+    say(`bench: copied ${JSON.stringify(await pgStore.counts())} to PostgreSQL`);
+    pg = await measure(createArchive({ store: pgStore, embedder, options: archiveOptions(config) }), questions);
+    await pgStore.close();
+    await server?.stop();
+  }
+  await store.close();
 
   // --- Baseline: the stock LangChain recipe's retrieval ---
   const { env } = await import('@huggingface/transformers');
@@ -180,6 +188,7 @@ async function main() {
     '| | median ms | p95 ms | p99 ms | mean ms | recall@5 |',
     '|---|---:|---:|---:|---:|---:|',
     `| Archivist archive.ask (hybrid + evidence) | ${ms(a.p50)} | ${ms(a.p95)} | ${ms(a.p99)} | ${ms(a.mean)} | ${(recallAt5 * 100).toFixed(1)}% |`,
+    ...(pg ? [`| Archivist on PostgreSQL (same index) | ${ms(summary(pg.total).p50)} | ${ms(summary(pg.total).p95)} | ${ms(summary(pg.total).p99)} | ${ms(summary(pg.total).mean)} | ${((pg.hits / (pg.answerable || 1)) * 100).toFixed(1)}% |`] : []),
     `| LangChain HNSWLib.similaritySearch(q, 5) | ${ms(b.p50)} | ${ms(b.p95)} | ${ms(b.p99)} | ${ms(b.mean)} | ${(baselineRecallAt5 * 100).toFixed(1)}% |`,
     '',
     `p95 ratio (Archivist / baseline): ${(a.p95 / b.p95).toFixed(2)}`,
@@ -208,6 +217,7 @@ async function main() {
       answerable,
       articles: articles.length,
       stages: Object.fromEntries(Object.entries(stages).map(([k, v]) => [k, summary(v)])),
+      ...(pg ? { postgres: { ...summaryMs(pg.total), recallAt5: pg.hits / (pg.answerable || 1), stages: Object.fromEntries(Object.entries(pg.stages).map(([k, v]) => [k, summary(v)])) } } : {}),
     };
     await writeFile(opts.json, JSON.stringify(out, null, 2) + '\n');
     say(`bench: wrote ${opts.json}`);

@@ -63,7 +63,7 @@ export function checkModelFiles(root: string, model: string): void {
 /** The model reads at most this many tokens of a text (all-MiniLM-L6-v2: 512). */
 const MAX_TOKENS = 512;
 /** A full batch may hold texts up to this many tokens; longer ones go in smaller batches. */
-const BATCH_TOKENS = 256;
+const BATCH_TOKENS = 128;
 
 type Extractor = (texts: string[], opts: { pooling: 'mean'; normalize: boolean }) => Promise<{ data: Float32Array; dims: number[] }>;
 

@@ -361,6 +361,21 @@ export class LocalStore implements Store {
     });
   }
 
+  /**
+   * Every article with its chunks and stored vectors, read back from the graph: moving an index
+   * to another store (PostgreSQL) this way needs no re-embedding.
+   */
+  *records(): Generator<ArticleRecord> {
+    const s = this.state;
+    for (const row of s.rows.values()) {
+      yield {
+        article: row.article,
+        chunks: row.chunks.map(({ label: _label, ...chunk }) => chunk),
+        vectors: row.chunks.map((c) => Float32Array.from(s.hnsw!.getPoint(c.label))),
+      };
+    }
+  }
+
   async close() {
     await this.writing;
   }
