@@ -5,6 +5,7 @@
  * thing the question asks for); the best become quotes, each checked to be a verbatim slice of
  * its article. When the evidence is weak the answer says so and quotes nothing.
  */
+import type { Article } from './corpus/article.js';
 import type { Embedder } from './embed.js';
 import { candidates, missingNames, vocabulary, type Candidate } from './evidence.js';
 import type { Retrieval } from './retrieve.js';
@@ -12,9 +13,8 @@ import { findSpan, questionType } from './span.js';
 
 export const NOT_FOUND = "I couldn't find that in the articles.";
 
-export interface Quote {
-  n: number;
-  text: string;
+/** Where a piece of text comes from: every quote and passage carries its source this way. */
+export interface Cited {
   articleId: string;
   title: string;
   url?: string;
@@ -22,7 +22,20 @@ export interface Quote {
   start: number;
   end: number;
   score: number;
+  text: string;
 }
+
+export interface Quote extends Cited {
+  n: number;
+}
+
+/** The article fields a citation shows, leaving out the ones the article lacks. */
+export const citation = (a: Article) => ({
+  articleId: a.id,
+  title: a.title,
+  ...(a.url ? { url: a.url } : {}),
+  ...(a.date ? { date: a.date } : {}),
+});
 
 export interface Answer {
   answer: string;
@@ -175,15 +188,5 @@ export type Answerer = ReturnType<typeof createAnswerer>;
 function toQuote(c: Candidate, n: number): Quote {
   const text = c.article.text.slice(c.start, c.end);
   if (text !== c.text || !text) throw new Error(`answer: quote ${n} is not a verbatim slice of article ${c.article.id}`);
-  return {
-    n,
-    text,
-    articleId: c.article.id,
-    title: c.article.title,
-    ...(c.article.url ? { url: c.article.url } : {}),
-    ...(c.article.date ? { date: c.article.date } : {}),
-    start: c.start,
-    end: c.end,
-    score: Number(c.score.toFixed(4)),
-  };
+  return { n, text, ...citation(c.article), start: c.start, end: c.end, score: Number(c.score.toFixed(4)) };
 }

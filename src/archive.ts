@@ -7,7 +7,7 @@ import type { Embedder } from './embed.js';
 import { AppError } from './errors.js';
 import { buildRecords } from './ingest/ingest.js';
 import type { ChunkSettings } from './ingest/chunk.js';
-import { createAnswerer, type Answer, type AnswerOptions } from './answer.js';
+import { citation, createAnswerer, type Answer, type AnswerOptions, type Cited } from './answer.js';
 import { createRetriever, type RetrievalMode, type RetrieverOptions } from './retrieve.js';
 import { rewriteQuery, type Turn } from './rewrite.js';
 import type { SearchFilter, Store } from './store/types.js';
@@ -22,16 +22,8 @@ export interface AskInput {
   onPassages?: (passages: PassageOut[]) => void;
 }
 
-export interface PassageOut {
+export interface PassageOut extends Cited {
   chunkId: string;
-  articleId: string;
-  title: string;
-  url?: string;
-  date?: string;
-  start: number;
-  end: number;
-  score: number;
-  text: string;
 }
 
 export interface AskResult extends Answer {
@@ -66,10 +58,7 @@ export function createArchive(deps: { store: Store; embedder: Embedder; options:
       aborted(input.signal);
       const passages: PassageOut[] = retrieval.passages.map((p) => ({
         chunkId: p.chunkId,
-        articleId: p.article.id,
-        title: p.article.title,
-        ...(p.article.url ? { url: p.article.url } : {}),
-        ...(p.article.date ? { date: p.article.date } : {}),
+        ...citation(p.article),
         start: p.start,
         end: p.end,
         score: Number(p.score.toFixed(5)),
