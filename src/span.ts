@@ -82,6 +82,8 @@ export function findSpan(
     const locative = /\b(in|at|near|into|from|to|across|of)\s+(the\s+)?$/.test(before);
     if (type === 'person' && /\b(in|at|near|into|to)\s+(the\s+)?$/.test(before)) continue;
     if (type === 'place' && !locative && /(ese|ian|ish|an)$/.test(text)) continue;
+    // A nationality on its own ("Chinese", "Russian") describes people; it does not name one.
+    if (type === 'person' && /^\p{Lu}\p{Ll}+(ese|ian|ish|ean|ican)$/u.test(text)) continue;
     const t = terms(text);
     if (!t.length && type !== 'number') continue;
     if (t.length && t.every((x) => qTerms.has(x))) continue; // the question already says it

@@ -51,3 +51,10 @@ describe('findSpan', () => {
     expect(s.slice(hit.start, hit.start + hit.text.length)).toBe(hit.text);
   });
 });
+
+describe('findSpan and nationalities', () => {
+  it('does not answer a who-question with a nationality', () => {
+    const s = 'Russian Defense Minister Andrei Belousov arrived in Beijing Monday for talks with his Chinese counterpart.';
+    expect(findSpan('Who led the talks in Beijing?', s, 'person')?.text).toBe('Russian Defense Minister Andrei Belousov');
+  });
+});
