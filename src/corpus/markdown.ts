@@ -1,11 +1,27 @@
 /** Markdown with optional front matter (title, url, date); else the first `# ` heading is the title. */
 import matter from 'gray-matter';
+import { AppError } from '../errors.js';
 import type { ArticleInput } from './article.js';
+
+// gray-matter evaluates `---js` front matter with eval() unless told not to: an uploaded file
+// must never run code, so only YAML (its default) and JSON are read.
+const refuseCode = () => {
+  throw new AppError('bad_request', 'markdown: front matter must be YAML or JSON, not code');
+};
+const ENGINES = { js: refuseCode, javascript: refuseCode };
 
 const str = (v: unknown) => (v instanceof Date ? v.toISOString().slice(0, 10) : typeof v === 'string' ? v : undefined);
 
 export function parseMarkdown(content: string): ArticleInput {
-  const { data, content: body } = matter(content);
+  let parsed;
+  try {
+    // An empty options object also keeps gray-matter from caching by content between calls.
+    parsed = matter(content, { engines: ENGINES });
+  } catch (e) {
+    if (e instanceof AppError) throw e;
+    throw new AppError('bad_request', `markdown: front matter is not valid (${(e as Error).message.split('\n')[0]})`);
+  }
+  const { data, content: body } = parsed;
   let title = str(data.title);
   let text = body;
   if (!title) {

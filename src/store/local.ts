@@ -64,6 +64,17 @@ async function writeDurably(path: string, data: string | Buffer): Promise<void> 
   }
 }
 
+/** Whether a process with this pid exists (signal 0 checks without sending anything). */
+function processAlive(pid: number): boolean {
+  if (pid === process.pid) return false; // our own temp folder is finished with by now
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 async function syncDir(path: string): Promise<void> {
   const fh = await open(path, 'r');
   try {
@@ -213,7 +224,10 @@ export class LocalStore implements Store {
         await this.persist();
       } catch (e) {
         // Memory must not run ahead of disk: go back to the last committed generation.
-        await this.load().catch(() => this.clear(s.settings, s.generation));
+        const settings = s.settings;
+        this.clear(settings, 0);
+        await this.load().catch(() => this.clear(settings, 0));
+        if (e instanceof AppError) throw e;
         throw new AppError('internal', `store: could not save the index: ${(e as Error).message}`, { cause: e });
       }
     });
@@ -246,6 +260,12 @@ export class LocalStore implements Store {
   private async persist(): Promise<void> {
     const s = this.state;
     await mkdir(this.dir, { recursive: true });
+    // Another process (an `npm run ingest` while the server runs) may have committed since we
+    // loaded: writing on would discard its work, so stop and say so.
+    const live = await readFile(join(this.dir, 'CURRENT'), 'utf8').then((t) => t.trim(), () => undefined);
+    if (live && live !== `gen-${String(s.generation).padStart(6, '0')}`) {
+      throw new AppError('unavailable', `store: the index in ${this.dir} was changed by another process (now ${live}); it has been reloaded, send the change again`);
+    }
     const generation = s.generation + 1;
     const name = `gen-${String(generation).padStart(6, '0')}`;
     const tmp = join(this.dir, `.${name}.tmp-${process.pid}`);
@@ -286,11 +306,17 @@ export class LocalStore implements Store {
     await this.removeStale(name);
   }
 
-  /** Old generations and temp folders of crashed writers; never the live one. */
+  /**
+   * Generations older than the live one, and temp folders of writers that are gone; never the
+   * live one, a newer one, or the temp folder of a process still running.
+   */
   private async removeStale(live: string) {
+    const liveN = Number(live.slice(4));
     for (const entry of await readdir(this.dir)) {
-      if (entry === live || !(/^gen-\d+$/.test(entry) || /^\.gen-\d+\.tmp-\d+$/.test(entry))) continue;
-      await rm(join(this.dir, entry), { recursive: true, force: true });
+      const gen = /^gen-(\d+)$/.exec(entry);
+      const tmp = /^\.gen-\d+\.tmp-(\d+)$/.exec(entry);
+      const stale = gen ? Number(gen[1]) < liveN : tmp ? !processAlive(Number(tmp[1])) : false;
+      if (stale) await rm(join(this.dir, entry), { recursive: true, force: true });
     }
   }
 

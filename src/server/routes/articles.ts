@@ -32,12 +32,27 @@ const sameSecret = (a: string, b: string) => {
   return x.length === y.length && timingSafeEqual(x, y);
 };
 
+/** True when a browser says the request comes from a page of another origin. */
+export function fromAnotherSite(fetchSite: string | undefined, origin: string | undefined, host: string | undefined): boolean {
+  if (fetchSite === 'cross-site' || fetchSite === 'same-site') return true;
+  if (!origin) return false;
+  try {
+    return new URL(origin).host !== host;
+  } catch {
+    return true; // "null" (sandboxed or file:// pages) or garbage
+  }
+}
+
 /**
  * Writes need the admin token when one is set. Without one they are allowed only when the
- * server listens on loopback, where the only callers are on this machine.
+ * server listens on loopback, where the only callers are on this machine — and not from a web
+ * page of another site, which a browser would let post a form to 127.0.0.1 without asking.
  */
 export function requireWriter(config: ArticlesConfig): RequestHandler {
   return (req, _res, next) => {
+    if (!config.adminToken && fromAnotherSite(req.get('sec-fetch-site'), req.get('origin'), req.get('host'))) {
+      throw new AppError('forbidden', 'articles: writes from another site\'s page are refused; call the API directly or set ADMIN_TOKEN');
+    }
     if (config.adminToken) {
       const m = /^Bearer\s+(.+)$/i.exec(req.get('authorization') ?? '');
       if (!m || !sameSecret(m[1].trim(), config.adminToken)) {
