@@ -1,5 +1,6 @@
 /** Guards found in review: no code from front matter, no writes from other sites, one writer. */
-import { rm } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeArticle } from '../src/corpus/article.js';
 import { parseMarkdown } from '../src/corpus/markdown.js';
@@ -81,6 +82,21 @@ describe('LocalStore with two writers', () => {
     // b reloaded what is on disk, so a retry lands on top of it.
     await b.apply({ put: [record('three')], remove: [] });
     expect((await (await LocalStore.open(dir)).counts()).articles).toBe(3);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('writes past an orphan generation a killed writer left before its commit', async () => {
+    const dir = await tempDir();
+    const store = await LocalStore.open(dir);
+    await store.reset(settings);
+    await store.apply({ put: [record('one')], remove: [] });
+    const live = (await readFile(join(dir, 'CURRENT'), 'utf8')).trim();
+    const orphan = `gen-${String(Number(live.slice(4)) + 1).padStart(6, '0')}`;
+    await mkdir(join(dir, orphan));
+    await writeFile(join(dir, orphan, 'manifest.json'), '{}');
+    await store.apply({ put: [record('two')], remove: [] });
+    expect((await readFile(join(dir, 'CURRENT'), 'utf8')).trim()).not.toBe(orphan);
+    expect((await (await LocalStore.open(dir)).counts()).articles).toBe(2);
     await rm(dir, { recursive: true, force: true });
   });
 });

@@ -266,7 +266,10 @@ export class LocalStore implements Store {
     if (live && live !== `gen-${String(s.generation).padStart(6, '0')}`) {
       throw new AppError('unavailable', `store: the index in ${this.dir} was changed by another process (now ${live}); it has been reloaded, send the change again`);
     }
-    const generation = s.generation + 1;
+    // Above every generation folder present: a writer killed between its rename and the commit
+    // leaves an orphan that must not block (or be mistaken for) the next one.
+    const existing = (await readdir(this.dir)).map((e) => /^gen-(\d+)$/.exec(e)).filter((m) => !!m).map((m) => Number(m![1]));
+    const generation = Math.max(s.generation, ...existing) + 1;
     const name = `gen-${String(generation).padStart(6, '0')}`;
     const tmp = join(this.dir, `.${name}.tmp-${process.pid}`);
     await rm(tmp, { recursive: true, force: true });
