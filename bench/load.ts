@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { percentile } from '../src/eval/metrics.js';
 
 const QUESTIONS = [
   'Who is the Russian defense minister who visited Beijing?',
@@ -59,10 +60,6 @@ const rssMb = async (child: ChildProcess) => {
   child.send({ type: 'rss' });
   return (await ask<{ rss: number }>(child, 'rss')).rss / 2 ** 20;
 };
-
-function quantile(sorted: number[], q: number) {
-  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] : NaN;
-}
 
 function drive(url: string, connections: number, duration: number, onResponse?: (status: number, ms: number) => void) {
   return new Promise<autocannon.Result>((resolve, reject) => {
@@ -116,13 +113,12 @@ async function main() {
     const ok = Object.entries(codes).filter(([c]) => c.startsWith('2')).reduce((n, [, v]) => n + v.count, 0);
     const rejected = { '429': count(429), '503': count(503) };
     const errors = r.non2xx - rejected['429'] - rejected['503'] + r.errors + r.timeouts;
-    times.sort((a, b) => a - b);
     const out = {
       rps: r.requests.average,
       answersPerSec: ok / r.duration,
-      p50Ms: quantile(times, 0.5),
-      p95Ms: quantile(times, 0.95),
-      p99Ms: quantile(times, 0.99),
+      p50Ms: percentile(times, 50),
+      p95Ms: percentile(times, 95),
+      p99Ms: percentile(times, 99),
       errors,
       rejected,
       requests: r.requests.total,

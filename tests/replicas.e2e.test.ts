@@ -4,35 +4,14 @@
  */
 import { readdir, rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Archive } from '../src/archive.js';
-import { bootArchive } from '../src/boot.js';
-import { createApp } from '../src/server/app.js';
 import { startPglite, type PgliteServer } from '../tools/pglite.js';
-import { listen, postJson, quiet, tempDir, testConfig } from './helpers.js';
+import { bootArchive } from '../src/boot.js';
+import { postJson, quiet, seedServer, tempDir, testConfig } from './helpers.js';
 
-interface Replica {
-  url: string;
-  archive: Archive;
-  dir: string;
-  close(): Promise<void>;
-}
+type Replica = Awaited<ReturnType<typeof seedServer>>;
 
-async function replica(databaseUrl: string): Promise<Replica> {
-  const dir = await tempDir('archivist-replica-');
-  const config = testConfig(dir, { STORE: 'postgres', DATABASE_URL: databaseUrl });
-  const archive = await bootArchive(config, quiet);
-  const http = await listen(createApp({ archive, config, log: quiet }));
-  return {
-    url: http.url,
-    archive,
-    dir,
-    close: async () => {
-      await http.close();
-      await archive.store.close();
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
-}
+/** One Archivist server (real model, HTTP on a free port) over the shared database. */
+const replica = (databaseUrl: string): Promise<Replica> => seedServer({ STORE: 'postgres', DATABASE_URL: databaseUrl });
 
 const LISBON = {
   title: 'Lisbon approves airport tram line',

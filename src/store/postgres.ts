@@ -18,7 +18,7 @@ import pg from 'pg';
 import type { Article } from '../corpus/article.js';
 import { AppError } from '../errors.js';
 import { STOP_WORDS } from './keyword.js';
-import { migrate } from './migrations.js';
+import { migrate, withTransaction } from './migrations.js';
 import type { ArticleMeta, ArticleRecord, Hit, IndexSettings, SearchFilter, Store, StoredChunk } from './types.js';
 
 /** Matches the local store's HNSW search breadth; raised per query when k is larger. */
@@ -122,20 +122,10 @@ export class PostgresStore implements Store {
     return new PostgresStore(pool);
   }
 
-  private async transaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      const out = await fn(client);
-      await client.query('COMMIT');
-      return out;
-    } catch (e) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw e;
-    } finally {
-      client.release();
-    }
+  private transaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return withTransaction(this.pool, fn);
   }
+
 
   async settings(): Promise<IndexSettings | null> {
     const { rows } = await this.pool.query('SELECT model, dims, chunk_size, chunk_overlap FROM settings WHERE id = 1');
