@@ -7,9 +7,10 @@ import type { Embedder } from './embed.js';
 import { AppError } from './errors.js';
 import { buildRecords } from './ingest/ingest.js';
 import type { ChunkSettings } from './ingest/chunk.js';
-import { citation, createAnswerer, type Answer, type AnswerOptions, type Cited } from './answer.js';
-import { createRetriever, type RetrievalMode, type RetrieverOptions } from './retrieve.js';
-import { rewriteQuery, type Turn } from './rewrite.js';
+import { citation, type Answer, type Cited } from './answering/answer.js';
+import { createAnswerer, type AnswerOptions } from './answering/extractive.js';
+import { createRetriever, type RetrievalMode, type RetrieverOptions } from './answering/retrieve.js';
+import { rewriteQuery, type Turn } from './answering/rewrite.js';
 import type { SearchFilter, Store } from './store/types.js';
 
 export interface AskInput {
@@ -36,7 +37,7 @@ export interface ArchiveOptions extends RetrieverOptions, AnswerOptions {
 }
 
 const aborted = (signal?: AbortSignal) => {
-  if (signal?.aborted) throw new AppError('unavailable', 'chat: the request was cancelled');
+  if (signal?.aborted) throw new AppError('cancelled', 'chat: the request was cancelled');
 };
 
 export function createArchive(deps: { store: Store; embedder: Embedder; options: ArchiveOptions }) {

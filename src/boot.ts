@@ -20,7 +20,7 @@ export type Say = (line: string) => void;
  */
 export async function openStore(config: Config, say: Say): Promise<Store> {
   if (config.store === 'postgres') {
-    if (!config.databaseUrl) throw new AppError('unavailable', 'store: STORE=postgres needs DATABASE_URL (postgres://user:pass@host:5432/db)');
+    if (!config.databaseUrl) throw new AppError('store_unavailable', 'store: STORE=postgres needs DATABASE_URL (postgres://user:pass@host:5432/db)');
     const { PostgresStore } = await import('./store/postgres.js');
     return PostgresStore.open(config.databaseUrl);
   }
@@ -97,7 +97,7 @@ export async function syncFolder(deps: { store: Store; embedder: Embedder; confi
 /**
  * A shared database is rebuilt only on request: one replica started with another model or other
  * chunk settings must not empty the index that every other replica is serving.
- * @throws AppError('unavailable') naming the differences and the way to rebuild.
+ * @throws AppError('store_unavailable') naming the differences and the way to rebuild.
  */
 export async function checkSharedSettings(store: Store, embedder: Embedder, config: Config, force?: boolean): Promise<void> {
   if (store.kind !== 'postgres' || force) return;
@@ -105,7 +105,7 @@ export async function checkSharedSettings(store: Store, embedder: Embedder, conf
   const reason = rebuildReason(await store.settings(), wanted);
   if (!reason) return;
   throw new AppError(
-    'unavailable',
+    'store_unavailable',
     `store: the PostgreSQL database was built with other settings than this server's (${reason.replace(/^settings changed: /, '')}); ` +
       'start it with the settings the database was built with, or rebuild the database for every replica with `npm run ingest -- --rebuild`',
   );

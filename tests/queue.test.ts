@@ -46,7 +46,7 @@ describe('createQueue', () => {
     const b = q.run(async () => { ran = true; }, controller.signal);
     expect(q.stats().waiting).toBe(1);
     controller.abort();
-    await expect(b).rejects.toMatchObject({ code: 'unavailable' });
+    await expect(b).rejects.toMatchObject({ code: 'cancelled' });
     expect(q.stats().waiting).toBe(0);
     g.open();
     await a;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { makeArticle } from '../src/corpus/article.js';
-import { dedupe, fuse } from '../src/retrieve.js';
+import { dedupe, fuse } from '../src/answering/retrieve.js';
 
 describe('fuse', () => {
   it('ranks a passage found by both searches above ones found by either alone', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isFollowUp, names, rewriteQuery, type Turn } from '../src/rewrite.js';
+import { isFollowUp, names, rewriteQuery, type Turn } from '../src/answering/rewrite.js';
 
 const history: Turn[] = [
   { role: 'user', content: 'Who is the Russian defense minister who visited Beijing?' },

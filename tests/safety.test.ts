@@ -76,7 +76,7 @@ describe('LocalStore with two writers', () => {
     const a = await LocalStore.open(dir);
     const b = await LocalStore.open(dir);
     await a.apply({ put: [record('two')], remove: [] });
-    await expect(b.apply({ put: [record('three')], remove: [] })).rejects.toMatchObject({ code: 'unavailable' });
+    await expect(b.apply({ put: [record('three')], remove: [] })).rejects.toMatchObject({ code: 'conflict' });
     const reopened = await LocalStore.open(dir);
     expect((await reopened.listArticles({ offset: 0, limit: 10 })).items.map((i) => i.title).sort()).toEqual(['one', 'two']);
     // b reloaded what is on disk, so a retry lands on top of it.

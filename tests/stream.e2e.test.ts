@@ -1,6 +1,6 @@
 /** POST /api/chat/stream on the real model, index and HTTP server, read with fetch as a stream. */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { NOT_FOUND } from '../src/answer.js';
+import { NOT_FOUND } from '../src/answering/answer.js';
 import { AppError } from '../src/errors.js';
 import type { Archive, AskInput } from '../src/archive.js';
 import { createApp } from '../src/server/app.js';

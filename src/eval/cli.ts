@@ -2,6 +2,7 @@
  * `npm run eval -- [file] [--json out.json] [--store local|postgres] [--no-baseline]`
  * Prints a table comparing retrieval configurations and writes the full result as JSON.
  */
+import { AppError } from '../errors.js';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +12,7 @@ import type { Config } from '../config.js';
 import { loadCorpus } from '../corpus/load.js';
 import { createEmbedder } from '../embed.js';
 import { ingest } from '../ingest/ingest.js';
-import type { RetrievalMode } from '../retrieve.js';
+import type { RetrievalMode } from '../answering/retrieve.js';
 import { buildStockRecipe } from './baseline.js';
 import { loadEvalSet } from './dataset.js';
 import { evaluateArchive, evaluateSearch, type QuestionResult, type Scores } from './run.js';
@@ -26,10 +27,10 @@ function parseArgs(args: string[]) {
     else if (a === '--store') opts.store = args[++i];
     else if (a === '--no-baseline') opts.baseline = false;
     else if (a === '--sweep') opts.sweep = true;
-    else if (a.startsWith('--')) throw new Error(`eval: unknown option ${a}; must be one of --json, --store, --no-baseline, --sweep`);
+    else if (a.startsWith('--')) throw new AppError('bad_request', `eval: unknown option ${a}; must be one of --json, --store, --no-baseline, --sweep`);
     else opts.file = a;
   }
-  if (opts.store && opts.store !== 'local' && opts.store !== 'postgres') throw new Error('eval: --store must be local or postgres');
+  if (opts.store && opts.store !== 'local' && opts.store !== 'postgres') throw new AppError('bad_request', 'eval: --store must be local or postgres');
   return opts;
 }
 

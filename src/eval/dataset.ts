@@ -3,6 +3,7 @@
  * paragraphs joined by blank lines) or our own JSONL `{question, answers[], articleIds?}`
  * lines asked of the current corpus.
  */
+import { AppError } from '../errors.js';
 import { readFile } from 'node:fs/promises';
 import { makeArticle, type Article } from '../corpus/article.js';
 
@@ -55,7 +56,7 @@ export function fromJsonl(content: string, name = 'jsonl'): EvalSet {
     .filter((l) => l.trim())
     .map((line, i) => {
       const r = JSON.parse(line) as { id?: string; question: string; answers?: string[]; articleIds?: string[] };
-      if (typeof r.question !== 'string') throw new Error(`eval: line ${i + 1} has no question`);
+      if (typeof r.question !== 'string') throw new AppError('bad_request', `eval: line ${i + 1} has no question`);
       const answers = r.answers ?? [];
       return { id: r.id ?? String(i + 1), question: r.question, answers, impossible: answers.length === 0, articleIds: r.articleIds };
     });

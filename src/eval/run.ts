@@ -4,7 +4,7 @@
  * quote fidelity and latency, for each retrieval configuration and the stock baseline.
  */
 import type { Archive, AskResult } from '../archive.js';
-import type { RetrievalMode } from '../retrieve.js';
+import type { RetrievalMode } from '../answering/retrieve.js';
 import type { EvalQuestion, EvalSet } from './dataset.js';
 import { containsAnswer, exactMatch, f1, firstHit, mean, percentile } from './metrics.js';
 

@@ -3,6 +3,7 @@
  * then lines, then sentences, then words) and records each chunk's exact [start, end) offsets in
  * the article text, so every quote can be traced back to the characters it came from.
  */
+import { AppError } from '../errors.js';
 import { RecursiveCharacterTextSplitter } from '@langchain/textsplitters';
 import type { Article } from '../corpus/article.js';
 
@@ -36,7 +37,7 @@ export async function chunkArticle(article: Pick<Article, 'id' | 'text'>, settin
     // the previous one ended, never before the previous one started.
     let start = article.text.indexOf(piece, from);
     if (start < 0) start = article.text.indexOf(piece);
-    if (start < 0) throw new Error(`chunk: splitter produced text not found in article ${article.id}`);
+    if (start < 0) throw new AppError('internal', `chunk: splitter produced text not found in article ${article.id}`);
     chunks.push({ id: `${article.id}:${chunks.length}`, articleId: article.id, start, end: start + piece.length });
     from = start + 1;
   }

@@ -7,7 +7,7 @@ import express from 'express';
 import helmet from 'helmet';
 import { pino, type Logger } from 'pino';
 import type { Archive } from '../archive.js';
-import { loadConfig, type Config } from '../config.js';
+import { defaultConfig, type Config } from '../config.js';
 import { createQueue, type Queue } from '../queue.js';
 import { errorHandler, notFound } from './errors.js';
 import { cors } from './middleware/cors.js';
@@ -48,7 +48,7 @@ export function queuedArchive(archive: Archive, queue: Queue): Archive {
 
 export function createApp(deps: AppDeps) {
   // Settings a caller left out take their defaults from the one place defaults live.
-  const config = { ...loadConfig({}), ...deps.config };
+  const config = { ...defaultConfig(), ...deps.config };
   const logger = deps.logger ?? pino({ level: config.logLevel });
   const queue = deps.queue ?? createQueue({ concurrency: config.queueConcurrency, limit: config.queueLimit });
   const archive = queuedArchive(deps.archive, queue);

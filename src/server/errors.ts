@@ -23,7 +23,7 @@ function toAppError(err: unknown): AppError {
 /** Writes the one error shape. A busy server (503) tells the client when to come back. */
 export function sendError(res: Response, err: AppError): void {
   if (err.status === 503 && !res.getHeader('Retry-After')) res.set('Retry-After', '1');
-  res.status(err.status).json({ error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } });
+  res.status(err.status).json({ error: { code: err.code, message: err.message } });
 }
 
 export function errorHandler(log: (err: unknown, req: unknown) => void): ErrorRequestHandler {

@@ -1,27 +1,9 @@
 /**
- * Keyword side of hybrid search: BM25 over chunk text with MiniSearch. Terms are lower-cased,
- * stop words dropped and stemmed (Porter), so "visited" meets "visit".
+ * Keyword side of the local store's hybrid search: BM25 over chunk text with MiniSearch, on the
+ * one tokenizer of src/text.ts (lower-cased, stop words dropped, Porter-stemmed).
  */
 import MiniSearch from 'minisearch';
-import { stemmer } from 'stemmer';
-
-export const STOP_WORDS = new Set(
-  ('a an and are as at be been but by did do does for from had has have he her his how i if in into is it its ' +
-    'of on or she so than that the their them then there these they this those to was were what when where which ' +
-    'who whom whose why will with would you your about after before during also not no can could should may might ' +
-    'we our us me my him hers theirs ours yours been being than any some such own same just more most other').split(' '),
-);
-
-/** Tokens as the keyword index sees them. Numbers and names survive intact (lower-cased). */
-export function terms(text: string): string[] {
-  const out: string[] = [];
-  for (const m of text.toLowerCase().matchAll(/[\p{L}\p{N}]+(?:['’.-][\p{L}\p{N}]+)*/gu)) {
-    const t = m[0].replace(/['’]s$/, '');
-    if (STOP_WORDS.has(t)) continue;
-    out.push(/^\p{N}/u.test(t) ? t : stemmer(t));
-  }
-  return out;
-}
+import { terms } from '../text.js';
 
 export interface KeywordDoc {
   id: number;

@@ -107,7 +107,7 @@ export class LocalStore implements Store {
 
   /**
    * Opens the index in `dir` (an empty store when there is none yet).
-   * @throws AppError('unavailable') when the index is damaged or of another format version;
+   * @throws AppError('store_unavailable') when the index is damaged or of another format version;
    *   the caller decides whether to rebuild.
    */
   static async open(dir: string): Promise<LocalStore> {
@@ -137,7 +137,7 @@ export class LocalStore implements Store {
       return; // no index yet
     }
     const damaged = (why: string) =>
-      new AppError('unavailable', `store: the index in ${this.dir} is damaged (${why}); it will be rebuilt from the sources`);
+      new AppError('store_unavailable', `store: the index in ${this.dir} is damaged (${why}); it will be rebuilt from the sources`);
     if (!/^gen-\d+$/.test(current)) throw damaged('CURRENT does not name a generation');
     const gen = join(this.dir, current);
     let manifest: Manifest;
@@ -147,7 +147,7 @@ export class LocalStore implements Store {
       throw damaged(`manifest unreadable: ${(e as Error).message}`);
     }
     if (manifest.formatVersion !== FORMAT_VERSION) {
-      throw new AppError('unavailable', `store: index format ${manifest.formatVersion} in ${this.dir}, this version reads ${FORMAT_VERSION}; it will be rebuilt`);
+      throw new AppError('store_unavailable', `store: index format ${manifest.formatVersion} in ${this.dir}, this version reads ${FORMAT_VERSION}; it will be rebuilt`);
     }
     const bufs: Record<string, Buffer> = {};
     for (const f of FILES) {
@@ -264,7 +264,7 @@ export class LocalStore implements Store {
     // loaded: writing on would discard its work, so stop and say so.
     const live = await readFile(join(this.dir, 'CURRENT'), 'utf8').then((t) => t.trim(), () => undefined);
     if (live && live !== `gen-${String(s.generation).padStart(6, '0')}`) {
-      throw new AppError('unavailable', `store: the index in ${this.dir} was changed by another process (now ${live}); it has been reloaded, send the change again`);
+      throw new AppError('conflict', `store: the index in ${this.dir} was changed by another process (now ${live}); it has been reloaded, send the change again`);
     }
     // Above every generation folder present: a writer killed between its rename and the commit
     // leaves an orphan that must not block (or be mistaken for) the next one.

@@ -65,7 +65,7 @@ export const MIGRATION_LOCK = 0x41524348; // "ARCH"
 /**
  * Brings the schema up to date; returns the versions it applied (empty when there was nothing to do).
  * @example await migrate(pool) // [1] on a new database, [] afterwards
- * @throws AppError('unavailable') when pgvector is missing or the database is newer than this code.
+ * @throws AppError('store_unavailable') when pgvector is missing or the database is newer than this code.
  */
 /**
  * Runs `fn` in one transaction on a pooled connection: COMMIT when it resolves, ROLLBACK when
@@ -100,7 +100,7 @@ export async function migrate(pool: pg.Pool, migrations: readonly Migration[] = 
     const newest = Math.max(0, ...migrations.map((m) => m.version));
     const unknown = [...have].filter((v) => v > newest);
     if (unknown.length) {
-      throw new AppError('unavailable', `store: the database schema is at version ${Math.max(...unknown)}, this version of Archivist knows up to ${newest}; upgrade Archivist or use another database`);
+      throw new AppError('store_unavailable', `store: the database schema is at version ${Math.max(...unknown)}, this version of Archivist knows up to ${newest}; upgrade Archivist or use another database`);
     }
     for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
       if (have.has(m.version)) continue;
@@ -112,7 +112,7 @@ export async function migrate(pool: pg.Pool, migrations: readonly Migration[] = 
           const hint = /extension "vector"|vector/.test(msg) && /extension|control file|type "vector"/.test(msg)
             ? ' (the pgvector extension must be installed on the server: PostgreSQL 15+ with pgvector 0.5+)'
             : '';
-          throw new AppError('unavailable', `store: migration ${m.version} (${m.name}) failed: ${msg}${hint}`, { cause: e });
+          throw new AppError('store_unavailable', `store: migration ${m.version} (${m.name}) failed: ${msg}${hint}`, { cause: e });
         }
       }
       await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);

@@ -17,7 +17,7 @@
 import pg from 'pg';
 import type { Article } from '../corpus/article.js';
 import { AppError } from '../errors.js';
-import { STOP_WORDS } from './keyword.js';
+import { STOP_WORDS } from '../text.js';
 import { migrate, withTransaction } from './migrations.js';
 import type { ArticleMeta, ArticleRecord, Hit, IndexSettings, SearchFilter, Store, StoredChunk } from './types.js';
 
@@ -102,7 +102,7 @@ export class PostgresStore implements Store {
   /**
    * Connects and applies any pending migrations.
    * @example const store = await PostgresStore.open('postgres://archivist:secret@db:5432/archivist')
-   * @throws AppError('unavailable') when the database cannot be reached or migrated.
+   * @throws AppError('store_unavailable') when the database cannot be reached or migrated.
    */
   static async open(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
     const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10 });
@@ -117,7 +117,7 @@ export class PostgresStore implements Store {
     } catch (e) {
       await pool.end().catch(() => undefined);
       if (e instanceof AppError) throw e;
-      throw new AppError('unavailable', `store: cannot open the PostgreSQL database: ${(e as Error).message}`, { cause: e });
+      throw new AppError('store_unavailable', `store: cannot open the PostgreSQL database: ${(e as Error).message}`, { cause: e });
     }
     return new PostgresStore(pool);
   }

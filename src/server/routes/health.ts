@@ -27,7 +27,7 @@ export function healthRoutes(deps: { archive: Archive; queue?: Queue; isDraining
     try {
       counts = await store.counts();
     } catch (e) {
-      throw new AppError('unavailable', `ready: the index cannot be read: ${(e as Error).message}`, { cause: e });
+      throw new AppError('store_unavailable', `ready: the index cannot be read: ${(e as Error).message}`, { cause: e });
     }
     res.json({ ready: true, model: { loaded: true, id: embedder.model }, index: { loaded: true, store: store.kind, ...counts } });
   });

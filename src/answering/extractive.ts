@@ -5,50 +5,12 @@
  * thing the question asks for); the best become quotes, each checked to be a verbatim slice of
  * its article. When the evidence is weak the answer says so and quotes nothing.
  */
-import type { Article } from './corpus/article.js';
-import type { Embedder } from './embed.js';
+import { AppError } from '../errors.js';
+import type { Embedder } from '../embed.js';
 import { candidates, missingNames, vocabulary, type Candidate } from './evidence.js';
 import type { Retrieval } from './retrieve.js';
-import { findSpan, questionType } from './span.js';
-
-export const NOT_FOUND = "I couldn't find that in the articles.";
-
-/** Where a piece of text comes from: every quote and passage carries its source this way. */
-export interface Cited {
-  articleId: string;
-  title: string;
-  url?: string;
-  date?: string;
-  start: number;
-  end: number;
-  score: number;
-  text: string;
-}
-
-export interface Quote extends Cited {
-  n: number;
-}
-
-/** The article fields a citation shows, leaving out the ones the article lacks. */
-export const citation = (a: Article) => ({
-  articleId: a.id,
-  title: a.title,
-  ...(a.url ? { url: a.url } : {}),
-  ...(a.date ? { date: a.date } : {}),
-});
-
-export interface Answer {
-  answer: string;
-  found: boolean;
-  /** The short answer (a name, date, place or number), a verbatim piece of the first quote's article. */
-  short?: { text: string; articleId: string; start: number; end: number };
-  quotes: Quote[];
-  query: string;
-  /** How well the best sentence supports the answer (0–1); below MIN_EVIDENCE_SCORE → not found. */
-  evidence: number;
-  /** The signals behind `evidence`, for tuning and the evaluation report. */
-  signals?: { similarity: number; overlap: number; cue: number; missing: number };
-}
+import { findShortAnswer, questionType } from './shortAnswer.js';
+import { citation, NOT_FOUND, type Answer, type Quote } from './answer.js';
 
 export interface AnswerOptions {
   minEvidenceScore: number;
@@ -164,9 +126,9 @@ export function createAnswerer(deps: { embedder: Embedder; options: AnswerOption
         chosen.push(c);
       }
       const quotes: Quote[] = chosen.map((c, i) => toQuote(c, i + 1));
-      const span = type === 'other' ? undefined : findSpan(query, best.text, type, vocabulary(best.article));
+      const span = type === 'other' ? undefined : findShortAnswer(query, best.text, type, vocabulary(best.article));
       const short = span ? { text: span.text, articleId: best.article.id, start: best.start + span.start, end: best.start + span.start + span.text.length } : undefined;
-      if (short && best.article.text.slice(short.start, short.end) !== short.text) throw new Error('answer: short answer is not verbatim');
+      if (short && best.article.text.slice(short.start, short.end) !== short.text) throw new AppError('internal', 'answer: short answer is not verbatim');
       const body = quotes.map((q) => `“${q.text}” [${q.n}]`).join(' ');
       return {
         answer: short ? `${short.text}. ${body}` : body,
@@ -187,6 +149,6 @@ export type Answerer = ReturnType<typeof createAnswerer>;
 /** Builds a quote and enforces the rule everything else relies on: it is the article's own text. */
 function toQuote(c: Candidate, n: number): Quote {
   const text = c.article.text.slice(c.start, c.end);
-  if (text !== c.text || !text) throw new Error(`answer: quote ${n} is not a verbatim slice of article ${c.article.id}`);
+  if (text !== c.text || !text) throw new AppError('internal', `answer: quote ${n} is not a verbatim slice of article ${c.article.id}`);
   return { n, text, ...citation(c.article), start: c.start, end: c.end, score: Number(c.score.toFixed(4)) };
 }

@@ -2,10 +2,10 @@
  * Finds the passages for a query: vector search and keyword search (BM25), fused by reciprocal
  * rank fusion, then near-duplicates from overlapping chunks removed.
  */
-import type { Article } from './corpus/article.js';
-import type { Embedder } from './embed.js';
-import type { Hit, SearchFilter, Store } from './store/types.js';
-import { terms } from './store/keyword.js';
+import type { Article } from '../corpus/article.js';
+import type { Embedder } from '../embed.js';
+import type { Hit, SearchFilter, Store } from '../store/types.js';
+import { terms } from '../text.js';
 
 export type RetrievalMode = 'hybrid' | 'vector' | 'keyword';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findSpan, questionType } from '../src/span.js';
+import { findShortAnswer, questionType } from '../src/answering/shortAnswer.js';
 
 describe('questionType', () => {
   it.each([
@@ -13,48 +13,48 @@ describe('questionType', () => {
   ])('%s → %s', (q, t) => expect(questionType(q)).toBe(t));
 });
 
-describe('findSpan', () => {
+describe('findShortAnswer', () => {
   const s = 'Russian Defense Minister Andrei Belousov arrived in Beijing Monday for talks with his Chinese counterpart.';
 
   it('returns the name the question asks for, without the words it already has', () => {
-    expect(findSpan('Who is the Russian defense minister who visited Beijing?', s, 'person')).toEqual({ text: 'Andrei Belousov', start: 25 });
+    expect(findShortAnswer('Who is the Russian defense minister who visited Beijing?', s, 'person')).toEqual({ text: 'Andrei Belousov', start: 25 });
   });
 
   it('returns the day for a when-question', () => {
-    expect(findSpan('When did Belousov arrive in Beijing?', s, 'date')?.text).toBe('Monday');
+    expect(findShortAnswer('When did Belousov arrive in Beijing?', s, 'date')?.text).toBe('Monday');
   });
 
   it('returns a place after a locative preposition, not a nationality', () => {
     const t = 'Last month, Russian and Chinese warships carried out joint drills in the Sea of Japan.';
-    expect(findSpan('Where did the warships hold drills?', t, 'place')?.text).toBe('Sea of Japan');
+    expect(findShortAnswer('Where did the warships hold drills?', t, 'place')?.text).toBe('Sea of Japan');
   });
 
   it('returns an amount with its unit', () => {
-    expect(findSpan('How long did Western Europe control Cyprus?', 'Cyprus would be under Western European domination for the next 380 years.', 'number')?.text).toBe('380 years');
+    expect(findShortAnswer('How long did Western Europe control Cyprus?', 'Cyprus would be under Western European domination for the next 380 years.', 'number')?.text).toBe('380 years');
   });
 
   it('returns nothing when the only candidate is already in the question', () => {
-    expect(findSpan('Who is Andrei Belousov?', 'Andrei Belousov arrived on time.', 'person')).toBeUndefined();
+    expect(findShortAnswer('Who is Andrei Belousov?', 'Andrei Belousov arrived on time.', 'person')).toBeUndefined();
   });
 
   it('skips a sentence-opening word the article uses in lower case', () => {
     const t = 'Soon after, Rollo signed the treaty.';
-    expect(findSpan('Who signed the treaty?', t, 'person', new Set(['soon']))?.text).toBe('Rollo');
+    expect(findShortAnswer('Who signed the treaty?', t, 'person', new Set(['soon']))?.text).toBe('Rollo');
   });
 
   it('returns nothing when two candidates are equally near the question words', () => {
-    expect(findSpan('Who met?', 'Alice met Bob.', 'person')).toBeUndefined();
+    expect(findShortAnswer('Who met?', 'Alice met Bob.', 'person')).toBeUndefined();
   });
 
   it('returns an offset that slices the sentence to the span', () => {
-    const hit = findSpan('When did Belousov arrive in Beijing?', s, 'date')!;
+    const hit = findShortAnswer('When did Belousov arrive in Beijing?', s, 'date')!;
     expect(s.slice(hit.start, hit.start + hit.text.length)).toBe(hit.text);
   });
 });
 
-describe('findSpan and nationalities', () => {
+describe('findShortAnswer and nationalities', () => {
   it('does not answer a who-question with a nationality', () => {
     const s = 'Russian Defense Minister Andrei Belousov arrived in Beijing Monday for talks with his Chinese counterpart.';
-    expect(findSpan('Who led the talks in Beijing?', s, 'person')?.text).toBe('Russian Defense Minister Andrei Belousov');
+    expect(findShortAnswer('Who led the talks in Beijing?', s, 'person')?.text).toBe('Russian Defense Minister Andrei Belousov');
   });
 });

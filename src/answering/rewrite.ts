@@ -3,7 +3,7 @@
  * the subject and key terms of the earlier turns. Pronouns are replaced by the last name the
  * conversation mentioned; a question that already names its subject is left alone.
  */
-import { STOP_WORDS } from './store/keyword.js';
+import { STOP_WORDS } from '../text.js';
 
 export interface Turn {
   role: 'user' | 'assistant';

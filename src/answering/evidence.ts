@@ -3,11 +3,10 @@
  * each carries (stemmed word overlap weighted by rarity, the kind of thing the question asks
  * for). The answerer adds embedding similarity to a shortlist of them and decides.
  */
-import type { Article } from './corpus/article.js';
+import type { Article } from '../corpus/article.js';
 import type { Passage } from './retrieve.js';
-import { findSpan, type QuestionType } from './span.js';
-import { terms } from './store/keyword.js';
-import { sentences, type Span } from './text.js';
+import { findShortAnswer, type QuestionType } from './shortAnswer.js';
+import { sentences, terms, type Span } from '../text.js';
 
 export const MIN_QUOTE_WORDS = 5;
 /** A neighbour joins the quote when it adds this much of the question's weight. */
@@ -147,7 +146,7 @@ export function candidates(focus: string, passages: Passage[], type: QuestionTyp
         }
       }
       const quote = p.article.text.slice(span.start, span.end);
-      const cue = type !== 'other' && findSpan(query, text, type, vocabulary(p.article)) ? 1 : 0;
+      const cue = type !== 'other' && findShortAnswer(query, text, type, vocabulary(p.article)) ? 1 : 0;
       out.push({ ...span, article: p.article, passageRank, text: quote, terms: new Set([...t, ...titleTerms]), overlap: best, cue, querySimilarity: 0, similarity: 0, score: 0 });
     });
   });

@@ -2,7 +2,7 @@
  * Short answers: what kind of thing a question asks for, and the one clear piece of a sentence
  * that is that kind of thing ("Dong Jun", "October 14, 2024", "Beijing", "3,000 troops").
  */
-import { terms } from './store/keyword.js';
+import { terms } from '../text.js';
 
 export type QuestionType = 'person' | 'date' | 'place' | 'number' | 'other';
 
@@ -43,7 +43,7 @@ const PATTERNS: Record<Exclude<QuestionType, 'other'>, RegExp> = {
 /** Capitalised words that are not names of people or places. */
 const NOT_A_NAME = new Set(['The', 'A', 'An', 'In', 'On', 'At', 'He', 'She', 'It', 'They', 'His', 'Her', 'Their', 'This', 'That', 'When', 'During', 'After', 'Before', 'According', 'But', 'And', 'While', 'Under', 'Related', 'Last', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday', 'January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December']);
 
-export interface SpanHit {
+export interface ShortAnswerHit {
   text: string;
   /** Offset inside the sentence. */
   start: number;
@@ -54,15 +54,15 @@ export interface SpanHit {
  * candidates: the one nearest the words the sentence shares with the question, when it is
  * clearly nearer than the next; otherwise none (the quote alone answers).
  */
-export function findSpan(
+export function findShortAnswer(
   question: string,
   sentence: string,
   type: Exclude<QuestionType, 'other'>,
   /** Words seen in lower case elsewhere in the article: "Soon" opening a sentence is no name. */
   commonWords?: Set<string>,
-): SpanHit | undefined {
+): ShortAnswerHit | undefined {
   const qTerms = new Set(terms(question));
-  const found: (SpanHit & { end: number })[] = [];
+  const found: (ShortAnswerHit & { end: number })[] = [];
   for (const m of sentence.matchAll(PATTERNS[type])) {
     let text = m[0].trim().replace(/[,.;:]+$/, '');
     let start = m.index!;
