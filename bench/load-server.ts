@@ -5,11 +5,13 @@
  */
 import { bootArchive } from '../src/boot.js';
 import { loadConfig } from '../src/config.js';
+import { createLogger } from '../src/log.js';
 import { createApp } from '../src/server/app.js';
 
 const config = loadConfig(process.env);
-const archive = await bootArchive(config, (line) => console.error(line));
-const app = createApp({ archive, config, log: (err) => console.error(err) });
+const logger = createLogger(config.logLevel);
+const archive = await bootArchive(config, logger);
+const app = createApp({ archive, config, logger });
 const server = app.listen(0, '127.0.0.1', () => {
   const address = server.address();
   process.send!({ type: 'listening', port: typeof address === 'object' && address ? address.port : 0 });
@@ -20,6 +22,6 @@ process.on('message', (msg: { type: string }) => {
     process.send!({ type: 'rss', rss: process.memoryUsage().rss });
   } else if (msg.type === 'stop') {
     server.closeAllConnections();
-    server.close(() => void archive.store.close().then(() => process.exit(0)));
+    server.close(() => void archive.close().then(() => process.exit(0)));
   }
 });

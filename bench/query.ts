@@ -19,6 +19,7 @@ import { Document } from '@langchain/core/documents';
 import { RecursiveCharacterTextSplitter } from '@langchain/textsplitters';
 import { createArchive } from '../src/archive.js';
 import { archiveOptions, progress } from '../src/boot.js';
+import { createLogger } from '../src/log.js';
 import { loadConfig } from '../src/config.js';
 import { createEmbedder, resolveModelDir } from '../src/embed.js';
 import { loadEvalSet, type EvalQuestion } from '../src/eval/dataset.js';
@@ -106,7 +107,7 @@ async function main() {
     embedder,
     chunking: { chunkSize: config.chunkSize, chunkOverlap: config.chunkOverlap },
     articles,
-    onProgress: progress(say),
+    onProgress: progress(createLogger('info')),
   });
   say(`bench: archivist index ${report.chunksEmbedded ? `built (${report.chunksEmbedded} chunks, ${(report.ms / 1000).toFixed(0)} s)` : 'reused'}; ${JSON.stringify(await store.counts())}`);
   const questions = set.questions;

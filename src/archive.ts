@@ -1,6 +1,7 @@
 /**
- * The archive as the outside sees it: ask a question, add or remove articles, list them. The
- * HTTP routes, the CLI and the evaluation harness all go through here, so they answer alike.
+ * The archive as the outside sees it: ask a question, add or remove articles, list and read them,
+ * count them, close. The HTTP routes, the CLI and the evaluation harness all go through here, so
+ * they answer alike; the store, embedder and retriever behind it are not part of this face.
  */
 import type { Article } from './corpus/article.js';
 import type { Embedder } from './embed.js';
@@ -46,10 +47,6 @@ export function createArchive(deps: { store: Store; embedder: Embedder; options:
   const answerer = createAnswerer({ embedder, options });
 
   return {
-    store,
-    embedder,
-    retriever,
-
     /** The chat answer: rewrite a follow-up, retrieve, then answer from the passages. */
     async ask(input: AskInput): Promise<AskResult> {
       const t0 = performance.now();
@@ -94,10 +91,22 @@ export function createArchive(deps: { store: Store; embedder: Embedder; options:
       }));
     },
 
+    /** Removes an article; `not_found` when there is none with this id. */
     async remove(id: string): Promise<void> {
       if (!(await store.getArticle(id))) throw new AppError('not_found', `articles: no article with id "${id}"`);
       await store.apply({ put: [], remove: [id] });
     },
+
+    /** A page of the stored articles, with the total. */
+    list: (page: { offset: number; limit: number }) => store.listArticles(page),
+    /** One article with its text, or null. */
+    get: (id: string) => store.getArticle(id),
+    /** How many articles and chunks are stored. */
+    counts: () => store.counts(),
+    /** What answers: the model and the kind of store (for health and readiness). */
+    about: () => ({ model: embedder.model, dims: embedder.dims, store: store.kind }),
+    /** Closes the store; the archive answers nothing after this. */
+    close: () => store.close(),
   };
 }
 

@@ -10,15 +10,14 @@ import { createEmbedder, type Embedder } from './embed.js';
 import { AppError } from './errors.js';
 import { ingest, rebuildReason, type IngestReport } from './ingest/ingest.js';
 import { LocalStore } from './store/local.js';
+import type { Logger } from './log.js';
 import type { Store } from './store/types.js';
-
-export type Say = (line: string) => void;
 
 /**
  * Opens the configured store; a damaged local index is reported, set aside and rebuilt.
  * STORE=postgres connects to DATABASE_URL and applies pending migrations (loaded only then).
  */
-export async function openStore(config: Config, say: Say): Promise<Store> {
+export async function openStore(config: Config, log: Logger): Promise<Store> {
   if (config.store === 'postgres') {
     if (!config.databaseUrl) throw new AppError('store_unavailable', 'store: STORE=postgres needs DATABASE_URL (postgres://user:pass@host:5432/db)');
     const { PostgresStore } = await import('./store/postgres.js');
@@ -28,7 +27,7 @@ export async function openStore(config: Config, say: Say): Promise<Store> {
     return await LocalStore.open(config.indexDir);
   } catch (e) {
     if (!(e instanceof AppError)) throw e;
-    say(`${e.message}`);
+    log.warn(e.message);
     await rm(config.indexDir, { recursive: true, force: true });
     return LocalStore.open(config.indexDir);
   }
@@ -47,8 +46,8 @@ export function archiveOptions(config: Config) {
   };
 }
 
-/** A progress line that rewrites itself on a terminal and prints every 10% elsewhere. */
-export function progress(say: Say) {
+/** A progress line that rewrites itself on a terminal and is logged every 10% elsewhere. */
+export function progress(log: Logger) {
   let lastPct = -1;
   return (_stage: string, done: number, total: number) => {
     const pct = Math.floor((done / total) * 100);
@@ -56,7 +55,7 @@ export function progress(say: Say) {
       process.stderr.write(`\rembedding ${done}/${total} chunks (${pct}%)${done === total ? '\n' : ''}`);
     } else if (pct >= lastPct + 10 || done === total) {
       lastPct = pct;
-      say(`embedding ${done}/${total} chunks (${pct}%)`);
+      log.info(`embedding ${done}/${total} chunks (${pct}%)`);
     }
   };
 }
@@ -77,20 +76,20 @@ export function describeReport(r: IngestReport): string {
 }
 
 /** Loads a folder and ingests it, reporting skipped files and duplicates. */
-export async function syncFolder(deps: { store: Store; embedder: Embedder; config: Config; dir: string; force?: boolean; say: Say }): Promise<IngestReport> {
-  const { store, embedder, config, dir, say } = deps;
+export async function syncFolder(deps: { store: Store; embedder: Embedder; config: Config; dir: string; force?: boolean; log: Logger }): Promise<IngestReport> {
+  const { store, embedder, config, dir, log } = deps;
   const corpus = await loadCorpus(dir);
-  for (const s of corpus.skipped) say(`skipped ${s.file}: ${s.reason}`);
-  for (const d of corpus.duplicates) say(`duplicate: ${d.source} is the same article as ${d.sameAs}; stored once`);
+  for (const s of corpus.skipped) log.warn(`skipped ${s.file}: ${s.reason}`);
+  for (const d of corpus.duplicates) log.info(`duplicate: ${d.source} is the same article as ${d.sameAs}; stored once`);
   const report = await ingest({
     store,
     embedder,
     chunking: { chunkSize: config.chunkSize, chunkOverlap: config.chunkOverlap },
     articles: corpus.articles,
     force: deps.force,
-    onProgress: progress(say),
+    onProgress: progress(log),
   });
-  say(describeReport(report));
+  log.info(describeReport(report));
   return report;
 }
 
@@ -111,16 +110,34 @@ export async function checkSharedSettings(store: Store, embedder: Embedder, conf
   );
 }
 
-/** Everything `start` needs: model loaded, index opened and up to date with the seeds folder. */
-export async function bootArchive(config: Config, say: Say, opts: { sync?: boolean; force?: boolean; dir?: string } = {}): Promise<Archive> {
+/**
+ * The archive and the parts it was built from, for whoever opened them (tests and benchmarks
+ * look inside); routes and the CLI see only `Archive`.
+ */
+export type OpenedArchive = Archive & { store: Store; embedder: Embedder };
+
+/**
+ * Everything `start` needs: model loaded, index opened and up to date with the seeds folder.
+ * `onStage` hears each step as it begins (the booting server reports it on /api/health).
+ */
+export async function bootArchive(
+  config: Config,
+  log: Logger,
+  opts: { sync?: boolean; force?: boolean; dir?: string; onStage?: (stage: string) => void } = {},
+): Promise<OpenedArchive> {
+  opts.onStage?.('loading the model');
   const embedder = await createEmbedder(config);
-  const store = await openStore(config, say);
+  opts.onStage?.('opening the index');
+  const store = await openStore(config, log);
   try {
     await checkSharedSettings(store, embedder, config, opts.force);
   } catch (e) {
     await store.close();
     throw e;
   }
-  if (opts.sync !== false) await syncFolder({ store, embedder, config, dir: opts.dir ?? config.seedsDir, force: opts.force, say });
-  return createArchive({ store, embedder, options: archiveOptions(config) });
+  if (opts.sync !== false) {
+    opts.onStage?.('bringing the index in line with the articles folder');
+    await syncFolder({ store, embedder, config, dir: opts.dir ?? config.seedsDir, force: opts.force, log });
+  }
+  return { ...createArchive({ store, embedder, options: archiveOptions(config) }), store, embedder };
 }

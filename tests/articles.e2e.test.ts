@@ -199,7 +199,7 @@ describe('bad input is refused and nothing stored is lost', () => {
     const dir = await tempDir();
     const config = testConfig(dir, { MAX_UPLOAD_BYTES: '400000', BODY_LIMIT: '1kb' });
     const archive = await bootArchive(config, quiet);
-    const http = await listen(createApp({ archive, config, log: quiet }));
+    const http = await listen(createApp({ archive, config, logger: quiet }));
     try {
       const text = Array.from({ length: 40 }, (_, i) => `Paragraph ${i} of the long council report on the harbour budget.`).join('\n\n');
       const res = await postJson(`${http.url}/api/articles`, { title: 'Long report', text });

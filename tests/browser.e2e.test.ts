@@ -257,7 +257,7 @@ https://example.org/2024/10/20/harbour-festival
     await writeFile(join(seeds, 'harbour-festival.txt'), HOSTILE);
     const config = testConfig(index, { SEEDS_DIR: seeds });
     archive = await bootArchive(config, quiet);
-    http = await listen(createApp({ archive, config, log: quiet }));
+    http = await listen(createApp({ archive, config, logger: quiet }));
     browser = await launchBrowser();
   });
   afterAll(async () => {

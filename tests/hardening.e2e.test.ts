@@ -32,13 +32,13 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   for (const s of servers) await s.close();
-  await archive?.store.close();
+  await archive?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 /** The booted archive behind an app with these settings, on a free port. */
 async function serve(env: Record<string, string> = {}, extra: Partial<AppDeps> = {}) {
-  const http = await listen(createApp({ archive, config: testConfig(dir, env), log: quiet, ...extra }));
+  const http = await listen(createApp({ archive, config: testConfig(dir, env), logger: quiet, ...extra }));
   servers.push(http);
   return http;
 }

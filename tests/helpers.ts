@@ -6,11 +6,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bootArchive } from '../src/boot.js';
 import { loadConfig, type Config } from '../src/config.js';
+import { silentLogger } from '../src/log.js';
 import { createApp } from '../src/server/app.js';
 
 export const REPO = fileURLToPath(new URL('..', import.meta.url));
 export const SEEDS = join(REPO, 'seeds');
-export const quiet = () => {};
+/** A logger that writes nothing. */
+export const quiet = silentLogger();
 
 export async function tempDir(prefix = 'archivist-test-'): Promise<string> {
   return mkdtemp(join(tmpdir(), prefix));
@@ -38,7 +40,7 @@ export async function seedServer(env: Record<string, string> = {}) {
   const dir = await tempDir();
   const config = testConfig(dir, env);
   const archive = await bootArchive(config, quiet);
-  const http = await listen(createApp({ archive, config, log: quiet }));
+  const http = await listen(createApp({ archive, config, logger: quiet }));
   return {
     ...http,
     archive,

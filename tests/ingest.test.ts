@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createArchive } from '../src/archive.js';
 import { archiveOptions, describeReport, openStore, syncFolder } from '../src/boot.js';
+import { createLogger } from '../src/log.js';
 import { apiArticle } from '../src/corpus/api.js';
 import { loadCorpus } from '../src/corpus/load.js';
 import { createEmbedder, type Embedder } from '../src/embed.js';
@@ -40,7 +41,8 @@ The cooperative expects the apple harvest to be a third smaller than last year.`
 let embedder: Embedder;
 let root: string;
 const lines: string[] = [];
-const say = (l: string) => lines.push(l);
+/** The messages the ingest logs, in order. */
+const log = createLogger('info', { write: (line: string) => void lines.push(JSON.parse(line).msg) });
 
 beforeAll(async () => {
   root = await tempDir('archivist-ingest-');
@@ -58,8 +60,8 @@ async function setup(files: Record<string, string> = ARTICLES) {
   const config = testConfig(index, { SEEDS_DIR: corpus });
   const sync = async (env: Record<string, string> = {}) => {
     const cfg = testConfig(index, { SEEDS_DIR: corpus, ...env });
-    const store = await openStore(cfg, say);
-    const report = await syncFolder({ store, embedder, config: cfg, dir: corpus, say });
+    const store = await openStore(cfg, log);
+    const report = await syncFolder({ store, embedder, config: cfg, dir: corpus, log });
     return { store, report };
   };
   return { base, corpus, index, config, sync };

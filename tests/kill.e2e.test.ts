@@ -36,6 +36,15 @@ type KillAt = { afterLine: RegExp; when?: 'writing' | 'committed'; delayMs: numb
 
 const live = async () => (await readFile(join(index, 'CURRENT'), 'utf8').catch(() => '')).trim();
 
+/** The `msg` of a JSON log line; any other line as it is. */
+function message(line: string): string {
+  try {
+    return String(JSON.parse(line).msg ?? line);
+  } catch {
+    return line;
+  }
+}
+
 /**
  * Runs `main.ts ingest <dir>` directly under node (not npx: SIGKILL must hit the ingesting
  * process itself) and kills it `delayMs` after a stderr line matches, or, after that line, once a
@@ -57,7 +66,8 @@ function runIngest(dir: string, killAt?: KillAt) {
     buf += d.toString();
     const parts = buf.split(/\r|\n/);
     buf = parts.pop()!;
-    for (const line of parts.filter(Boolean)) {
+    // The child logs JSON lines (stderr is not a terminal): each line's message is what it said.
+    for (const line of parts.filter(Boolean).map(message)) {
       lines.push(line);
       if (armed || !killAt?.afterLine.test(line)) continue;
       armed = true;

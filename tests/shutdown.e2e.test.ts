@@ -33,7 +33,7 @@ async function start(env: Record<string, string> = {}): Promise<Started> {
     await exited;
     await rm(dir, { recursive: true, force: true });
   });
-  const url = await waitFor(() => /serving (http:\/\/\S+)/.exec(err)?.[1], () => err, exited);
+  const url = await waitFor(() => /serving (http:\/\/[^\s"]+)/.exec(err)?.[1], () => err, exited);
   return { child, url, port: Number(new URL(url).port), stderr: () => err, exited };
 }
 

@@ -145,7 +145,7 @@ describe('POST /api/chat/stream when things go wrong', () => {
   /** The real archive, with `ask` observed (or failing after retrieval) but otherwise untouched. */
   async function serve(wrap: (ask: Archive['ask']) => Archive['ask']) {
     const archive = { ...srv.archive, ask: wrap(srv.archive.ask) } as Archive;
-    return listen(createApp({ archive, config: srv.config, log: quiet }));
+    return listen(createApp({ archive, config: srv.config, logger: quiet }));
   }
 
   it('stops the work when the client disconnects', async () => {

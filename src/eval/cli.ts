@@ -14,6 +14,7 @@ import type { Config } from '../config.js';
 import { loadCorpus } from '../corpus/load.js';
 import { createEmbedder } from '../embed.js';
 import { ingest } from '../ingest/ingest.js';
+import type { Logger } from '../log.js';
 import type { RetrievalMode } from '../answering/retrieve.js';
 import { buildStockRecipe } from './baseline.js';
 import { loadEvalSet } from './dataset.js';
@@ -65,13 +66,14 @@ export function thresholdSweep(rows: QuestionResult[], thresholds = [0.3, 0.35, 
   }));
 }
 
-export async function runEvalCli(config: Config, args: string[]) {
+/** Runs the evaluation: progress goes to `log`, the table and figures to stdout. */
+export async function runEvalCli(config: Config, args: string[], log: Logger) {
   const opts = parseArgs(args);
   const started = performance.now();
   const set = await loadEvalSet(opts.file, opts.articles);
   let articles = set.articles;
   if (!articles.length) articles = (await loadCorpus(config.seedsDir)).articles; // a JSONL set without a folder asks the seeds
-  console.error(`eval: ${set.name}: ${articles.length} articles, ${set.questions.length} questions`);
+  log.info(`eval: ${set.name}: ${articles.length} articles, ${set.questions.length} questions`);
 
   const dir = await mkdtemp(join(tmpdir(), 'archivist-eval-'));
   let stopPg: (() => Promise<void>) | undefined;
@@ -89,10 +91,10 @@ export async function runEvalCli(config: Config, args: string[]) {
   }
   try {
     const embedder = await createEmbedder(config);
-    const store = await openStore(storeConfig, (l) => console.error(l));
+    const store = await openStore(storeConfig, log);
     const chunking = { chunkSize: config.chunkSize, chunkOverlap: config.chunkOverlap };
     const report = await ingest({ store, embedder, chunking, articles, force: true });
-    console.error(`eval: indexed ${report.chunksEmbedded} chunks in ${(report.ms / 1000).toFixed(1)} s (${store.kind} store)`);
+    log.info(`eval: indexed ${report.chunksEmbedded} chunks in ${(report.ms / 1000).toFixed(1)} s (${store.kind} store)`);
     // topK 10 so recall@10 can be measured; answers only read the first passages, as in the server.
     const archive = createArchive({ store, embedder, options: { ...archiveOptions(config), topK: Math.max(10, config.topK) } });
 
@@ -101,7 +103,7 @@ export async function runEvalCli(config: Config, args: string[]) {
     for (const mode of ['hybrid', 'vector', 'keyword'] as RetrievalMode[]) {
       const scores = await evaluateArchive(archive, set, mode, mode === 'hybrid' ? perQuestion : undefined);
       rows.push([mode, scores]);
-      console.error(`eval: ${mode} done in ${scores.totalSec.toFixed(1)} s`);
+      log.info(`eval: ${mode} done in ${scores.totalSec.toFixed(1)} s`);
     }
     let sweep: ReturnType<typeof thresholdSweep> | undefined;
     if (opts.sweep) {

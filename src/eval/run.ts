@@ -65,7 +65,7 @@ export async function evaluateArchive(archive: Archive, set: EvalSet, mode: Retr
     const fidelity: number[] = [];
     let boilerplateQuotes = 0;
     for (const quote of r.quotes) {
-      if (!texts.has(quote.articleId)) texts.set(quote.articleId, (await archive.store.getArticle(quote.articleId))?.text ?? '');
+      if (!texts.has(quote.articleId)) texts.set(quote.articleId, (await archive.get(quote.articleId))?.text ?? '');
       const text = texts.get(quote.articleId)!;
       fidelity.push(text.slice(quote.start, quote.end) === quote.text && text.includes(quote.text) ? 1 : 0);
       if (goldLines.size && overlapsAny(quote, goldBoilerplateSpans(text, goldLines))) boilerplateQuotes++;

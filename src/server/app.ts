@@ -5,9 +5,9 @@
 import { fileURLToPath } from 'node:url';
 import express from 'express';
 import helmet from 'helmet';
-import { pino, type Logger } from 'pino';
 import type { Archive } from '../archive.js';
 import { defaultConfig, type Config } from '../config.js';
+import { createLogger, type Logger } from '../log.js';
 import { createQueue, type Queue } from '../queue.js';
 import { errorHandler, notFound } from './errors.js';
 import { cors } from './middleware/cors.js';
@@ -25,8 +25,7 @@ export interface AppDeps {
   archive: Archive;
   config: Pick<Config, 'bodyLimit' | 'maxQuestionChars' | 'maxHistoryTurns' | 'host' | 'adminToken' | 'maxUploadBytes'> &
     Partial<Pick<Config, HardeningSettings>>;
-  log?: (err: unknown, req: unknown) => void;
-  /** Request logger; by default a pino logger at config.logLevel writing to stdout. */
+  /** The one logger (requests, errors); by default `createLogger(config.logLevel)`. */
   logger?: Logger;
   /** The queue chat work goes through; by default one sized by queueConcurrency/queueLimit. */
   queue?: Queue;
@@ -49,7 +48,7 @@ export function queuedArchive(archive: Archive, queue: Queue): Archive {
 export function createApp(deps: AppDeps) {
   // Settings a caller left out take their defaults from the one place defaults live.
   const config = { ...defaultConfig(), ...deps.config };
-  const logger = deps.logger ?? pino({ level: config.logLevel });
+  const logger = deps.logger ?? createLogger(config.logLevel);
   const queue = deps.queue ?? createQueue({ concurrency: config.queueConcurrency, limit: config.queueLimit });
   const archive = queuedArchive(deps.archive, queue);
   const app = express();
@@ -83,10 +82,10 @@ export function createApp(deps: AppDeps) {
   app.use(articleRoutes({ archive, config }));
   app.use(express.json({ limit: config.bodyLimit }));
   app.use(chatRoutes({ archive, limits: config }));
-  app.use(streamRoutes({ archive, limits: config, log: deps.log }));
+  app.use(streamRoutes({ archive, limits: config, logger }));
   app.use(healthRoutes({ archive, queue, isDraining: deps.isDraining }));
   app.use(express.static(WEB_DIR, { dotfiles: 'deny', index: 'index.html', redirect: false }));
   app.use(notFound);
-  app.use(errorHandler(deps.log ?? ((err, req) => logger.error({ err, reqId: (req as { id?: unknown }).id }, 'request failed'))));
+  app.use(errorHandler(logger));
   return app;
 }

@@ -1,6 +1,8 @@
 /** The one place errors become HTTP responses: `{ error: { code, message } }`, never a stack trace. */
-import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
+import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import { AppError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { timedOut } from './middleware/timeLimit.js';
 
 export const notFound: RequestHandler = (req, _res, next) => {
   next(new AppError('not_found', `no route for ${req.method} ${req.path}`));
@@ -26,10 +28,15 @@ export function sendError(res: Response, err: AppError): void {
   res.status(err.status).json({ error: { code: err.code, message: err.message } });
 }
 
-export function errorHandler(log: (err: unknown, req: unknown) => void): ErrorRequestHandler {
+/** Logs an unexpected error with the request's id (pino-http set it); the client sees only "internal error". */
+export const logInternal = (logger: Logger, err: unknown, req: Request) => logger.error({ err, reqId: req.id }, 'request failed');
+
+export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
+    // A handler finishing after its time limit answered finds the response sent: expected, not logged.
+    if (res.headersSent && timedOut(res)) return;
     const app = toAppError(err);
-    if (app.code === 'internal') log(err, req);
+    if (app.code === 'internal') logInternal(logger, err, req);
     if (res.headersSent) {
       res.end();
       return;

@@ -106,7 +106,7 @@ export function articleRoutes(deps: { archive: Archive; config: ArticlesConfig }
 
   router.get('/api/articles', async (req, res) => {
     const { offset, limit } = parse(pageSchema, req.query, 'articles');
-    const { total, items } = await archive.store.listArticles({ offset, limit });
+    const { total, items } = await archive.list({ offset, limit });
     res.json({
       total,
       offset,
@@ -117,7 +117,7 @@ export function articleRoutes(deps: { archive: Archive; config: ArticlesConfig }
 
   router.get('/api/articles/:id', async (req, res) => {
     const id = String(req.params.id);
-    const article = await archive.store.getArticle(id);
+    const article = await archive.get(id);
     if (!article) throw new AppError('not_found', `articles: no article with id "${id}"`);
     const { hash: _hash, ...rest } = article;
     res.json({ ...rest, date: article.date ?? null, url: article.url ?? null });

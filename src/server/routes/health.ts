@@ -11,25 +11,25 @@ import type { Queue } from '../../queue.js';
 export function healthRoutes(deps: { archive: Archive; queue?: Queue; isDraining?: () => boolean }) {
   const router = Router();
   router.get('/api/health', async (_req, res) => {
-    const { store, embedder } = deps.archive;
-    const counts = await store.counts();
+    const about = deps.archive.about();
+    const counts = await deps.archive.counts();
     res.json({
       status: deps.isDraining?.() ? 'stopping' : 'ok',
-      model: { loaded: true, id: embedder.model, dims: embedder.dims },
-      index: { loaded: true, store: store.kind, ...counts },
+      model: { loaded: true, id: about.model, dims: about.dims },
+      index: { loaded: true, store: about.store, ...counts },
       ...(deps.queue ? { queue: deps.queue.stats() } : {}),
     });
   });
   router.get('/api/ready', async (_req, res) => {
     if (deps.isDraining?.()) throw new AppError('unavailable', 'ready: the server is shutting down');
-    const { store, embedder } = deps.archive;
+    const about = deps.archive.about();
     let counts;
     try {
-      counts = await store.counts();
+      counts = await deps.archive.counts();
     } catch (e) {
       throw new AppError('store_unavailable', `ready: the index cannot be read: ${(e as Error).message}`, { cause: e });
     }
-    res.json({ ready: true, model: { loaded: true, id: embedder.model }, index: { loaded: true, store: store.kind, ...counts } });
+    res.json({ ready: true, model: { loaded: true, id: about.model }, index: { loaded: true, store: about.store, ...counts } });
   });
   return router;
 }

@@ -14,6 +14,8 @@
 import { Router, type Response } from 'express';
 import type { Archive } from '../../archive.js';
 import { AppError } from '../../errors.js';
+import type { Logger } from '../../log.js';
+import { logInternal } from '../errors.js';
 import { chatSchema, parse } from '../schemas.js';
 import { toAskInput } from './chat.js';
 
@@ -45,7 +47,7 @@ function sse(res: Response) {
 export function streamRoutes(deps: {
   archive: Archive;
   limits: { maxQuestionChars: number; maxHistoryTurns: number };
-  log?: (err: unknown, req: unknown) => void;
+  logger: Logger;
 }) {
   const schema = chatSchema(deps.limits);
   const router = Router();
@@ -77,7 +79,7 @@ export function streamRoutes(deps: {
       if (signal.aborted) return;
       if (!res.headersSent) throw err; // nothing streamed yet: the usual JSON error and status
       const e = err instanceof AppError ? err : new AppError('internal', 'chat: internal error', { cause: err });
-      if (e.code === 'internal') (deps.log ?? ((x) => console.error(x)))(err, req);
+      if (e.code === 'internal') logInternal(deps.logger, err, req);
       await send('error', { code: e.code, message: e.message });
     } finally {
       finished = true;
