@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config.js';
 import { makeArticle, type Article } from '../src/corpus/article.js';
 import { loadCorpus } from '../src/corpus/load.js';
-import { createEmbedder, resolveModelDir } from '../src/embed.js';
+import { createEmbedder } from '../src/embed.js';
 import { chunkArticle } from '../src/ingest/chunk.js';
 import { embeddingText, ingest } from '../src/ingest/ingest.js';
 import { indexBytes, LocalStore } from '../src/store/local.js';
@@ -95,20 +95,14 @@ async function phaseIncremental(corpusPath: string, dir: string): Promise<PhaseR
 /** The stock LangChain.js recipe at its defaults, same model, same articles. */
 async function phaseBaseline(corpusPath: string, limit: number): Promise<PhaseResult> {
   const articles = await readCorpus(corpusPath, limit);
-  const { env } = await import('@huggingface/transformers');
-  const root = resolveModelDir(process.env.MODEL_DIR || undefined);
-  env.localModelPath = root.endsWith('/') ? root : `${root}/`;
-  env.allowRemoteModels = false;
-  const { HuggingFaceTransformersEmbeddings } = await import('@langchain/community/embeddings/huggingface_transformers');
+  const config = benchConfig(tmpdir());
+  const { stockDocuments, stockEmbeddings, useBundledModel } = await import('../src/eval/baseline.js');
   const { HNSWLib } = await import('@langchain/community/vectorstores/hnswlib');
-  const { RecursiveCharacterTextSplitter } = await import('@langchain/textsplitters');
-  const { Document } = await import('@langchain/core/documents');
-  const embeddings = new HuggingFaceTransformersEmbeddings({ model: 'onnx-community/all-MiniLM-L6-v2-ONNX', pretrainedOptions: { dtype: 'q4' } as object });
+  await useBundledModel(config.modelDir);
+  const embeddings = stockEmbeddings({ model: config.embeddingModel });
   await embeddings.embedQuery('warm up'); // model load is outside the timing, as for ours
-  const docs = articles.map((a) => new Document({ pageContent: a.text, metadata: { id: a.id, title: a.title, url: a.url } }));
   const t0 = performance.now();
-  const splitter = new RecursiveCharacterTextSplitter({ chunkSize: 800, chunkOverlap: 100 });
-  const chunks = await splitter.splitDocuments(docs);
+  const chunks = await stockDocuments(articles);
   const store = await HNSWLib.fromDocuments(chunks, embeddings);
   const sec = (performance.now() - t0) / 1000;
   void store;
@@ -123,10 +117,9 @@ async function phaseBaseline(corpusPath: string, limit: number): Promise<PhaseRe
 async function phaseCeiling(corpusPath: string, limit: number, withTitle: boolean): Promise<PhaseResult> {
   const articles = await readCorpus(corpusPath, limit);
   const config = benchConfig(tmpdir());
-  const { env, pipeline } = await import('@huggingface/transformers');
-  const root = resolveModelDir(config.modelDir);
-  env.localModelPath = root.endsWith('/') ? root : `${root}/`;
-  env.allowRemoteModels = false;
+  const { useBundledModel } = await import('../src/eval/baseline.js');
+  await useBundledModel(config.modelDir);
+  const { pipeline } = await import('@huggingface/transformers');
   const extract = (await pipeline('feature-extraction', config.embeddingModel, { dtype: 'q4' })) as unknown as (
     texts: string[],
     opts: { pooling: 'mean'; normalize: boolean },

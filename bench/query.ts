@@ -15,13 +15,12 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Document } from '@langchain/core/documents';
-import { RecursiveCharacterTextSplitter } from '@langchain/textsplitters';
 import { createArchive } from '../src/archive.js';
 import { archiveOptions, progress } from '../src/boot.js';
 import { createLogger } from '../src/log.js';
 import { loadConfig } from '../src/config.js';
-import { createEmbedder, resolveModelDir } from '../src/embed.js';
+import { createEmbedder } from '../src/embed.js';
+import { stockDocuments, stockEmbeddings, useBundledModel } from '../src/eval/baseline.js';
 import { loadEvalSet, type EvalQuestion } from '../src/eval/dataset.js';
 import { containsAnswer, percentile } from '../src/eval/metrics.js';
 import { ingest } from '../src/ingest/ingest.js';
@@ -135,26 +134,16 @@ async function main() {
   await store.close();
 
   // --- Baseline: the stock LangChain recipe's retrieval ---
-  const { env } = await import('@huggingface/transformers');
-  const root = resolveModelDir(config.modelDir);
-  env.localModelPath = root.endsWith('/') ? root : `${root}/`;
-  env.allowRemoteModels = false;
-  const { HuggingFaceTransformersEmbeddings } = await import('@langchain/community/embeddings/huggingface_transformers');
   const { HNSWLib } = await import('@langchain/community/vectorstores/hnswlib');
-  const embeddings = new HuggingFaceTransformersEmbeddings({
-    model: 'onnx-community/all-MiniLM-L6-v2-ONNX',
-    // dtype is a Transformers.js v3 option that LangChain's older PretrainedOptions type lacks.
-    pretrainedOptions: { dtype: 'q4' } as object,
-    batchSize: 32,
-  });
+  await useBundledModel(config.modelDir);
+  const embeddings = stockEmbeddings({ model: config.embeddingModel, batchSize: 32 });
   const baseDir = join(cache, 'langchain-hnswlib');
   let vectorStore;
   if (existsSync(join(baseDir, 'hnswlib.index'))) {
     vectorStore = await HNSWLib.load(baseDir, embeddings);
     say('bench: baseline index reused');
   } else {
-    const splitter = new RecursiveCharacterTextSplitter({ chunkSize: 800, chunkOverlap: 100 });
-    const docs = await splitter.splitDocuments(articles.map((a) => new Document({ pageContent: a.text, metadata: { id: a.id, title: a.title } })));
+    const docs = await stockDocuments(articles);
     say(`bench: building the baseline index over ${docs.length} chunks (slow: this is what the cache is for)`);
     const t = performance.now();
     // Fed one batch at a time: embedDocuments starts every batch of a call at once (Promise.all);

@@ -6,7 +6,6 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { Embeddings } from '@langchain/core/embeddings';
 import { AppError } from './errors.js';
 
 export interface EmbedderOptions {
@@ -68,11 +67,10 @@ const BATCH_TOKENS = 128;
 type Extractor = (texts: string[], opts: { pooling: 'mean'; normalize: boolean }) => Promise<{ data: Float32Array; dims: number[] }>;
 
 /**
- * A LangChain `Embeddings` (so LangChain stores and chains can use it) with a faster
- * `vectors()` that keeps Float32Arrays and batches texts of similar length together: padding
- * a batch to its longest text is what makes naive batching slow.
+ * Embeds texts: `vectors()` keeps Float32Arrays and batches texts of similar length together,
+ * since padding a batch to its longest text is what makes naive batching slow.
  */
-export class Embedder extends Embeddings {
+export class Embedder {
   readonly model: string;
   readonly dims: number;
   private readonly batchSize: number;
@@ -81,7 +79,6 @@ export class Embedder extends Embeddings {
 
   /** @param countTokens the model's token count of a text; without it, lengths are estimated from characters. */
   constructor(model: string, dims: number, batchSize: number, extract: Extractor, countTokens?: (text: string) => number) {
-    super({});
     this.model = model;
     this.dims = dims;
     this.batchSize = batchSize;
@@ -124,14 +121,6 @@ export class Embedder extends Embeddings {
       onBatch?.(done);
     }
     return out;
-  }
-
-  async embedDocuments(texts: string[]): Promise<number[][]> {
-    return (await this.vectors(texts)).map((v) => Array.from(v));
-  }
-
-  async embedQuery(text: string): Promise<number[]> {
-    return Array.from((await this.vectors([text]))[0]);
   }
 }
 

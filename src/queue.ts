@@ -28,8 +28,19 @@ export interface Queue {
   stats(): QueueStats;
 }
 
+/**
+ * A queue running at most `concurrency` jobs with at most `limit` waiting.
+ * @throws AppError('bad_config') at once for a concurrency below 1 (it would never run a job) or
+ * a negative or fractional limit, as p-limit rejects a bad concurrency when it is created.
+ */
 export function createQueue(options: { concurrency: number; limit: number }): Queue {
   const { concurrency, limit } = options;
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new AppError('bad_config', `queue: concurrency must be a whole number of at least 1 (got ${concurrency}); set QUEUE_CONCURRENCY`);
+  }
+  if (!Number.isInteger(limit) || limit < 0) {
+    throw new AppError('bad_config', `queue: limit must be a whole number of 0 or more (got ${limit}); set QUEUE_LIMIT`);
+  }
   let active = 0;
   let rejected = 0;
   const waiting: (() => void)[] = [];

@@ -60,4 +60,14 @@ describe('createQueue', () => {
     expect(await q.run(async () => 42)).toBe(42);
     expect(q.stats()).toMatchObject({ active: 0, waiting: 0 });
   });
+
+  it.each([
+    [{ concurrency: 0, limit: 5 }, /concurrency must be a whole number of at least 1/],
+    [{ concurrency: 1.5, limit: 5 }, /concurrency/],
+    [{ concurrency: Number.NaN, limit: 5 }, /concurrency/],
+    [{ concurrency: 1, limit: -1 }, /limit must be a whole number of 0 or more/],
+  ])('refuses %j at once instead of hanging later', (options, message) => {
+    expect(() => createQueue(options)).toThrow(message);
+    expect(() => createQueue(options)).toThrow(expect.objectContaining({ code: 'bad_config' }));
+  });
 });

@@ -15,14 +15,16 @@ import { citation, NOT_FOUND, type Answer, type Quote } from './answer.js';
 export interface AnswerOptions {
   minEvidenceScore: number;
   maxQuotes: number;
-  /** Passages whose sentences are considered. */
-  passages?: number;
-  /** Sentences (the lexical best) that are embedded and re-ranked; each costs ~3 ms of model time. */
-  rerank?: number;
-  weights?: { similarity: number; overlap: number; cue: number; rank: number };
 }
 
-export const DEFAULT_WEIGHTS = { similarity: 0.5, overlap: 0.35, cue: 0.1, rank: 0.05 };
+// Fixed, not settings: measured once on the evaluation set (docs/quality.md) and never varied
+// per deployment. Changing one is a code change that `npm run eval` must confirm.
+/** How much each signal counts in a sentence's evidence score. */
+const WEIGHTS = { similarity: 0.5, overlap: 0.35, cue: 0.1, rank: 0.05 };
+/** Passages whose sentences are considered. */
+const PASSAGES = 4;
+/** Sentences (the lexical best) that are embedded and re-ranked; each costs ~3 ms of model time. */
+const RERANK = 6;
 /** Evidence lost for each name or number of the question that no passage mentions. */
 const MISSING_PENALTY = 0.2;
 /** Characters of a candidate the model reads: the cost of a forward pass grows with length. */
@@ -63,9 +65,9 @@ function lru<V>(max: number) {
 
 export function createAnswerer(deps: { embedder: Embedder; options: AnswerOptions }) {
   const { embedder, options } = deps;
-  const w = options.weights ?? DEFAULT_WEIGHTS;
-  const maxPassages = options.passages ?? 4;
-  const rerank = options.rerank ?? 6;
+  const w = WEIGHTS;
+  const maxPassages = PASSAGES;
+  const rerank = RERANK;
   const cache = lru<Float32Array>(5000);
 
   async function similarities(cands: Candidate[], question: string, query: string, queryVector: Float32Array) {

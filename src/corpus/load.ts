@@ -11,7 +11,22 @@ import { parseJson, parseJsonl } from './json.js';
 import { parseMarkdown } from './markdown.js';
 import { parseText } from './text.js';
 
-export const FORMATS = ['.txt', '.md', '.markdown', '.html', '.htm', '.json', '.jsonl'] as const;
+/**
+ * Every corpus format, one row each: extension → parser of the decoded text into raw records.
+ * The loader, its error message and the upload route's hint all derive from this table.
+ */
+const PARSERS: Record<string, (content: string) => unknown[]> = {
+  '.txt': (c) => [parseText(c)],
+  '.md': (c) => [parseMarkdown(c)],
+  '.markdown': (c) => [parseMarkdown(c)],
+  '.html': (c) => [parseHtml(c)],
+  '.htm': (c) => [parseHtml(c)],
+  '.json': parseJson,
+  '.jsonl': parseJsonl,
+};
+
+/** The extensions the loader reads, e.g. for an error message. */
+export const FORMATS: readonly string[] = Object.keys(PARSERS);
 
 /** Decodes bytes as UTF-8, refusing binary content instead of storing mojibake. */
 export function decodeUtf8(bytes: Uint8Array, name: string): string {
@@ -29,22 +44,9 @@ export function decodeUtf8(bytes: Uint8Array, name: string): string {
  */
 export function parseRecords(name: string, bytes: Uint8Array): unknown[] {
   const ext = extname(name).toLowerCase();
-  if (!(FORMATS as readonly string[]).includes(ext)) {
-    throw new AppError('unsupported_media_type', `${name}: unknown format "${ext || '(none)'}"; must be one of ${FORMATS.join(', ')}`);
-  }
-  const content = decodeUtf8(bytes, name);
-  switch (ext) {
-    case '.txt':
-      return [parseText(content)];
-    case '.md':
-    case '.markdown':
-      return [parseMarkdown(content)];
-    case '.html':
-    case '.htm':
-      return [parseHtml(content)];
-    default:
-      return ext === '.json' ? parseJson(content) : parseJsonl(content);
-  }
+  const parse = Object.hasOwn(PARSERS, ext) ? PARSERS[ext] : undefined;
+  if (!parse) throw new AppError('unsupported_media_type', `${name}: unknown format "${ext || '(none)'}"; must be one of ${FORMATS.join(', ')}`);
+  return parse(decodeUtf8(bytes, name));
 }
 
 /**
@@ -86,7 +88,7 @@ export async function loadCorpus(dir: string): Promise<LoadResult> {
   const byHash = new Map<string, Article>();
   for (const file of await walk(dir)) {
     const rel = relative(dir, file).split('\\').join('/');
-    if (!(FORMATS as readonly string[]).includes(extname(file).toLowerCase())) {
+    if (!FORMATS.includes(extname(file).toLowerCase())) {
       result.skipped.push({ file: rel, reason: `unknown format; must be one of ${FORMATS.join(', ')}` });
       continue;
     }

@@ -1,6 +1,7 @@
 /**
  * The stock LangChain.js recipe, as a baseline: recursive splitter 800/100, HNSWLib over
- * HuggingFaceTransformersEmbeddings with the same bundled model, similaritySearch.
+ * HuggingFaceTransformersEmbeddings with the same bundled model, similaritySearch. Written once
+ * here; the evaluation and both benchmarks (bench/ingest.ts, bench/query.ts) build it from these.
  */
 import { HuggingFaceTransformersEmbeddings } from '@langchain/community/embeddings/huggingface_transformers';
 import { HNSWLib } from '@langchain/community/vectorstores/hnswlib';
@@ -23,6 +24,7 @@ export async function useBundledModel(modelDir?: string) {
   env.allowRemoteModels = false;
 }
 
+/** The recipe's embeddings: LangChain's Transformers.js wrapper on the bundled model (call `useBundledModel` first). */
 export function stockEmbeddings(opts: BaselineOptions) {
   return new HuggingFaceTransformersEmbeddings({
     model: opts.model,
@@ -32,6 +34,7 @@ export function stockEmbeddings(opts: BaselineOptions) {
   });
 }
 
+/** The recipe's chunks: LangChain's recursive splitter at 800/100, metadata articleId and title. */
 export async function stockDocuments(articles: Article[]) {
   const splitter = new RecursiveCharacterTextSplitter({ chunkSize: 800, chunkOverlap: 100 });
   return splitter.createDocuments(

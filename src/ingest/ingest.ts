@@ -24,11 +24,6 @@ export interface IngestOptions {
   embedder: Embedder;
   chunking: ChunkSettings;
   articles: Article[];
-  /**
-   * Which stored articles may be removed when they are missing from `articles`. A folder ingest
-   * removes articles that came from files; articles added through the API are kept.
-   */
-  removable?: (source: string) => boolean;
   force?: boolean;
   onProgress?: (stage: 'embed', done: number, total: number) => void;
 }
@@ -77,7 +72,9 @@ export async function ingest(opts: IngestOptions): Promise<IngestReport> {
   const stored = await store.settings();
   let rebuilt = opts.force ? 'a rebuild was requested' : rebuildReason(stored, wanted);
   if (!stored && !rebuilt) rebuilt = 'no index yet';
-  const removable = opts.removable ?? ((source: string) => source !== 'api');
+  // A folder ingest removes the articles that came from files and are gone; articles added
+  // through the API are kept.
+  const removable = (source: string) => source !== 'api';
   let articles = opts.articles;
   if (rebuilt && stored) {
     // Articles this ingest does not own (those added through the API) have no file to be
