@@ -86,7 +86,7 @@ const settings = {
   QUEUE_LIMIT: int(1, 100000).default(64),
   /** Comma-separated origins allowed by CORS; empty turns CORS off. */
   CORS_ORIGINS: list.default(''),
-  /** pino level. */
+  /** pino level of the request and error logs; what a command says to you is logged at info regardless. */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Log the questions people ask (off by default: they can be private). */
   LOG_QUESTIONS: bool.default('false'),
