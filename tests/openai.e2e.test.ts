@@ -2,6 +2,8 @@
  * The OpenAI-compatible API through the official `openai` client, against the real server over
  * the seed article (real model, real index, real HTTP).
  */
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NOT_FOUND } from '../src/answering/answer.js';
@@ -146,7 +148,7 @@ describe('POST /v1/chat/completions', () => {
   });
 });
 
-describe('API_TOKEN', () => {
+describe('API_TOKEN (the OpenAI API, MCP and the read routes)', () => {
   let locked: Awaited<ReturnType<typeof seedServer>>;
   beforeAll(async () => {
     locked = await seedServer({ API_TOKEN: 'reader-secret' });
@@ -169,5 +171,14 @@ describe('API_TOKEN', () => {
     expect((await postJson(`${locked.url}/api/chat`, { question: WHO }, { authorization: 'Bearer reader-secret' })).status).toBe(200);
     expect((await fetch(`${locked.url}/api/articles`)).status).toBe(401);
     expect((await fetch(`${locked.url}/api/health`)).status).toBe(200);
+  });
+
+  it('guards /mcp: 401 without the token, tools with it', async () => {
+    const bare = await postJson(`${locked.url}/mcp`, { jsonrpc: '2.0', id: 1, method: 'tools/list' }, { accept: 'application/json, text/event-stream' });
+    expect(bare.status).toBe(401);
+    const client = new Client({ name: 'archivist-test', version: '1.0.0' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${locked.url}/mcp`), { requestInit: { headers: { authorization: 'Bearer reader-secret' } } }));
+    expect((await client.listTools()).tools).toHaveLength(4);
+    await client.close();
   });
 });

@@ -50,7 +50,7 @@ export function createMcpServer(deps: { archive: Archive | Promise<Archive>; lim
   const { limits } = deps;
   const log = deps.log ?? ((e) => console.error(e));
   const server = new McpServer({ name: 'archivist', version: '0.1.0' });
-  const text = (max: number) => z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
+  const text = (max: number) => z.string({ required_error: 'is required', invalid_type_error: 'must be a string' }).trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
 
   server.registerTool('ask', {
     title: 'Ask the news archive',
