@@ -1,0 +1,39 @@
+/**
+ * `npm run mcp`: the archive as an MCP server on stdin/stdout, for desktop agents and editors
+ * that start their tools as child processes. It boots like `npm start` (model, index, seeds) but
+ * listens on no port.
+ *
+ * stdout carries the protocol and nothing else: every log line goes to stderr. The server
+ * answers `initialize` and lists its tools at once; tool calls wait until the archive is ready.
+ */
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import type { Archive } from '../archive.js';
+import { bootArchive } from '../boot.js';
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+import { createMcpServer } from './server.js';
+
+/** Serves until stdin closes, then closes the index and exits 0. `log` writes to stderr. */
+export async function serveStdio(config: Config, log: Logger): Promise<void> {
+  // A library that prints with console.log would corrupt the protocol stream; send it to stderr.
+  console.log = console.info = console.debug = console.error;
+  const booting = bootArchive(config, log);
+  booting.catch((e: unknown) => {
+    log.error(`Archivist MCP: could not start: ${e instanceof Error ? e.message : String(e)}`);
+    process.exit(1);
+  });
+  const server = createMcpServer({ archive: booting, limits: config, log: (err) => log.error({ err }, 'Archivist MCP: tool failed') });
+  const transport = new StdioServerTransport();
+  let archive: Archive | undefined;
+  transport.onclose = () => {
+    void (async () => {
+      await archive?.close();
+      process.exit(0);
+    })();
+  };
+  process.stdin.once('end', () => void server.close());
+  await server.connect(transport);
+  archive = await booting;
+  const c = await archive.counts();
+  log.info(`Archivist MCP: ${c.articles} articles, ${c.chunks} chunks; serving on stdio`);
+}
