@@ -10,7 +10,7 @@ import { buildRecords } from './ingest/ingest.js';
 import type { ChunkSettings } from './ingest/chunk.js';
 import { citation, type Answer, type Cited } from './answering/answer.js';
 import { createAnswerer, type AnswerOptions } from './answering/extractive.js';
-import { createRetriever, type RetrievalMode, type RetrieverOptions } from './answering/retrieve.js';
+import { createRetriever, type Retrieval, type RetrievalMode, type RetrieverOptions } from './answering/retrieve.js';
 import { rewriteQuery, type Turn } from './answering/rewrite.js';
 import { matchesFilter, type ArticleMeta, type SearchFilter, type Store } from './store/types.js';
 
@@ -37,6 +37,16 @@ export interface ArchiveOptions extends RetrieverOptions, AnswerOptions {
   chunking: ChunkSettings;
 }
 
+/** A retrieved passage as callers see it: its citation, offsets, rounded score and text. */
+const passageOut = (p: Retrieval['passages'][number]): PassageOut => ({
+  chunkId: p.chunkId,
+  ...citation(p.article),
+  start: p.start,
+  end: p.end,
+  score: Number(p.score.toFixed(5)),
+  text: p.text,
+});
+
 const aborted = (signal?: AbortSignal) => {
   if (signal?.aborted) throw new AppError('cancelled', 'chat: the request was cancelled');
 };
@@ -54,14 +64,7 @@ export function createArchive(deps: { store: Store; embedder: Embedder; options:
       aborted(input.signal);
       const retrieval = await retriever.retrieve(query, { filter: input.filter, mode: input.mode });
       aborted(input.signal);
-      const passages: PassageOut[] = retrieval.passages.map((p) => ({
-        chunkId: p.chunkId,
-        ...citation(p.article),
-        start: p.start,
-        end: p.end,
-        score: Number(p.score.toFixed(5)),
-        text: p.text,
-      }));
+      const passages = retrieval.passages.map(passageOut);
       input.onPassages?.(passages);
       const { timings, ...answer } = await answerer.answer(input.question, query, retrieval);
       return {
@@ -98,14 +101,7 @@ export function createArchive(deps: { store: Store; embedder: Embedder; options:
     async search(query: string, opts: { k?: number; filter?: SearchFilter; signal?: AbortSignal } = {}): Promise<PassageOut[]> {
       aborted(opts.signal);
       const { passages } = await retriever.retrieve(query, { filter: opts.filter, topK: opts.k });
-      return passages.map((p) => ({
-        chunkId: p.chunkId,
-        ...citation(p.article),
-        start: p.start,
-        end: p.end,
-        score: Number(p.score.toFixed(5)),
-        text: p.text,
-      }));
+      return passages.map(passageOut);
     },
 
     /** One article with its text. @throws AppError('not_found') with the message the HTTP API gives. */

@@ -46,8 +46,9 @@ async function start(config: Config, logger: Logger) {
     }
     draining = true;
     for (const res of inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');
-    say.info(`Archivist: ${signal}: finishing requests in flight (at most ${config.shutdownTimeoutMs} ms)`);
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    // Said once the port is closed, so whoever reads it finds new connections refused.
+    say.info(`Archivist: ${signal}: finishing requests in flight (at most ${config.shutdownTimeoutMs} ms)`);
     // Connections that go idle after their last response are closed as they do.
     const idle = setInterval(() => server.closeIdleConnections(), 50);
     const deadline = setTimeout(() => {
