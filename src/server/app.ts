@@ -17,6 +17,8 @@ import { timeLimit } from './middleware/timeLimit.js';
 import { articleRoutes } from './routes/articles.js';
 import { chatRoutes } from './routes/chat.js';
 import { healthRoutes } from './routes/health.js';
+import { sourceRoutes } from './routes/sources.js';
+import type { Sources } from '../sources/service.js';
 import { streamRoutes } from './routes/stream.js';
 
 export const WEB_DIR = fileURLToPath(new URL('../web/', import.meta.url));
@@ -30,6 +32,8 @@ export interface AppDeps {
   logger?: Logger;
   /** The queue chat work goes through; by default one sized by queueConcurrency/queueLimit. */
   queue?: Queue;
+  /** Feed and sitemap sources (/api/sources); left out, those routes answer 404. */
+  sources?: Sources;
   /** True once shutdown has begun: readiness turns 503. */
   isDraining?: () => boolean;
 }
@@ -78,12 +82,14 @@ export function createApp(deps: AppDeps) {
   app.use(cors(config.corsOrigins));
   app.use(rateLimiter({ limit: config.rateLimitPerMinute, windowMs: config.rateLimitWindowMs }));
   // Article uploads are bounded by MAX_UPLOAD_BYTES instead: embedding a long one may take minutes.
-  app.use(timeLimit(config.requestTimeoutMs, (req) => req.method !== 'GET' && req.path.startsWith('/api/articles')));
+  // A sync on request fetches and embeds a whole feed: like an upload, it may take minutes.
+  app.use(timeLimit(config.requestTimeoutMs, (req) => req.method !== 'GET' && (req.path.startsWith('/api/articles') || /^\/api\/sources\/[^/]+\/sync$/.test(req.path))));
   // Before the app-wide JSON parser: article bodies have their own limit (MAX_UPLOAD_BYTES).
   app.use(articleRoutes({ archive, config }));
   app.use(express.json({ limit: config.bodyLimit }));
   app.use(chatRoutes({ archive, limits: config }));
   app.use(streamRoutes({ archive, limits: config, log: deps.log }));
+  if (deps.sources) app.use(sourceRoutes({ sources: deps.sources, config }));
   app.use(healthRoutes({ archive, queue, isDraining: deps.isDraining }));
   app.use(express.static(WEB_DIR, { dotfiles: 'deny', index: 'index.html', redirect: false }));
   app.use(notFound);

@@ -57,6 +57,18 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 2,
+    name: 'feed and sitemap sources with their sync state (src/sources/state.ts)',
+    statements: [
+      `CREATE TABLE sources (
+        id text PRIMARY KEY,
+        def jsonb,
+        state jsonb NOT NULL,
+        updated_at timestamptz NOT NULL DEFAULT now()
+      )`,
+    ],
+  },
 ];
 
 /** Any constant works; it only has to be the same in every replica. */
