@@ -32,7 +32,7 @@ export interface AppDeps {
   logger?: Logger;
   /** The queue chat work goes through; by default one sized by queueConcurrency/queueLimit. */
   queue?: Queue;
-  /** Feed and sitemap sources (/api/sources); left out, those routes answer 404. */
+  /** Feed and sitemap sources (/api/sources); left out, the list says `enabled: false` and writes answer 404. */
   sources?: Sources;
   /** True once shutdown has begun: readiness turns 503. */
   isDraining?: () => boolean;
@@ -90,6 +90,8 @@ export function createApp(deps: AppDeps) {
   app.use(chatRoutes({ archive, limits: config }));
   app.use(streamRoutes({ archive, limits: config, log: deps.log }));
   if (deps.sources) app.use(sourceRoutes({ sources: deps.sources, config }));
+  // Without sources the page still asks; a 404 would show as an error in the browser console.
+  else app.get('/api/sources', (_req, res) => void res.json({ enabled: false, sources: [] }));
   app.use(healthRoutes({ archive, queue, isDraining: deps.isDraining }));
   app.use(express.static(WEB_DIR, { dotfiles: 'deny', index: 'index.html', redirect: false }));
   app.use(notFound);

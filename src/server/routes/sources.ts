@@ -43,7 +43,7 @@ export function sourceRoutes(deps: { sources: Sources; config: Pick<Config, 'hos
   };
 
   router.get('/api/sources', (_req, res) => {
-    res.json({ sources: registry.list().map((s) => describeSource(s, syncer.isRunning(s.def.id))) });
+    res.json({ enabled: true, sources: registry.list().map((s) => describeSource(s, syncer.isRunning(s.def.id))) });
   });
 
   router.post('/api/sources', writer, async (req, res) => {
