@@ -61,7 +61,9 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 2,
     name: 'feed and sitemap sources with their sync state (src/sources/state.ts)',
     statements: [
-      `CREATE TABLE sources (
+      // IF NOT EXISTS: the table is self-contained sync state, and a database whose store tables
+      // were dropped and migrated afresh may still hold it.
+      `CREATE TABLE IF NOT EXISTS sources (
         id text PRIMARY KEY,
         def jsonb,
         state jsonb NOT NULL,
