@@ -1,5 +1,5 @@
 /**
- * The command line: `start` (default), `ingest [dir]`, `ask "question"`, `sync`, `eval [file]`.
+ * The command line: `start` (default), `ingest [dir]`, `ask "question"`, `sync`, `mcp` (stdio), `eval [file]`.
  * Reads the config once, wires the parts, and for `start` listens.
  */
 import { AppError } from './errors.js';
@@ -136,13 +136,17 @@ async function main(argv: string[]) {
       return ask(config, rest.join(' '));
     case 'sync':
       return syncOnce(config);
+    case 'mcp': {
+      const { serveStdio } = await import('./mcp/stdio.js');
+      return serveStdio(config);
+    }
     case 'eval': {
       const { runEvalCli } = await import('./eval/cli.js');
       await runEvalCli(config, rest);
       return;
     }
     default:
-      throw new AppError('bad_request', `main: unknown command "${command}"; must be one of start, ingest, ask, sync, eval`);
+      throw new AppError('bad_request', `main: unknown command "${command}"; must be one of start, ingest, ask, sync, mcp, eval`);
   }
 }
 

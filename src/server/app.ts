@@ -12,6 +12,7 @@ import { createQueue, type Queue } from '../queue.js';
 import { errorHandler, notFound } from './errors.js';
 import { cors } from './middleware/cors.js';
 import { rateLimiter } from './middleware/rateLimit.js';
+import { requireReader } from './middleware/auth.js';
 import { requestLog } from './middleware/requestLog.js';
 import { timeLimit } from './middleware/timeLimit.js';
 import { articleRoutes } from './routes/articles.js';
@@ -19,6 +20,8 @@ import { chatRoutes } from './routes/chat.js';
 import { healthRoutes } from './routes/health.js';
 import { sourceRoutes } from './routes/sources.js';
 import type { Sources } from '../sources/service.js';
+import { mcpRoutes } from './routes/mcp.js';
+import { openaiRoutes } from './routes/openai.js';
 import { streamRoutes } from './routes/stream.js';
 
 export const WEB_DIR = fileURLToPath(new URL('../web/', import.meta.url));
@@ -26,6 +29,7 @@ export const WEB_DIR = fileURLToPath(new URL('../web/', import.meta.url));
 export interface AppDeps {
   archive: Archive;
   config: Pick<Config, 'bodyLimit' | 'maxQuestionChars' | 'maxHistoryTurns' | 'host' | 'adminToken' | 'maxUploadBytes'> &
+    Partial<Pick<Config, 'apiToken' | 'topK'>> &
     Partial<Pick<Config, HardeningSettings>>;
   log?: (err: unknown, req: unknown) => void;
   /** Request logger; by default a pino logger at config.logLevel writing to stdout. */
@@ -82,6 +86,7 @@ export function createApp(deps: AppDeps) {
   app.use(cors(config.corsOrigins));
   app.use(rateLimiter({ limit: config.rateLimitPerMinute, windowMs: config.rateLimitWindowMs }));
   // Article uploads are bounded by MAX_UPLOAD_BYTES instead: embedding a long one may take minutes.
+  app.use(requireReader(config));
   // A sync on request fetches and embeds a whole feed: like an upload, it may take minutes.
   app.use(timeLimit(config.requestTimeoutMs, (req) => req.method !== 'GET' && (req.path.startsWith('/api/articles') || /^\/api\/sources\/[^/]+\/sync$/.test(req.path))));
   // Before the app-wide JSON parser: article bodies have their own limit (MAX_UPLOAD_BYTES).
@@ -92,6 +97,8 @@ export function createApp(deps: AppDeps) {
   if (deps.sources) app.use(sourceRoutes({ sources: deps.sources, config }));
   // Without sources the page still asks; a 404 would show as an error in the browser console.
   else app.get('/api/sources', (_req, res) => void res.json({ enabled: false, sources: [] }));
+  app.use(openaiRoutes({ archive, config }));
+  app.use(mcpRoutes({ archive, limits: config, log: (err) => logger.error({ err }, 'mcp tool failed') }));
   app.use(healthRoutes({ archive, queue, isDraining: deps.isDraining }));
   app.use(express.static(WEB_DIR, { dotfiles: 'deny', index: 'index.html', redirect: false }));
   app.use(notFound);
