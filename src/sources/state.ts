@@ -5,7 +5,7 @@
  *
  * Local store: one versioned JSON file, `sources-state.json` in INDEX_DIR, replaced atomically
  * (temp file, fsync, rename, fsync of the folder). It is self-contained: nothing else in the
- * index folder is read or written here. PostgreSQL: the `sources` table (migration 2).
+ * index folder is read or written here. PostgreSQL: the `sources` table (migration 3).
  */
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -99,7 +99,7 @@ export function localStateStore(dir: string): StateStore {
   };
 }
 
-/** The `sources` table of a PostgreSQL store (created by migration 2 when the store opens). */
+/** The `sources` table of a PostgreSQL store (created by migration 3 when the store opens). */
 export function postgresStateStore(url: string): StateStore {
   const pool = new pg.Pool({ connectionString: url, max: 2 });
   return {

@@ -59,6 +59,15 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 2,
+    name: 'derived article marks (boilerplate spans, story cluster) and the chunker version',
+    statements: [
+      // One JSON column for what ingest derives per article, so a new mark needs no new migration.
+      'ALTER TABLE articles ADD COLUMN marks jsonb',
+      'ALTER TABLE settings ADD COLUMN chunker integer',
+    ],
+  },
+  {
+    version: 3,
     name: 'feed and sitemap sources with their sync state (src/sources/state.ts)',
     statements: [
       // IF NOT EXISTS: the table is self-contained sync state, and a database whose store tables
