@@ -127,7 +127,7 @@ const schema = z
     message: 'LLM_TIMEOUT_MS must be smaller than REQUEST_TIMEOUT_MS, so a slow model falls back to the extractive answer',
     path: ['LLM_TIMEOUT_MS'],
   })
-  .refine((c) => c.LLM_MAX_TOKENS < c.LLM_CONTEXT_TOKENS / 2, {
+  .refine((c) => c.GENERATOR !== 'openai' || c.LLM_MAX_TOKENS < c.LLM_CONTEXT_TOKENS / 2, {
     message: 'LLM_MAX_TOKENS must be less than half of LLM_CONTEXT_TOKENS, to leave room for the passages',
     path: ['LLM_MAX_TOKENS'],
   })

@@ -24,7 +24,7 @@ describe('the chat page with your own model', () => {
 
   beforeAll(async () => {
     llm = await startLlmServer();
-    srv = await seedServer({ GENERATOR: 'openai', LLM_BASE_URL: llm.baseUrl, LLM_MODEL: 'scripted-7b', LLM_TIMEOUT_MS: '2000' });
+    srv = await seedServer({ GENERATOR: 'openai', LLM_BASE_URL: llm.baseUrl, LLM_MODEL: 'scripted-7b', LLM_TIMEOUT_MS: '10000' });
     browser = await launchBrowser();
     page = await browser.context.newPage();
     page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
@@ -41,6 +41,7 @@ describe('the chat page with your own model', () => {
     llm.script({ kind: 'answer', text: `He met Dong Jun. “${DONG}” [1] He also said “${INVENTED}” [1].` });
     const turn = await askOnPage(page, QUESTION);
     expect(await turn.getAttribute('data-state')).toBe('done');
+    expect(await turn.locator('.warning').textContent()).not.toMatch(/did not answer/);
     expect(await turn.locator('.generator').textContent()).toContain('Written by your model');
 
     const verified = turn.locator('.answer-text .quoted.verified');
@@ -78,11 +79,17 @@ describe('the chat page with your own model', () => {
   });
 
   it('keeps the marks across a reload', async () => {
+    llm.script({ kind: 'answer', text: `“${DONG}” [1] and “${INVENTED}” [1]` });
+    const turn = await askOnPage(page, 'Whom did Belousov meet?');
+    expect(await turn.locator('.quoted.unverified').count()).toBe(1);
+    const n = await page.locator('#conversation > li.turn').count();
     await page.reload();
-    const first = page.locator('#conversation > li.turn').first();
-    await first.locator('.quoted.unverified').waitFor();
-    expect(await first.locator('.quoted.verified').count()).toBe(1);
-    expect(await first.locator('.generator').textContent()).toContain('Written by your model');
+    const same = page.locator('#conversation > li.turn').nth(n - 1);
+    await same.locator('.quoted.unverified').waitFor();
+    expect(await same.locator('.question-text').textContent()).toBe('Whom did Belousov meet?');
+    expect(await same.locator('.quoted.verified').count()).toBe(1);
+    expect(await same.locator('.removed-quotes .removed-quote').textContent()).toBe(INVENTED);
+    expect(await same.locator('.generator').textContent()).toContain('Written by your model');
     expect(problems).toEqual([]);
   });
 });

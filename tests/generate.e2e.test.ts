@@ -24,7 +24,7 @@ let llm: Awaited<ReturnType<typeof startLlmServer>>;
 let srv: Awaited<ReturnType<typeof seedServer>>;
 beforeAll(async () => {
   llm = await startLlmServer();
-  srv = await seedServer({ GENERATOR: 'openai', LLM_BASE_URL: llm.baseUrl, LLM_MODEL: 'scripted-7b', LLM_TIMEOUT_MS: '1500' });
+  srv = await seedServer({ GENERATOR: 'openai', LLM_BASE_URL: llm.baseUrl, LLM_MODEL: 'scripted-7b', LLM_TIMEOUT_MS: '5000' });
 });
 afterAll(async () => {
   await srv?.close();
@@ -133,7 +133,7 @@ describe('a model answer, verified', () => {
 
 describe('a failing model falls back to the extractive answer', () => {
   it.each([
-    ['hangs', { kind: 'hang' } as Reply, /did not finish within LLM_TIMEOUT_MS \(1500 ms\)/],
+    ['hangs', { kind: 'hang' } as Reply, /did not finish within LLM_TIMEOUT_MS \(5000 ms\)/],
     ['returns 500', { kind: 'status', status: 500 } as Reply, /answered HTTP 500/],
   ])('when the server %s', async (_name, reply, warning) => {
     llm.script(reply);
@@ -214,8 +214,8 @@ describe('POST /api/chat/stream with a model', () => {
     const t = performance.now();
     controller.abort();
     await llm.requests.at(-1)!.closed;
-    // Closed by the cancellation, well before LLM_TIMEOUT_MS (1500 ms) would have closed it.
-    expect(performance.now() - t).toBeLessThan(1000);
+    // Closed by the cancellation, well before LLM_TIMEOUT_MS (5000 ms) would have closed it.
+    expect(performance.now() - t).toBeLessThan(4000);
   });
 });
 
@@ -224,12 +224,15 @@ describe('settings', () => {
     [{ GENERATOR: 'openai', LLM_MODEL: 'm' }, /LLM_BASE_URL: GENERATOR=openai needs LLM_BASE_URL/],
     [{ GENERATOR: 'openai', LLM_BASE_URL: 'http://localhost:11434/v1' }, /LLM_MODEL: GENERATOR=openai needs LLM_MODEL/],
     [{ GENERATOR: 'openai', LLM_BASE_URL: 'http://x/v1', LLM_MODEL: 'm', LLM_TIMEOUT_MS: '20000' }, /LLM_TIMEOUT_MS must be smaller than REQUEST_TIMEOUT_MS/],
+    [{ GENERATOR: 'openai', LLM_BASE_URL: 'http://x/v1', LLM_MODEL: 'm', LLM_MAX_TOKENS: '3000' }, /LLM_MAX_TOKENS must be less than half of LLM_CONTEXT_TOKENS/],
+    [{ GENERATOR: 'openai', LLM_BASE_URL: 'not a url', LLM_MODEL: 'm' }, /LLM_BASE_URL: must be a URL/],
     [{ GENERATOR: 'gpt' }, /GENERATOR/],
   ])('refuses %j at start with a message naming the setting', (env, message) => {
     expect(() => loadConfig(env)).toThrow(message);
   });
 
-  it('defaults to the extractive generator with nothing configured', async () => {
+  it('defaults to the extractive generator with nothing configured, and then ignores the model settings', async () => {
     expect(loadConfig({}).generator).toBe('extractive');
+    expect(loadConfig({ LLM_CONTEXT_TOKENS: '512', LLM_MAX_TOKENS: '1000' }).generator).toBe('extractive');
   });
 });
