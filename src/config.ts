@@ -59,6 +59,22 @@ const settings = {
   MIN_EVIDENCE_SCORE: num(0, 1).default(0.44),
   /** Most quotes in one answer. */
   MAX_QUOTES: int(1, 10).default(2),
+  /** Who writes the answer: the articles' own sentences (extractive) or your model server (openai). */
+  GENERATOR: z.enum(['extractive', 'openai']).default('extractive'),
+  /** Base URL of an OpenAI-compatible server for GENERATOR=openai, e.g. http://localhost:11434/v1 (Ollama). */
+  LLM_BASE_URL: z.string().url('must be a URL such as http://localhost:11434/v1').optional(),
+  /** Model name the server knows, e.g. llama3.1:8b. */
+  LLM_MODEL: z.string().min(1).optional(),
+  /** API key sent as a bearer token; local servers usually need none. */
+  LLM_API_KEY: z.string().optional(),
+  /** Longest wait for the whole model answer, in ms; past it the extractive answer is given. Below REQUEST_TIMEOUT_MS. */
+  LLM_TIMEOUT_MS: int(100, 600000).default(10000),
+  /** Most tokens the model may write in one answer. */
+  LLM_MAX_TOKENS: int(16, 32768).default(512),
+  /** Sampling temperature; 0 keeps answers repeatable and close to the passages. */
+  LLM_TEMPERATURE: num(0, 2).default(0),
+  /** The model's context window in tokens: prompt, passages and answer must fit in it. */
+  LLM_CONTEXT_TOKENS: int(512, 1_000_000).default(4096),
   /** Longest question accepted, in characters. */
   MAX_QUESTION_CHARS: int(10, 100000).default(2000),
   /** Most earlier turns kept as history. */
@@ -127,6 +143,23 @@ const schema = z
   .refine((c) => c.PRIVATE_SOURCE_RANGES.every((r) => ipaddr.isValidCIDR(r)), {
     message: 'PRIVATE_SOURCE_RANGES must be address ranges such as 10.0.0.0/8,fd00::/8',
     path: ['PRIVATE_SOURCE_RANGES'],
+  })
+  .refine((c) => c.GENERATOR !== 'openai' || !!c.LLM_BASE_URL, {
+    message: 'GENERATOR=openai needs LLM_BASE_URL (e.g. http://localhost:11434/v1 for Ollama)',
+    path: ['LLM_BASE_URL'],
+  })
+  .refine((c) => c.GENERATOR !== 'openai' || !!c.LLM_MODEL, {
+    message: 'GENERATOR=openai needs LLM_MODEL (a model name the server knows, e.g. llama3.1:8b)',
+    path: ['LLM_MODEL'],
+  })
+  // A model slower than the request's own limit would turn into a 503 instead of the fallback.
+  .refine((c) => c.GENERATOR !== 'openai' || c.LLM_TIMEOUT_MS < c.REQUEST_TIMEOUT_MS, {
+    message: 'LLM_TIMEOUT_MS must be smaller than REQUEST_TIMEOUT_MS, so a slow model falls back to the extractive answer',
+    path: ['LLM_TIMEOUT_MS'],
+  })
+  .refine((c) => c.GENERATOR !== 'openai' || c.LLM_MAX_TOKENS < c.LLM_CONTEXT_TOKENS / 2, {
+    message: 'LLM_MAX_TOKENS must be less than half of LLM_CONTEXT_TOKENS, to leave room for the passages',
+    path: ['LLM_MAX_TOKENS'],
   })
   .refine((c) => c.STORE !== 'postgres' || !!c.DATABASE_URL, {
     message: 'STORE=postgres needs DATABASE_URL (postgres://user:pass@host:5432/db)',

@@ -112,6 +112,7 @@ async function ask(config: Config, question: string) {
   const archive = await bootArchive(config, say);
   const r = await archive.ask({ question });
   console.log(r.answer);
+  if (r.warning) console.log(`\n(${r.warning})`);
   if (r.query !== question) console.log(`\n(searched for: ${r.query})`);
   for (const q of r.quotes) {
     console.log(`\n[${q.n}] ${q.title}${q.date ? ` (${q.date})` : ''}${q.url ? `\n    ${q.url}` : ''}\n    “${q.text}”`);

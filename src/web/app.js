@@ -98,6 +98,8 @@ function start() {
           appendDelta(turn, data.text);
         } else if (event === 'quotes') {
           Object.assign(turn, { answer: data.answer, found: data.found, short: data.short, query: data.query, quotes: data.quotes });
+          // Present only when a model is configured: who answered, how its quotes fared, and why to be careful.
+          Object.assign(turn, { generator: data.generator, verification: data.verification, warning: data.warning });
           contexts = addContexts(turn, articleText);
         } else if (event === 'done') {
           await contexts;
