@@ -3,6 +3,8 @@
  * Shared by `start`, `ingest` and `ask` so they all see the same index.
  */
 import { rm } from 'node:fs/promises';
+import { createGenerator } from './answering/generate.js';
+import { createGenerativeAnswerer, type GenerativeAnswerer } from './answering/generative.js';
 import { createArchive, type Archive } from './archive.js';
 import type { Config } from './config.js';
 import { loadCorpus } from './corpus/load.js';
@@ -10,7 +12,7 @@ import { createEmbedder, type Embedder } from './embed.js';
 import { AppError } from './errors.js';
 import { indexSettings, ingest, rebuildReason, type IngestReport } from './ingest/ingest.js';
 import { LocalStore } from './store/local.js';
-import type { Logger } from './log.js';
+import { createLogger, type Logger } from './log.js';
 import type { Store } from './store/types.js';
 
 /**
@@ -44,6 +46,27 @@ export function archiveOptions(config: Config) {
     minEvidenceScore: config.minEvidenceScore,
     maxQuotes: config.maxQuotes,
   };
+}
+
+/**
+ * The user's model when GENERATOR=openai (config validation has made sure it is named), else
+ * undefined. Failures are logged as warnings at LOG_LEVEL.
+ */
+export function modelAnswerer(config: Config, log: Logger = createLogger(config.logLevel)): GenerativeAnswerer | undefined {
+  if (config.generator !== 'openai') return undefined;
+  const generator = createGenerator({
+    baseUrl: config.llmBaseUrl!,
+    model: config.llmModel!,
+    apiKey: config.llmApiKey,
+    timeoutMs: config.llmTimeoutMs,
+    maxTokens: config.llmMaxTokens,
+    temperature: config.llmTemperature,
+  });
+  return createGenerativeAnswerer({
+    generator,
+    budget: { contextTokens: config.llmContextTokens, maxTokens: config.llmMaxTokens },
+    warn: (fields, message) => log.warn(fields, message),
+  });
 }
 
 /** A progress line that rewrites itself on a terminal and is logged every 10% elsewhere. */
@@ -140,5 +163,5 @@ export async function bootArchive(
     opts.onStage?.('bringing the index in line with the articles folder');
     await syncFolder({ store, embedder, config, dir: opts.dir ?? config.seedsDir, force: opts.force, log });
   }
-  return { ...createArchive({ store, embedder, options: archiveOptions(config) }), store, embedder };
+  return { ...createArchive({ store, embedder, options: archiveOptions(config), generative: modelAnswerer(config) }), store, embedder };
 }
