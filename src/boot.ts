@@ -70,6 +70,7 @@ export function describeReport(r: IngestReport): string {
     `${r.unchanged} unchanged`,
     `${r.chunksEmbedded} chunks embedded`,
     `${r.boilerplateLines} boilerplate lines marked`,
+    ...(r.copies ? [`${r.copies} syndicated copies clustered`] : []),
     `${(r.ms / 1000).toFixed(1)} s`,
   ];
   return r.chunksEmbedded === 0 && !r.removed.length && !r.rebuilt

@@ -21,6 +21,8 @@ export interface Article {
    * keyword-indexed or quoted.
    */
   boilerplate?: [number, number][];
+  /** Derived at ingest: the id of the story's first article when this is a near-duplicate copy (ingest/dedupe.ts). */
+  cluster?: string;
 }
 
 /** What a format parser produces before ids and hashes are assigned. */

@@ -43,7 +43,7 @@ interface ArticleRow {
   hash: string;
   source: string;
   text?: string;
-  marks?: { boilerplate?: [number, number][] } | null;
+  marks?: { boilerplate?: [number, number][]; cluster?: string } | null;
 }
 
 const toVector = (v: Float32Array | number[]) => `[${Array.from(v).join(',')}]`;
@@ -58,6 +58,7 @@ function toArticle(r: ArticleRow): Article {
     source: r.source,
     hash: r.hash,
     ...(r.marks?.boilerplate ? { boilerplate: r.marks.boilerplate } : {}),
+    ...(r.marks?.cluster ? { cluster: r.marks.cluster } : {}),
   };
 }
 
@@ -196,7 +197,7 @@ export class PostgresStore implements Store {
           const a = rec.article;
           await c.query(
             'INSERT INTO articles (id, title, url, date, hash, source, text, marks) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
-            [a.id, a.title, a.url ?? null, a.date ?? null, a.hash, a.source, a.text, a.boilerplate ? JSON.stringify({ boilerplate: a.boilerplate }) : null],
+            [a.id, a.title, a.url ?? null, a.date ?? null, a.hash, a.source, a.text, a.boilerplate || a.cluster ? JSON.stringify({ boilerplate: a.boilerplate, cluster: a.cluster }) : null],
           );
           if (!rec.chunks.length) continue;
           await c.query(

@@ -160,6 +160,16 @@ function renderAnswer(turn) {
   return box;
 }
 
+/**
+ * Syndicated copies of the quoted story: "Also reported by" and a link to each, or null.
+ * @param {{ title: string, source: string, url?: string }[] | undefined} also
+ */
+function renderAlso(also) {
+  if (!also?.length) return null;
+  const items = also.map((a, i) => [i ? ', ' : '', externalLink(a.url, a.title, 'also-title'), ` (${a.source})`]);
+  return el('p', { class: 'quote-also' }, 'Also reported by ', ...items.flat());
+}
+
 /** @param {Turn} turn */
 function renderQuotes(turn) {
   return el(
@@ -175,6 +185,7 @@ function renderQuotes(turn) {
           { class: 'quote-body' },
           el('blockquote', { class: 'quote-context', cite: safeUrl(q.url) }, q.context?.before ?? '', el('mark', {}, q.text), q.context?.after ?? ''),
           el('p', { class: 'quote-cite' }, externalLink(q.url, q.title, 'quote-title'), q.date ? ' · ' : '', dateNode(q.date)),
+          renderAlso(q.alsoReportedBy),
         ),
       ),
     ),
