@@ -31,6 +31,8 @@ const settings = {
   SEEDS_DIR: z.string().min(1).default('seeds'),
   /** Folder the local index lives in. */
   INDEX_DIR: z.string().min(1).default('index'),
+  /** Milliseconds after the last write before the local store snapshots its indexes (0: only on exit). */
+  SNAPSHOT_DELAY_MS: int(0, 3_600_000).default(5000),
   /** Where the index is kept: local files in INDEX_DIR, or PostgreSQL at DATABASE_URL. */
   STORE: z.enum(['local', 'postgres']).default('local'),
   /** PostgreSQL connection string for STORE=postgres. */
