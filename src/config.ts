@@ -86,6 +86,12 @@ const settings = {
   /** Embedding and search jobs that run at once, and most that may wait (503 past it). */
   QUEUE_CONCURRENCY: int(1, 64).default(2),
   QUEUE_LIMIT: int(1, 100000).default(64),
+  /**
+   * Comma-separated host names requests may name in their Host header (DNS-rebinding guard);
+   * `*` for any. Empty: the listening address, localhost, 127.0.0.1 and [::1] (any host when
+   * HOST is 0.0.0.0 or ::).
+   */
+  ALLOWED_HOSTS: list.default(''),
   /** Comma-separated origins allowed by CORS; empty turns CORS off. */
   CORS_ORIGINS: list.default(''),
   /** pino level. */

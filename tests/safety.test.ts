@@ -32,14 +32,21 @@ describe('parseMarkdown', () => {
 });
 
 describe('fromAnotherSite', () => {
+  const loopback = new Set(['127.0.0.1', 'localhost', '[::1]']);
   it.each([
     ['cross-site', undefined, true],
     ['same-origin', 'http://127.0.0.1:3000', false],
     [undefined, 'http://evil.example', true],
+    [undefined, 'http://evil.example:3000', true],
     [undefined, 'null', true],
     [undefined, undefined, false],
+    // localhost and 127.0.0.1 on the same port are the same site, whatever Sec-Fetch-Site says
+    ['cross-site', 'http://localhost:3000', false],
+    [undefined, 'http://[::1]:3000', false],
+    [undefined, 'http://localhost:8080', true],
+    [undefined, 'file:///tmp/page.html', true],
   ])('Sec-Fetch-Site %s, Origin %s → %s', (site, origin, want) => {
-    expect(fromAnotherSite(site, origin, '127.0.0.1:3000')).toBe(want);
+    expect(fromAnotherSite(site, origin, '127.0.0.1:3000', loopback)).toBe(want);
   });
 });
 

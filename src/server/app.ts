@@ -11,6 +11,7 @@ import { defaultConfig, type Config } from '../config.js';
 import { createQueue, type Queue } from '../queue.js';
 import { errorHandler, notFound } from './errors.js';
 import { cors } from './middleware/cors.js';
+import { allowedHosts, hostCheck } from './middleware/hostCheck.js';
 import { rateLimiter } from './middleware/rateLimit.js';
 import { requestLog } from './middleware/requestLog.js';
 import { timeLimit } from './middleware/timeLimit.js';
@@ -36,7 +37,7 @@ export interface AppDeps {
 
 type HardeningSettings =
   | 'requestTimeoutMs' | 'rateLimitPerMinute' | 'rateLimitWindowMs' | 'trustProxy' | 'queueConcurrency' | 'queueLimit'
-  | 'corsOrigins' | 'logLevel' | 'logQuestions';
+  | 'corsOrigins' | 'logLevel' | 'logQuestions' | 'allowedHosts';
 
 /**
  * The archive the routes see: `ask` (query embedding, search, evidence) goes through the bounded
@@ -57,6 +58,8 @@ export function createApp(deps: AppDeps) {
   app.set('query parser', 'simple');
   app.set('trust proxy', config.trustProxy);
   app.use(requestLog({ logger, logQuestions: config.logQuestions }));
+  const hosts = allowedHosts(config);
+  app.use(hostCheck(hosts));
   app.use(
     helmet({
       contentSecurityPolicy: {
@@ -80,7 +83,7 @@ export function createApp(deps: AppDeps) {
   // Article uploads are bounded by MAX_UPLOAD_BYTES instead: embedding a long one may take minutes.
   app.use(timeLimit(config.requestTimeoutMs, (req) => req.method !== 'GET' && req.path.startsWith('/api/articles')));
   // Before the app-wide JSON parser: article bodies have their own limit (MAX_UPLOAD_BYTES).
-  app.use(articleRoutes({ archive, config }));
+  app.use(articleRoutes({ archive, config, hosts }));
   app.use(express.json({ limit: config.bodyLimit }));
   app.use(chatRoutes({ archive, limits: config }));
   app.use(streamRoutes({ archive, limits: config, log: deps.log }));
