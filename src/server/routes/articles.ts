@@ -6,7 +6,6 @@
  * upload (MAX_UPLOAD_BYTES) rather than a chat request (BODY_LIMIT), and so that a write is
  * authorised before its body is read.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { Router, type RequestHandler } from 'express';
 import multer from 'multer';
 import { z } from 'zod';
@@ -15,6 +14,7 @@ import type { Config } from '../../config.js';
 import { apiArticle, apiArticlesFromFile } from '../../corpus/api.js';
 import { FORMATS } from '../../corpus/load.js';
 import { AppError } from '../../errors.js';
+import { sameSecret } from '../middleware/auth.js';
 import { allowedHosts, splitHost } from '../middleware/hostCheck.js';
 import { parse } from '../schemas.js';
 
@@ -27,10 +27,6 @@ const pageSchema = z.object({
   limit: z.coerce.number().int('must be a whole number').min(1, 'must be at least 1').max(100, 'must be at most 100').default(20),
 });
 
-// Digests of equal length compared in constant time: neither the content nor the length of the
-// token leaks through timing.
-const digest = (s: string) => createHash('sha256').update(s).digest();
-const sameSecret = (a: string, b: string) => timingSafeEqual(digest(a), digest(b));
 
 /**
  * True when a browser says the request comes from a page that is not this server's: its Origin
