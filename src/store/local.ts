@@ -18,6 +18,9 @@ import { MemoryIndex } from './memory.js';
 import { loadSnapshot, writeSnapshot } from './snapshot.js';
 import type { ArticleRecord, Hit, IndexSettings, SearchFilter, Store } from './types.js';
 
+/** Changes after which a snapshot is written at once, however busy the writes. */
+const SNAPSHOT_EVERY = 1000;
+
 export interface LocalStoreOptions {
   /** Where damage found and set aside is reported (the log, not a response). */
   report?: (line: string) => void;
@@ -158,7 +161,10 @@ export class LocalStore implements Store {
     const delay = this.opts.snapshotDelayMs ?? 0;
     if (!delay || this.closed) return;
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.checkpoint().catch((e) => this.opts.report?.(`store: snapshot not written (${(e as Error).message}); the article log has every write`)), delay);
+    // Debounced, but a steady stream of writes still gets a snapshot every SNAPSHOT_EVERY changes,
+    // so the log to replay at the next start stays short.
+    const due = this.seq - this.snapshotSeq >= SNAPSHOT_EVERY ? 0 : delay;
+    this.timer = setTimeout(() => void this.checkpoint().catch((e) => this.opts.report?.(`store: snapshot not written (${(e as Error).message}); the article log has every write`)), due);
     this.timer.unref();
   }
 
