@@ -17,11 +17,20 @@ export interface Article {
   hash: string;
 }
 
+/** http(s) only; zod runs this even after its own url check failed, so it must not throw. */
+function isWebUrl(u: string): boolean {
+  try {
+    return /^https?:$/i.test(new URL(u).protocol);
+  } catch {
+    return false;
+  }
+}
+
 /** What a format parser produces before ids and hashes are assigned. */
 export const articleInputSchema = z.object({
   title: z.string().trim().max(1000).optional(),
   // Only web addresses: a `javascript:`, `file:` or `data:` url would be served to API clients and links.
-  url: z.string().trim().max(4000).url().refine((u) => /^https?:$/i.test(new URL(u).protocol), 'must be an http(s) url').optional()
+  url: z.string().trim().max(4000).url().refine(isWebUrl, 'must be an http(s) url').optional()
     .or(z.literal('').transform(() => undefined)),
   date: z.string().trim().max(100).optional(),
   text: z.string().max(50_000_000),
