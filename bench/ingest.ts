@@ -1,5 +1,6 @@
 /**
  * Ingest benchmark: `npm run bench:ingest -- [folder] [--json out.json] [--articles 2000] [--compare 500] [--no-compare] [--live-only]`
+ * Feed sync benchmark: `npm run bench:ingest -- --sync 200 [--json sync.json]` (bench/sync.ts).
  *
  * 0. Live writes (bench/liveWrites.ts): the median and p95 time and the bytes written to add one
  *    article to an index of 10,000, against a whole-generation write of the same index (the
@@ -204,6 +205,14 @@ const round = (n: unknown, d = 1) => (typeof n === 'number' ? Math.round(n * 10 
 
 async function main(argv: string[]) {
   const jsonOut = arg(argv, '--json');
+  if (argv.includes('--sync')) {
+    // The feed sync benchmark (bench/sync.ts): `--sync 200` entries from a local news site.
+    const { syncBench } = await import('./sync.js');
+    const figures = await syncBench(Number(arg(argv, '--sync') ?? 200));
+    if (jsonOut) await writeFile(jsonOut, `${JSON.stringify(figures, null, 2)}\n`);
+    console.log(JSON.stringify(figures));
+    return;
+  }
   const n = Number(arg(argv, '--articles') ?? 2000);
   const compare = Number(arg(argv, '--compare') ?? 500);
   const skip = new Set(['--json', '--articles', '--compare'].flatMap((f) => (argv.includes(f) ? [argv[argv.indexOf(f) + 1]] : [])));

@@ -19,6 +19,8 @@ const HISTORY_ANSWER_CHARS = 4000;
  *   sources: Source[], quotes: Quote[], passages?: Passage[],
  *   found?: boolean, short?: { text: string }, query?: string,
  *   timings?: { totalMs?: number }, error?: string,
+ *   generator?: 'extractive' | 'openai', warning?: string,
+ *   verification?: { quotes: number, verified: number, removed: number, citationsRemoved: number, unverified: string[] },
  * }} Turn
  * @typedef {{ role: 'user' | 'assistant', content: string }} HistoryMessage
  * @typedef {Pick<Storage, 'getItem' | 'setItem'>} TurnStorage
