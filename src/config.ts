@@ -8,6 +8,7 @@
  *   config.topK; // 6
  */
 import { existsSync } from 'node:fs';
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { AppError } from './errors.js';
 
@@ -107,6 +108,26 @@ const settings = {
   QUEUE_LIMIT: int(1, 100000).default(64),
   /** Comma-separated origins allowed by CORS; empty turns CORS off. */
   CORS_ORIGINS: list.default(''),
+  /** YAML or JSON list of feeds, sitemaps and pages to keep the archive current from (url, kind, interval, name?, filters?). */
+  SOURCES_FILE: z.string().optional(),
+  /** Sync sources on schedule while the server runs (each at its own interval). */
+  SYNC: bool.default('false'),
+  /** Let sources reach loopback, private and link-local addresses (off: a feed cannot make the server probe its own network). */
+  ALLOW_PRIVATE_SOURCES: bool.default('false'),
+  /** Comma-separated address ranges (CIDR) sources may reach even when ALLOW_PRIVATE_SOURCES is off, e.g. an intranet news server. */
+  PRIVATE_SOURCE_RANGES: list.default(''),
+  /** Time limit of one source request (headers and body), in milliseconds. */
+  FETCH_TIMEOUT_MS: int(100, 600000).default(20000),
+  /** Largest feed, sitemap or page fetched, in bytes (after decompression). */
+  FETCH_MAX_BYTES: int(1024, 1e9).default(5 * 1024 * 1024),
+  /** Least time between two requests to the same host, in milliseconds (robots.txt Crawl-delay may ask for more). */
+  FETCH_MIN_DELAY_MS: int(0, 600000).default(1000),
+  /** Redirects followed per request, each checked like the first url. */
+  FETCH_MAX_REDIRECTS: int(0, 20).default(5),
+  /** User-Agent of source requests; its first word is the name robots.txt rules are matched against. */
+  FETCH_USER_AGENT: z.string().min(1).max(300).default('ArchivistBot/0.1 (offline news archive)'),
+  /** Most new entries one sync fetches per source (the rest wait for the next sync). */
+  SYNC_MAX_ENTRIES: int(1, 100000).default(500),
   /** pino level. */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Log the questions people ask (off by default: they can be private). */
@@ -118,6 +139,10 @@ const schema = z
   .refine((c) => c.CHUNK_OVERLAP < c.CHUNK_SIZE, {
     message: 'CHUNK_OVERLAP must be smaller than CHUNK_SIZE',
     path: ['CHUNK_OVERLAP'],
+  })
+  .refine((c) => c.PRIVATE_SOURCE_RANGES.every((r) => ipaddr.isValidCIDR(r)), {
+    message: 'PRIVATE_SOURCE_RANGES must be address ranges such as 10.0.0.0/8,fd00::/8',
+    path: ['PRIVATE_SOURCE_RANGES'],
   })
   .refine((c) => c.GENERATOR !== 'openai' || !!c.LLM_BASE_URL, {
     message: 'GENERATOR=openai needs LLM_BASE_URL (e.g. http://localhost:11434/v1 for Ollama)',
