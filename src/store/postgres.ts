@@ -18,8 +18,28 @@ import pg from 'pg';
 import type { Article } from '../corpus/article.js';
 import { AppError } from '../errors.js';
 import { STOP_WORDS } from '../text.js';
-import { migrate, withTransaction } from './migrations.js';
+import { migrate } from './migrations.js';
 import type { ArticleMeta, ArticleRecord, Hit, IndexSettings, SearchFilter, Store, StoredChunk } from './types.js';
+
+/**
+ * Runs `fn` in one transaction on a pooled connection: COMMIT when it resolves, ROLLBACK when
+ * it throws. The one place BEGIN/COMMIT/ROLLBACK are written (migrations and every store write).
+ */
+export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const out = await fn(client);
+    await client.query('COMMIT');
+    return out;
+  } catch (e) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw e;
+  } finally {
+    client.release();
+  }
+}
+
 
 /** Matches the local store's HNSW search breadth; raised per query when k is larger. */
 const EF_SEARCH = 80;
@@ -116,7 +136,7 @@ export class PostgresStore implements Store {
       client.query(`SET hnsw.ef_search = ${EF_SEARCH}`).catch(() => undefined);
     });
     try {
-      await migrate(pool);
+      await withTransaction(pool, (client) => migrate(client));
     } catch (e) {
       await pool.end().catch(() => undefined);
       if (e instanceof AppError) throw e;
