@@ -11,6 +11,7 @@ import { candidates, missingNames, vocabulary, type Candidate } from './evidence
 import type { Retrieval } from './retrieve.js';
 import { findShortAnswer, questionType } from './shortAnswer.js';
 import { citation, NOT_FOUND, type Answer, type Quote } from './answer.js';
+import { sameStory } from './copies.js';
 
 export interface AnswerOptions {
   minEvidenceScore: number;
@@ -124,7 +125,8 @@ export function createAnswerer(deps: { embedder: Embedder; options: AnswerOption
       for (const c of ranked.slice(1)) {
         if (chosen.length >= options.maxQuotes) break;
         if (c.score < best.score * 0.9) break;
-        if (chosen.some((q) => redundant(q, c))) continue;
+        // One quote per story: a syndicated copy that carries the chosen sentence adds nothing.
+        if (chosen.some((q) => redundant(q, c) || sameStory(q.article, c.article, q.text))) continue;
         chosen.push(c);
       }
       const quotes: Quote[] = chosen.map((c, i) => toQuote(c, i + 1));
