@@ -66,6 +66,10 @@ export function missingNames(question: string, passages: Pick<Passage, 'text' | 
   });
 }
 
+/** Page furniture that is never evidence: link lines, "Related article:", "Read more", bare urls. */
+const FURNITURE = /\]\(|^\s*<?https?:\/\/\S+>?\s*$|^\s*(related( article| stories)?|read more|see also|original url|sign up|subscribe)\b\s*:?/i;
+export const isFurniture = (line: string) => FURNITURE.test(line);
+
 /** The sentences a passage holds, widened to whole sentences at its edges. */
 function passageSentences(p: Passage): Span[] {
   const text = p.article.text;
@@ -84,7 +88,7 @@ function sentenceBefore(text: string, span: Span): Span | undefined {
  * Candidate quotes from the passages: each sentence, widened to its neighbour when the two
  * together answer clearly more of the question (a name in one sentence, the fact in the next).
  */
-export function candidates(focus: string, passages: Passage[], type: QuestionType, query = focus): Candidate[] {
+export function candidates(focus: string, passages: Passage[], type: QuestionType, query = focus, subjects?: Set<string>): Candidate[] {
   const seen = new Set<string>();
   const out: Candidate[] = [];
   const all = passages.map((p) => {
@@ -115,7 +119,7 @@ export function candidates(focus: string, passages: Passage[], type: QuestionTyp
       const key = `${p.article.id}:${s.start}`;
       const text = p.article.text.slice(s.start, s.end);
       // Captions, datelines and link lines ("Related article: [...](#)") are not statements.
-      if (seen.has(key) || text.split(/\s+/).length < MIN_QUOTE_WORDS || text.includes('](')) return;
+      if (seen.has(key) || text.split(/\s+/).length < MIN_QUOTE_WORDS || isFurniture(text)) return;
       seen.add(key);
       const own = new Set(termsOf[i]);
       let span: Span = s;
@@ -135,7 +139,7 @@ export function candidates(focus: string, passages: Passage[], type: QuestionTyp
         const between = p.article.text.slice(first.end, second.start);
         const leans = LEANS_BACK.test(p.article.text.slice(second.start, second.end));
         const nText = p.article.text.slice(n.start, n.end);
-        if ((between.includes('\n') && !(leans && between.split('\n').length <= 3)) || nText.includes('](')) continue;
+        if ((between.includes('\n') && !(leans && between.split('\n').length <= 3)) || isFurniture(nText)) continue;
         const both = new Set([...own, ...(nTerms ?? terms(nText))]);
         // Judged on the standalone query: joining is how "he" in one sentence gets its name.
         if (score(both, query) - score(own, query) >= NEIGHBOUR_GAIN) {
@@ -146,7 +150,7 @@ export function candidates(focus: string, passages: Passage[], type: QuestionTyp
         }
       }
       const quote = p.article.text.slice(span.start, span.end);
-      const cue = type !== 'other' && findShortAnswer(query, text, type, vocabulary(p.article)) ? 1 : 0;
+      const cue = type !== 'other' && findShortAnswer(query, text, type, vocabulary(p.article), subjects) ? 1 : 0;
       out.push({ ...span, article: p.article, passageRank, text: quote, terms: new Set([...t, ...titleTerms]), overlap: best, cue, querySimilarity: 0, similarity: 0, score: 0 });
     });
   });

@@ -43,6 +43,50 @@ const PATTERNS: Record<Exclude<QuestionType, 'other'>, RegExp> = {
 /** Capitalised words that are not names of people or places. */
 const NOT_A_NAME = new Set(['The', 'A', 'An', 'In', 'On', 'At', 'He', 'She', 'It', 'They', 'His', 'Her', 'Their', 'This', 'That', 'When', 'During', 'After', 'Before', 'According', 'But', 'And', 'While', 'Under', 'Related', 'Last', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday', 'January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December']);
 
+/** Words of a title before a name: "Chinese Defense Minister Dong Jun" names Dong Jun. */
+const TITLES = new Set(['President', 'Vice', 'Prime', 'Minister', 'Defense', 'Defence', 'Foreign', 'Finance', 'Secretary', 'General', 'Chancellor', 'Senator', 'Sen', 'Rep', 'Governor', 'Gov', 'Mayor', 'CEO', 'Chief', 'Executive', 'Chairman', 'Chairwoman', 'Director', 'Ambassador', 'Commander', 'Admiral', 'Colonel', 'Captain', 'Lieutenant', 'Deputy', 'Justice', 'Judge', 'Speaker', 'Premier', 'Spokesman', 'Spokeswoman', 'Dr', 'Mr', 'Mrs', 'Ms', 'Pope']);
+
+const NAME = /\b[A-Z][\p{L}'’-]+(?:\s+(?:(?:de|van|von|al|bin)\s+)?[A-Z][\p{L}'’-]+)*/gu;
+const contentTerms = (words: string[]) => words.flatMap((w) => terms(w));
+
+/**
+ * Terms of the names that stand in apposition to a phrase of the question: asked about "the
+ * Russian defense minister", the text's "Russian Defense Minister Andrei Belousov" (or "Andrei
+ * Belousov, the Russian defense minister,") makes Belousov the question's own subject, which a
+ * short answer must not repeat back.
+ * @example questionSubjects('Who did the Russian defense minister meet?', ['Russian Defense Minister Andrei Belousov arrived.']) // Set {'andrei', 'belousov'}
+ */
+export function questionSubjects(question: string, texts: string[]): Set<string> {
+  const q = new Set(terms(question));
+  const out = new Set<string>();
+  const described = (words: string[]) => {
+    const t = contentTerms(words);
+    return t.length >= 2 && t.every((x) => q.has(x));
+  };
+  const add = (name: string[]) => {
+    const t = contentTerms(name);
+    if (t.length && !t.every((x) => q.has(x))) t.forEach((x) => out.add(x));
+  };
+  for (const text of texts) {
+    for (const m of text.matchAll(NAME)) {
+      const words = m[0].split(/\s+/).filter((w) => !NOT_A_NAME.has(w));
+      // The longest title-like prefix that the question says in its own words.
+      for (let k = words.length - 1; k >= 2; k--) {
+        if (described(words.slice(0, k))) {
+          add(words.slice(k));
+          break;
+        }
+      }
+      const after = text.slice(m.index! + m[0].length).match(/^,\s+(?:the\s+|its\s+|\p{Lu}\p{L}+['’]s\s+)?((?:[\p{L}'’-]+\s+){1,4}[\p{L}'’-]+)/u);
+      if (after && described(after[1].split(/\s+/))) add(words);
+    }
+  }
+  return out;
+}
+
+/** "Who is the Russian defense minister?": the question asks for the name its phrase describes. */
+export const asksIdentity = (question: string) => /^\s*(who|what)(['’]s|\s+(is|was|are|were))\s+(the|a|an)\s/i.test(question);
+
 export interface ShortAnswerHit {
   text: string;
   /** Offset inside the sentence. */
@@ -60,8 +104,11 @@ export function findShortAnswer(
   type: Exclude<QuestionType, 'other'>,
   /** Words seen in lower case elsewhere in the article: "Soon" opening a sentence is no name. */
   commonWords?: Set<string>,
+  /** Terms of the question's own subject (see `questionSubjects`): never the answer. */
+  subjects?: Set<string>,
 ): ShortAnswerHit | undefined {
   const qTerms = new Set(terms(question));
+  const own = subjects && !asksIdentity(question) ? subjects : undefined;
   const found: (ShortAnswerHit & { end: number })[] = [];
   for (const m of sentence.matchAll(PATTERNS[type])) {
     let text = m[0].trim().replace(/[,.;:]+$/, '');
@@ -73,7 +120,15 @@ export function findShortAnswer(
       const skip = (w: string) => NOT_A_NAME.has(w) || commonWords?.has(w.toLowerCase()) || terms(w).every((x) => qTerms.has(x));
       while (words.length && skip(words[0].w)) words.shift();
       while (words.length && skip(words.at(-1)!.w)) words.pop();
+      // A person is named by what follows the title: "Chinese Defense Minister Dong Jun" → "Dong Jun".
+      const lastTitle = type === 'person' ? words.findLastIndex((w) => TITLES.has(w.w)) : -1;
+      if (lastTitle >= 0 && lastTitle < words.length - 1) words.splice(0, lastTitle + 1);
       if (!words.length) continue;
+      // Part of a name the question says ("Andrei" of "Andrei Belousov" asked as "Belousov") is
+      // the question's own person, not an answer.
+      const all = m[0].split(/\s+/);
+      const name = all.slice(all.findLastIndex((w) => TITLES.has(w)) + 1);
+      if (type === 'person' && name.some((w) => !NOT_A_NAME.has(w) && terms(w).some((x) => qTerms.has(x)))) continue;
       start = words[0].at;
       text = sentence.slice(start, words.at(-1)!.at + words.at(-1)!.w.length);
     }
@@ -87,6 +142,7 @@ export function findShortAnswer(
     const t = terms(text);
     if (!t.length && type !== 'number') continue;
     if (t.length && t.every((x) => qTerms.has(x))) continue; // the question already says it
+    if (own && t.length && t.every((x) => own.has(x) || qTerms.has(x))) continue; // the question's own subject
     found.push({ text, start, end: start + text.length });
   }
   if (found.length <= 1) return found[0] && { text: found[0].text, start: found[0].start };
@@ -101,4 +157,37 @@ export function findShortAnswer(
     Math.min(...anchors.map(([a, b]) => (b <= h.start ? h.start - b : a >= h.end ? a - h.end : 0)));
   const sorted = [...found].sort((a, b) => gap(a) - gap(b));
   return gap(sorted[1]) > gap(sorted[0]) ? { text: sorted[0].text, start: sorted[0].start } : undefined;
+}
+
+const subset = (a: Set<string>, b: Set<string>) => a.size > 0 && [...a].every((x) => b.has(x));
+
+/** A second candidate with this share of the first one's support makes the choice a guess. */
+const TIE = 0.9;
+
+/**
+ * The short answer among the best sentences, not only the first: each sentence offers at most
+ * one candidate, a candidate's support is the summed score of the sentences that offer it, and
+ * when two candidates are about equally supported there is none (the quotes answer).
+ * @returns the index of the sentence it comes from and the hit inside it
+ */
+export function chooseShortAnswer(
+  question: string,
+  sentences: { text: string; score: number; commonWords?: Set<string> }[],
+  type: QuestionType,
+  subjects?: Set<string>,
+): { index: number; hit: ShortAnswerHit } | undefined {
+  if (type === 'other' || !sentences.length) return undefined;
+  const support: { score: number; index: number; hit: ShortAnswerHit; terms: Set<string> }[] = [];
+  sentences.forEach((s, index) => {
+    const hit = findShortAnswer(question, s.text, type, s.commonWords, subjects);
+    if (!hit) return;
+    // "Belousov" and "Andrei Belousov" are one candidate: a name's part supports the name.
+    const t = new Set(terms(hit.text));
+    const same = [...support.values()].find((c) => c.terms.size && (subset(t, c.terms) || subset(c.terms, t)));
+    if (same) same.score += s.score;
+    else support.push({ score: s.score, index, hit, terms: t });
+  });
+  const [first, second] = support.sort((a, b) => b.score - a.score);
+  if (!first || (second && second.score >= TIE * first.score)) return undefined;
+  return { index: first.index, hit: first.hit };
 }
