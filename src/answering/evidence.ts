@@ -14,6 +14,11 @@ const NEIGHBOUR_GAIN = 0.15;
 /** Attribution that leans on the sentence before for its speaker: "…, he said, …". */
 const LEANS_BACK = /\b(he|she|they)\s+(said|says|added|told|noted|stressed|argued|continued|warned|wrote|insisted)\b/i;
 
+/** A sentence that continues the one before it: "Such problems …", "Usually, the …", "This solves …". */
+const LEANS_FORWARD = /^\W*(this|these|those|such|thus|hence|usually|typically|instead|that is|in other words|for (example|instance)|in fact|indeed|what all|the answer)\b/i;
+/** Longest quote a forward join may make. */
+const MAX_JOIN_CHARS = 450;
+
 export interface Candidate extends Span {
   article: Article;
   passageRank: number;
@@ -149,9 +154,23 @@ export function candidates(focus: string, passages: Passage[], type: QuestionTyp
           break;
         }
       }
+      const holds = (x: string) => type !== 'other' && !!findShortAnswer(query, x, type, vocabulary(p.article), subjects);
+      let cue = holds(text) ? 1 : 0;
+      // The answer often sits just after the words the question shares: "… a string over an
+      // alphabet. Usually, the alphabet is taken to be the binary alphabet". The next sentence
+      // of the paragraph joins when it leans back on this one, or holds the asked-for kind of
+      // thing this one lacks.
+      const next = spans[i + 1];
+      if (span === s && next && !p.article.text.slice(s.end, next.start).includes('\n') && next.end - s.start <= MAX_JOIN_CHARS) {
+        const nText = p.article.text.slice(next.start, next.end);
+        if (!isFurniture(nText) && (LEANS_FORWARD.test(nText) || (!cue && holds(nText)))) {
+          span = { start: s.start, end: next.end };
+          t = new Set([...own, ...termsOf[i + 1]]);
+          cue = holds(p.article.text.slice(span.start, span.end)) ? 1 : cue;
+        }
+      }
       const quote = p.article.text.slice(span.start, span.end);
-      const cue = type !== 'other' && findShortAnswer(query, text, type, vocabulary(p.article), subjects) ? 1 : 0;
-      out.push({ ...span, article: p.article, passageRank, text: quote, terms: new Set([...t, ...titleTerms]), overlap: best, cue, querySimilarity: 0, similarity: 0, score: 0 });
+      out.push({ ...span, article: p.article, passageRank, text: quote, terms: t, overlap: best, cue, querySimilarity: 0, similarity: 0, score: 0 });
     });
   });
   return out;

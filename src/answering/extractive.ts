@@ -25,6 +25,8 @@ export interface AnswerOptions {
 export const DEFAULT_WEIGHTS = { similarity: 0.5, overlap: 0.35, cue: 0.1, rank: 0.05 };
 /** Evidence lost for each name or number of the question that no passage mentions. */
 const MISSING_PENALTY = 0.2;
+/** A further quote must score at least this share of the best one's score. */
+const FURTHER_QUOTE = 0.8;
 /** Share of the question's weighted words a sentence must carry to answer on its short answer alone. */
 const PLAIN_OVERLAP = 0.8;
 /** Sentences scoring within this share of the best may offer the short answer … */
@@ -138,7 +140,7 @@ export function createAnswerer(deps: { embedder: Embedder; options: AnswerOption
       for (const c of ranked) {
         if (c === lead) continue;
         if (chosen.length >= options.maxQuotes) break;
-        if (c.score < best.score * 0.9) break;
+        if (c.score < best.score * FURTHER_QUOTE) break;
         if (chosen.some((q) => redundant(q, c))) continue;
         chosen.push(c);
       }
