@@ -4,7 +4,7 @@
  *
  *   event: sources  { passages: [{ chunkId, articleId, title, url, date, start, end, score, text }] }
  *   event: delta    { text }            word-sized pieces; joined they are the answer text
- *   event: quotes   { answer, found, short, query, quotes }
+ *   event: quotes   { answer, found, short, query, quotes, time }
  *   event: done     { timings }
  *   event: error    { code, message }   instead of the rest, when answering fails
  *
@@ -70,8 +70,8 @@ export function streamRoutes(deps: {
         if (signal.aborted) return;
         await send('delta', { text });
       }
-      const { answer, found, short, query, quotes } = result;
-      await send('quotes', { answer, found, ...(short ? { short } : {}), query, quotes });
+      const { answer, found, short, query, quotes, time } = result;
+      await send('quotes', { answer, found, ...(short ? { short } : {}), query, quotes, time });
       await send('done', { timings: result.timings });
     } catch (err) {
       if (signal.aborted) return;
