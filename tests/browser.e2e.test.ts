@@ -6,7 +6,7 @@
 import { cp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { bootArchive } from '../src/boot.js';
 import { createApp } from '../src/server/app.js';
 import { askOnPage, launchBrowser, waitForTurn } from './browser.js';
@@ -75,6 +75,11 @@ describe('the chat page on the seed archive', () => {
     await browser?.close();
     await srv?.close();
   });
+  // Each test, not a last one reading what earlier tests left: no dialogs, console errors or CSP violations.
+  afterEach(async () => {
+    expect(await cspViolations(page)).toEqual([]);
+    expect(problems.splice(0)).toEqual([]);
+  });
 
   it('is served with a Content-Security-Policy that forbids inline script and other origins', async () => {
     const res = await page.goto(srv.url);
@@ -87,10 +92,15 @@ describe('the chat page on the seed archive', () => {
     expect(await page.getAttribute('#conversation', 'aria-live')).toBe('polite');
   });
 
-  it('lists the indexed articles (or their count) in the articles panel', async () => {
+  it('lists the indexed articles in the articles panel, with title, link and passage count', async () => {
     await page.waitForFunction(() => document.getElementById('articles-count')?.textContent === '(1)');
-    const status = await page.textContent('#articles-status');
-    expect(status).toMatch(/^1 article/);
+    expect(await page.textContent('#articles-status')).toBe('1 article indexed');
+    const item = page.locator('#articles-list > li.article');
+    expect(await item.count()).toBe(1);
+    expect(await item.locator('a.article-title').textContent()).toContain('Moscow and Beijing Pledge');
+    expect(await item.locator('a.article-title').getAttribute('href')).toBe(ARTICLE_URL);
+    expect(await item.locator('.article-meta').textContent()).toMatch(/\d+ passages?$/);
+    expect(await page.isHidden('#articles-more')).toBe(true);
   });
 
   it('answers a typed question: a waiting state, the sources, the streamed answer, then linked quotes', async () => {
@@ -220,11 +230,6 @@ describe('the chat page on the seed archive', () => {
     const dark = await bg();
     await page.emulateMedia({ colorScheme: 'light' });
     expect(dark).not.toBe(light);
-  });
-
-  it('ran without dialogs, console errors or CSP violations', async () => {
-    expect(await cspViolations(page)).toEqual([]);
-    expect(problems).toEqual([]);
   });
 });
 

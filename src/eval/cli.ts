@@ -1,6 +1,8 @@
 /**
- * `npm run eval -- [file] [--json out.json] [--store local|postgres] [--no-baseline]`
- * Prints a table comparing retrieval configurations and writes the full result as JSON.
+ * `npm run eval -- [file] [--articles dir] [--json out.json] [--store local|postgres] [--no-baseline] [--sweep]`
+ * Prints a table comparing retrieval configurations and writes the full result as JSON. A JSONL
+ * file is asked of `--articles`, else of the `articles/` folder next to it, else of SEEDS_DIR:
+ * `npm run eval -- eval/news/questions.jsonl` asks the news set of its own articles.
  */
 import { AppError } from '../errors.js';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -20,14 +22,15 @@ import { evaluateArchive, evaluateSearch, type QuestionResult, type Scores } fro
 export const DEFAULT_EVAL_FILE = '../shared/eval/squad-v2-small.json';
 
 function parseArgs(args: string[]) {
-  const opts = { file: DEFAULT_EVAL_FILE, json: undefined as string | undefined, store: undefined as string | undefined, baseline: true, sweep: false };
+  const opts = { file: DEFAULT_EVAL_FILE, articles: undefined as string | undefined, json: undefined as string | undefined, store: undefined as string | undefined, baseline: true, sweep: false };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === '--json') opts.json = args[++i];
     else if (a === '--store') opts.store = args[++i];
+    else if (a === '--articles') opts.articles = args[++i];
     else if (a === '--no-baseline') opts.baseline = false;
     else if (a === '--sweep') opts.sweep = true;
-    else if (a.startsWith('--')) throw new AppError('bad_request', `eval: unknown option ${a}; must be one of --json, --store, --no-baseline, --sweep`);
+    else if (a.startsWith('--')) throw new AppError('bad_request', `eval: unknown option ${a}; must be one of --articles, --json, --store, --no-baseline, --sweep`);
     else opts.file = a;
   }
   if (opts.store && opts.store !== 'local' && opts.store !== 'postgres') throw new AppError('bad_request', 'eval: --store must be local or postgres');
@@ -37,10 +40,12 @@ function parseArgs(args: string[]) {
 const f = (x: number | undefined, digits = 3) => (x === undefined ? '—' : x.toFixed(digits));
 
 export function table(rows: [string, Scores][]): string {
-  const head = ['config', 'R@1', 'R@5', 'R@10', 'MRR', 'hit', 'refuse', 'falseRef', 'fidelity', 'spanEM', 'spanF1', 'p50 ms', 'p95 ms'];
+  const head = ['config', 'R@1', 'R@5', 'R@10', 'MRR', 'hit', 'hit/R@5', 'refuse', 'falseRef', 'refFound', 'fidelity', 'spanEM', 'spanF1', 'bpQuotes', 'dupQuotes', 'rightDates', 'p50 ms', 'p95 ms'];
+  const n = (x: number | undefined) => (x === undefined ? '—' : String(x));
   const lines = rows.map(([name, s]) => [
-    name, f(s.recallAt1), f(s.recallAt5), f(s.recallAt10), f(s.mrr), f(s.answerHit), f(s.refusal), f(s.falseRefusal),
-    f(s.quoteFidelity), f(s.spanEM), f(s.spanF1), f(s.p50Ms, 1), f(s.p95Ms, 1),
+    name, f(s.recallAt1), f(s.recallAt5), f(s.recallAt10), f(s.mrr), f(s.answerHit), f(s.hitPerRecall), f(s.refusal), f(s.falseRefusal),
+    f(s.refusalOfFound), f(s.quoteFidelity), f(s.spanEM), f(s.spanF1), n(s.boilerplateQuotes), n(s.duplicateQuotes), f(s.rightDates),
+    f(s.p50Ms, 1), f(s.p95Ms, 1),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   const fmt = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
@@ -63,9 +68,9 @@ export function thresholdSweep(rows: QuestionResult[], thresholds = [0.3, 0.35, 
 export async function runEvalCli(config: Config, args: string[]) {
   const opts = parseArgs(args);
   const started = performance.now();
-  const set = await loadEvalSet(opts.file);
+  const set = await loadEvalSet(opts.file, opts.articles);
   let articles = set.articles;
-  if (!articles.length) articles = (await loadCorpus(config.seedsDir)).articles; // a JSONL set asks the seeds
+  if (!articles.length) articles = (await loadCorpus(config.seedsDir)).articles; // a JSONL set without a folder asks the seeds
   console.error(`eval: ${set.name}: ${articles.length} articles, ${set.questions.length} questions`);
 
   const dir = await mkdtemp(join(tmpdir(), 'archivist-eval-'));

@@ -1,11 +1,17 @@
 /**
  * Evaluation sets: SQuAD v2 JSON (each `data[]` entry becomes an article: title plus its
- * paragraphs joined by blank lines) or our own JSONL `{question, answers[], articleIds?}`
- * lines asked of the current corpus.
+ * paragraphs joined by blank lines) or our own JSONL lines
+ * `{question, answers[], asOf?, history?, dates?, articleIds?}` asked of an articles folder
+ * (the `articles/` folder next to the file, else SEEDS_DIR), with optional gold data in a
+ * `gold.json` next to it (see `EvalGold`).
  */
 import { AppError } from '../errors.js';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { loadCorpus } from '../corpus/load.js';
 import { makeArticle, type Article } from '../corpus/article.js';
+import type { Turn } from '../answering/rewrite.js';
+import { z } from 'zod';
 
 export interface EvalQuestion {
   id: string;
@@ -14,6 +20,20 @@ export interface EvalQuestion {
   answers: string[];
   impossible: boolean;
   articleIds?: string[];
+  /** The reference date a time question is asked on (ISO date). */
+  asOf?: string;
+  /** The conversation before a follow-up. */
+  history?: Turn[];
+  /** Article dates (YYYY-MM-DD) the answer must come from: gold for time questions. */
+  dates?: string[];
+}
+
+/** Gold data about the articles themselves, for the news metrics. */
+export interface EvalGold {
+  /** Whole lines (trimmed) that are page furniture; a quote overlapping one is a boilerplate quote. */
+  boilerplate: string[];
+  /** Groups of article urls that are copies of one story. */
+  stories: string[][];
 }
 
 export interface EvalSet {
@@ -21,6 +41,7 @@ export interface EvalSet {
   /** Articles to index; empty for a JSONL set, which is asked of SEEDS_DIR. */
   articles: Article[];
   questions: EvalQuestion[];
+  gold?: EvalGold;
 }
 
 interface Squad {
@@ -50,22 +71,58 @@ export function fromSquad(squad: Squad, name = 'squad'): EvalSet {
   return { name, articles, questions };
 }
 
+const jsonlLine = z.object({
+  id: z.string().optional(),
+  question: z.string().min(1),
+  answers: z.array(z.string()).default([]),
+  articleIds: z.array(z.string()).optional(),
+  asOf: z.string().regex(/^\d{4}-\d{2}-\d{2}/).optional(),
+  history: z.array(z.object({ role: z.enum(['user', 'assistant']), content: z.string() })).optional(),
+  dates: z.array(z.string().regex(/^\d{4}-\d{2}-\d{2}$/)).optional(),
+});
+
 export function fromJsonl(content: string, name = 'jsonl'): EvalSet {
   const questions = content
     .split(/\r?\n/)
-    .filter((l) => l.trim())
-    .map((line, i) => {
-      const r = JSON.parse(line) as { id?: string; question: string; answers?: string[]; articleIds?: string[] };
-      if (typeof r.question !== 'string') throw new AppError('bad_request', `eval: line ${i + 1} has no question`);
-      const answers = r.answers ?? [];
-      return { id: r.id ?? String(i + 1), question: r.question, answers, impossible: answers.length === 0, articleIds: r.articleIds };
+    .map((line, i) => [line, i] as const)
+    .filter(([l]) => l.trim())
+    .map(([line, i]) => {
+      const parsed = jsonlLine.safeParse(JSON.parse(line));
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        throw new AppError('bad_request', `eval: line ${i + 1}: ${issue.path.join('.') || 'record'}: ${issue.message}`);
+      }
+      const r = parsed.data;
+      return { ...r, id: r.id ?? String(i + 1), impossible: r.answers.length === 0 };
     });
   return { name, articles: [], questions };
 }
 
-/** Reads a SQuAD v2 `.json` or a `.jsonl` question file. */
-export async function loadEvalSet(path: string): Promise<EvalSet> {
+export const goldSchema = z.object({
+  boilerplate: z.array(z.string()).default([]),
+  stories: z.array(z.array(z.string())).default([]),
+});
+
+const exists = (p: string) => stat(p).then(() => true, () => false);
+
+/**
+ * Reads a SQuAD v2 `.json` or a `.jsonl` question file. A JSONL set is asked of `articlesDir`,
+ * else of the `articles/` folder next to it when there is one (else `articles` stays empty and
+ * the caller asks SEEDS_DIR); a `gold.json` next to it is read as its `EvalGold`.
+ * @example await loadEvalSet('eval/news/questions.jsonl') // { articles: 45 news articles, questions: 126, gold }
+ */
+export async function loadEvalSet(path: string, articlesDir?: string): Promise<EvalSet> {
   const content = await readFile(path, 'utf8');
   const name = path.split(/[\\/]/).pop()!;
-  return path.endsWith('.jsonl') ? fromJsonl(content, name) : fromSquad(JSON.parse(content), name);
+  if (!path.endsWith('.jsonl')) return fromSquad(JSON.parse(content), name);
+  const set = fromJsonl(content, name);
+  const dir = articlesDir ?? join(dirname(path), 'articles');
+  if (articlesDir || (await exists(dir))) {
+    const loaded = await loadCorpus(dir);
+    if (loaded.skipped.length) throw new AppError('bad_request', `eval: ${loaded.skipped.map((s) => `${s.file}: ${s.reason}`).join('; ')}`);
+    set.articles = loaded.articles;
+  }
+  const goldFile = join(dirname(path), 'gold.json');
+  if (await exists(goldFile)) set.gold = goldSchema.parse(JSON.parse(await readFile(goldFile, 'utf8')));
+  return set;
 }

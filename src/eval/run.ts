@@ -7,6 +7,7 @@ import type { Archive, AskResult } from '../archive.js';
 import type { RetrievalMode } from '../answering/retrieve.js';
 import type { EvalQuestion, EvalSet } from './dataset.js';
 import { containsAnswer, exactMatch, f1, firstHit, mean, percentile } from './metrics.js';
+import { duplicateQuotes, goldBoilerplateSpans, overlapsAny, rightDate } from './newsMetrics.js';
 
 export interface Scores {
   questions: number;
@@ -22,6 +23,16 @@ export interface Scores {
   quoteFidelity?: number;
   spanEM?: number;
   spanF1?: number;
+  /** answerHit ÷ recall@5: how much of what retrieval found reaches the user. */
+  hitPerRecall?: number;
+  /** Refused among answerable questions whose gold answer is in the first five passages. */
+  refusalOfFound?: number;
+  /** Quotes overlapping a gold boilerplate line (must be 0); needs gold data. */
+  boilerplateQuotes?: number;
+  /** Quotes beyond the first of one story in one answer (must be 0). */
+  duplicateQuotes?: number;
+  /** Time questions (gold `dates`) answered from an article of the right date; undefined without any. */
+  rightDates?: number;
   p50Ms: number;
   p95Ms: number;
   totalSec: number;
@@ -35,6 +46,9 @@ export interface QuestionResult {
   hit?: boolean;
   short?: string;
   evidence?: number;
+  boilerplateQuotes?: number;
+  duplicateQuotes?: number;
+  rightDate?: number;
   ms: number;
 }
 
@@ -43,15 +57,18 @@ export async function evaluateArchive(archive: Archive, set: EvalSet, mode: Retr
   const t0 = performance.now();
   const rows: (QuestionResult & { fidelity: number[]; spanF1: number; spanEM: number })[] = [];
   const texts = new Map<string, string>();
+  const goldLines = new Set(set.gold?.boilerplate ?? []);
   for (const q of set.questions) {
     const t = performance.now();
-    const r: AskResult = await archive.ask({ question: q.question, mode });
+    const r: AskResult = await archive.ask({ question: q.question, history: q.history, mode });
     const ms = performance.now() - t;
     const fidelity: number[] = [];
+    let boilerplateQuotes = 0;
     for (const quote of r.quotes) {
       if (!texts.has(quote.articleId)) texts.set(quote.articleId, (await archive.store.getArticle(quote.articleId))?.text ?? '');
       const text = texts.get(quote.articleId)!;
       fidelity.push(text.slice(quote.start, quote.end) === quote.text && text.includes(quote.text) ? 1 : 0);
+      if (goldLines.size && overlapsAny(quote, goldBoilerplateSpans(text, goldLines))) boilerplateQuotes++;
     }
     const prediction = r.found ? (r.short?.text ?? r.quotes[0]?.text ?? '') : '';
     rows.push({
@@ -62,6 +79,9 @@ export async function evaluateArchive(archive: Archive, set: EvalSet, mode: Retr
       hit: !q.impossible && containsAnswer(r.quotes.map((x) => x.text).join(' \n '), q.answers),
       short: r.short?.text,
       evidence: Number(r.evidence.toFixed(4)),
+      boilerplateQuotes,
+      duplicateQuotes: duplicateQuotes(r.quotes, set.gold),
+      rightDate: rightDate(r.found, r.quotes, q.dates),
       ms,
       fidelity,
       spanEM: q.impossible ? 0 : exactMatch(prediction, q.answers),
@@ -72,9 +92,19 @@ export async function evaluateArchive(archive: Archive, set: EvalSet, mode: Retr
   const ans = rows.filter((r) => !r.impossible);
   const imp = rows.filter((r) => r.impossible);
   const quotes = rows.flatMap((r) => r.fidelity);
+  const retrieval = retrievalScores(set.questions, rows.map((r) => r.rank), rows.map((r) => r.ms));
+  const answerHit = mean(ans.map((r) => (r.hit ? 1 : 0)));
+  const foundInTop5 = ans.filter((r) => r.rank > 0 && r.rank <= 5);
+  const timed = rows.filter((r) => r.rightDate !== undefined);
+  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
   return {
-    ...retrievalScores(set.questions, rows.map((r) => r.rank), rows.map((r) => r.ms)),
-    answerHit: mean(ans.map((r) => (r.hit ? 1 : 0))),
+    ...retrieval,
+    answerHit,
+    hitPerRecall: retrieval.recallAt5 ? answerHit / retrieval.recallAt5 : 0,
+    refusalOfFound: mean(foundInTop5.map((r) => (r.found ? 0 : 1))),
+    boilerplateQuotes: sum(rows.map((r) => r.boilerplateQuotes ?? 0)),
+    duplicateQuotes: sum(rows.map((r) => r.duplicateQuotes ?? 0)),
+    ...(timed.length ? { rightDates: mean(timed.map((r) => r.rightDate!)) } : {}),
     refusal: mean(imp.map((r) => (r.found ? 0 : 1))),
     falseRefusal: mean(ans.map((r) => (r.found ? 0 : 1))),
     quoteFidelity: quotes.length ? mean(quotes) : 1,

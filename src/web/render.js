@@ -1,0 +1,190 @@
+// @ts-check
+// Rendering. Every piece of article or user text goes in through text nodes, never as HTML.
+// A turn is re-rendered whole when its phase changes; deltas are appended in place.
+
+/** @typedef {import('./conversation.js').Turn} Turn */
+/** @typedef {Node | string | number | null | undefined | false} Child */
+
+/**
+ * el('a', { href, class: 'x' }, 'text', child): strings become text nodes, never markup.
+ * @param {string} tag
+ * @param {Record<string, string | boolean | null | undefined>} [attrs]
+ * @param {...(Child | Child[])} children
+ * @returns {HTMLElement}
+ */
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    node.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const c of children.flat()) if (c !== undefined && c !== null && c !== false) node.append(typeof c === 'number' ? String(c) : c);
+  return node;
+}
+
+/**
+ * Only http(s) links from article data become hrefs; anything else (javascript:, data:) is dropped.
+ * @param {string | undefined} url
+ */
+export function safeUrl(url) {
+  try {
+    const u = new URL(url ?? '');
+    return u.protocol === 'http:' || u.protocol === 'https:' ? u.href : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A link that opens the article elsewhere, or plain text when its URL is not http(s).
+ * @param {string | undefined} url @param {string} text @param {string} cls
+ */
+export function externalLink(url, text, cls) {
+  const href = safeUrl(url);
+  return href ? el('a', { href, target: '_blank', rel: 'noopener noreferrer', class: cls }, text) : el('span', { class: cls }, text);
+}
+
+const dateFormat = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: 'numeric', timeZone: 'UTC' });
+
+/** A <time> for an article date (ISO dates shown in the reader's format), or null. @param {string | undefined} date */
+export function dateNode(date) {
+  if (!date) return null;
+  const iso = /^\d{4}-\d{2}-\d{2}/.exec(date)?.[0];
+  const shown = iso ? dateFormat.format(new Date(`${iso}T00:00:00Z`)) : date;
+  return el('time', iso ? { datetime: iso } : {}, shown);
+}
+
+/** "1 article", "3 articles". @param {number} n @param {string} one @param {string} [many] */
+export const plural = (n, one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+/** @param {Turn} turn @param {number} n */
+const quoteId = (turn, n) => `${turn.id}-q${n}`;
+
+/**
+ * One question and its reply, as a list item.
+ * @param {Turn} turn
+ */
+export function renderTurn(turn) {
+  const busy = turn.status === 'searching' || turn.status === 'answering';
+  const notFound = turn.status === 'done' && turn.found === false;
+  const reply = el('article', {
+    class: `reply${notFound ? ' not-found' : ''}${turn.status === 'error' ? ' failed' : ''}`,
+    'aria-busy': busy ? 'true' : 'false',
+    'aria-label': 'Archivist’s answer',
+  });
+
+  if (busy) {
+    reply.append(
+      el('p', { class: 'status' }, el('span', { class: 'spinner', 'aria-hidden': 'true' }),
+        el('span', { class: 'status-text' }, turn.status === 'searching' ? 'Searching the articles…' : turn.answer ? 'Writing the answer…' : 'Reading the passages…')),
+    );
+  }
+  // Sources come first while answering; under a "not found" they are only what was looked at.
+  if (turn.sources.length && turn.status !== 'error' && !notFound) reply.append(renderSources(turn, notFound));
+
+  if (turn.status === 'done') {
+    reply.append(renderAnswer(turn));
+    if (turn.quotes.length) reply.append(renderQuotes(turn));
+    if (notFound && turn.sources.length) reply.append(renderSources(turn, notFound));
+  } else if (busy) {
+    reply.append(el('p', { class: 'answer-text streaming' }, turn.answer));
+  } else if (turn.status === 'error') {
+    reply.append(el('p', { class: 'badge error-badge' }, 'Something went wrong'), el('p', { class: 'error-text', role: 'alert' }, turn.error ?? 'Unknown error'));
+  } else if (turn.status === 'stopped') {
+    if (turn.answer) reply.append(el('p', { class: 'answer-text' }, turn.answer));
+    reply.append(el('p', { class: 'muted' }, 'Stopped before the answer was finished.'));
+  }
+  if (turn.status === 'done') reply.append(renderMeta(turn));
+
+  return el(
+    'li',
+    { class: 'turn', 'data-turn': turn.id, 'data-state': turn.status },
+    el('div', { class: 'question' }, el('span', { class: 'visually-hidden' }, 'You asked: '), el('p', { class: 'question-text' }, turn.question)),
+    reply,
+  );
+}
+
+/** @param {Turn} turn @param {boolean} notFound */
+function renderSources(turn, notFound) {
+  /** @type {Map<string, import('./conversation.js').Source & { count: number }>} */
+  const byArticle = new Map();
+  for (const p of turn.sources) {
+    const seen = byArticle.get(p.articleId);
+    if (seen) seen.count += 1;
+    else byArticle.set(p.articleId, { ...p, count: 1 });
+  }
+  const heading = notFound
+    ? `Looked at ${plural(turn.sources.length, 'passage')}; none of them answers this`
+    : `Read ${plural(turn.sources.length, 'passage')} from ${plural(byArticle.size, 'article')}`;
+  return el(
+    'section',
+    { class: 'sources', 'aria-label': 'Sources' },
+    el('p', { class: 'sources-title' }, heading),
+    el(
+      'ul',
+      { class: 'source-list' },
+      [...byArticle.values()].map((s) =>
+        el('li', { class: 'source' }, externalLink(s.url, s.title, 'source-title'),
+          el('span', { class: 'source-meta' }, dateNode(s.date), s.count > 1 ? ` · ${s.count} passages` : '')),
+      ),
+    ),
+  );
+}
+
+/** The answer text, short answer first, with each [n] a link to its quote. @param {Turn} turn */
+function renderAnswer(turn) {
+  const box = el('div', { class: 'answer' });
+  if (turn.found === false) {
+    box.append(el('p', { class: 'badge' }, 'Not found in the articles'), el('p', { class: 'answer-text' }, turn.answer));
+    box.append(el('p', { class: 'muted' }, 'Nothing in the indexed articles supports an answer. Try other words, or check the articles list.'));
+    return box;
+  }
+  let rest = turn.answer;
+  if (turn.short?.text && rest.startsWith(turn.short.text)) {
+    box.append(el('p', { class: 'short-answer' }, turn.short.text));
+    rest = rest.slice(turn.short.text.length).replace(/^[\s.:;,–—-]+/, '');
+  }
+  const text = el('p', { class: 'answer-text' });
+  const numbers = new Set(turn.quotes.map((q) => q.n));
+  let last = 0;
+  for (const m of rest.matchAll(/\[(\d+)\]/g)) {
+    const n = Number(m[1]);
+    if (!numbers.has(n)) continue;
+    const at = m.index ?? 0;
+    text.append(rest.slice(last, at));
+    text.append(el('a', { class: 'ref', href: `#${quoteId(turn, n)}`, 'aria-label': `Quote ${n}` }, `[${n}]`));
+    last = at + m[0].length;
+  }
+  text.append(rest.slice(last));
+  box.append(text);
+  return box;
+}
+
+/** @param {Turn} turn */
+function renderQuotes(turn) {
+  return el(
+    'ol',
+    { class: 'quotes', 'aria-label': 'Quotes' },
+    turn.quotes.map((q) =>
+      el(
+        'li',
+        { class: 'quote', id: quoteId(turn, q.n), tabindex: '-1' },
+        el('span', { class: 'quote-n', 'aria-hidden': 'true' }, String(q.n)),
+        el(
+          'div',
+          { class: 'quote-body' },
+          el('blockquote', { class: 'quote-context', cite: safeUrl(q.url) }, q.context?.before ?? '', el('mark', {}, q.text), q.context?.after ?? ''),
+          el('p', { class: 'quote-cite' }, externalLink(q.url, q.title, 'quote-title'), q.date ? ' · ' : '', dateNode(q.date)),
+        ),
+      ),
+    ),
+  );
+}
+
+/** @param {Turn} turn */
+function renderMeta(turn) {
+  const meta = el('p', { class: 'meta' });
+  if (turn.query) meta.append('Searched for: ', el('q', { class: 'query' }, turn.query));
+  if (turn.timings?.totalMs !== undefined) meta.append(el('span', { class: 'timing' }, ` · ${(turn.timings.totalMs / 1000).toFixed(2)} s`));
+  return meta;
+}
