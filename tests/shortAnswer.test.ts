@@ -18,7 +18,7 @@ describe('findShortAnswer', () => {
   const s = 'Russian Defense Minister Andrei Belousov arrived in Beijing Monday for talks with his Chinese counterpart.';
 
   it('returns the name the question asks for, without the words it already has', () => {
-    expect(findShortAnswer('Who is the Russian defense minister who visited Beijing?', s, 'person')).toEqual({ text: 'Andrei Belousov', start: 25 });
+    expect(findShortAnswer('Who is the Russian defense minister who visited Beijing?', s, 'person')).toMatchObject({ text: 'Andrei Belousov', start: 25 });
   });
 
   it('returns the day for a when-question', () => {

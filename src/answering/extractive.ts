@@ -6,6 +6,7 @@
  * its article. When the evidence is weak the answer says so and quotes nothing.
  */
 import { AppError } from '../errors.js';
+import { terms } from '../text.js';
 import type { Embedder } from '../embed.js';
 import { candidates, missingNames, vocabulary, type Candidate } from './evidence.js';
 import type { Retrieval } from './retrieve.js';
@@ -27,8 +28,16 @@ export const DEFAULT_WEIGHTS = { similarity: 0.5, overlap: 0.35, cue: 0.1, rank:
 const MISSING_PENALTY = 0.2;
 /** A further quote must score at least this share of the best one's score. */
 const FURTHER_QUOTE = 0.8;
-/** Share of the question's weighted words a sentence must carry to answer on its short answer alone. */
-const PLAIN_OVERLAP = 0.8;
+/** Share of the question's words a sentence (with its headline) must carry to answer on its short answer alone. */
+const PLAIN_COVERAGE = 0.75;
+
+/** Share of the question's distinct terms found in `have` (unweighted: every word of the question must count). */
+function coverage(question: string, have: Set<string>): number {
+  const want = new Set(terms(question));
+  let n = 0;
+  for (const t of want) if (have.has(t)) n++;
+  return want.size ? n / want.size : 0;
+}
 /** Sentences scoring within this share of the best may offer the short answer … */
 const SHORT_WINDOW = 0.85;
 /** … up to this many of them. */
@@ -128,12 +137,12 @@ export function createAnswerer(deps: { embedder: Embedder; options: AnswerOption
       const evidence = Math.max(0, best.querySimilarity - MISSING_PENALTY * missing);
       // The short answer may come from any of the close best sentences; its sentence leads.
       const close = ranked.filter((c) => c.score >= best.score * SHORT_WINDOW).slice(0, SHORT_SENTENCES);
-      const pick = chooseShortAnswer(query, close.map((c) => ({ text: c.text, score: c.score, commonWords: vocabulary(c.article) })), type, subjects);
+      const pick = chooseShortAnswer(query, close.map((c) => ({ text: c.text, score: c.score, commonWords: vocabulary(c.article), key: `${c.article.id}:${c.start}` })), type, subjects);
       const lead = pick ? close[pick.index] : best;
       // Calibrated for archives: a sentence that carries the question's words (its names and
       // numbers all found) and a clear candidate of the asked-for kind answers the question,
       // however the embedding rates its phrasing ("Who is the Russian defense minister?").
-      const plain = !!pick && missing === 0 && lead.overlap >= PLAIN_OVERLAP;
+      const plain = !!pick && missing === 0 && coverage(query, new Set([...lead.terms, ...terms(lead.article.title)])) >= PLAIN_COVERAGE;
       if (evidence < options.minEvidenceScore && !plain) return refuse(evidence, signals);
 
       const chosen = [lead];

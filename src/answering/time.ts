@@ -24,7 +24,7 @@ export interface Understood {
   question: string;
   /** True when the frame came from an earlier turn of the conversation. */
   carried: boolean;
-  /** The range names a date outright ("in 1066", "in October 2024"), not relative to asOf. */
+  /** The range names a date ("in 2023", "in August", "on 14 October") rather than counting from asOf. */
   absolute: boolean;
 }
 
@@ -36,9 +36,10 @@ const NUMBERS: Record<string, number> = { a: 1, one: 1, two: 2, three: 3, four: 
 const RECENCY = /\b(latest|current(?:ly)?|recent(?:ly)?|newest|most recent|these days|right now|nowadays|so far)\b/i;
 const UNIT = /\b(?:(last|this|past|previous)\s+(week|month|year)|(?:the\s+)?(?:past|last)\s+(\d+|a|one|two|three|four|five|six|seven|ten)\s+(days?|weeks?|months?))\b/i;
 const BARE_YEAR = /\b(?:in|during|since)\s+((?:19|20)\d{2})\b/i;
+const RELATIVE_WORDS = /\b(yesterday|today|tonight|tomorrow|ago|last|this|next|past|previous)\b/i;
 const PREPOSITION = /\b(since|after|from|before|until|till|by|on|in|during)\s+$/i;
 
-/** `absolute`: the same whatever asOf ("in October 2024"), so it may be about the story, not the day it was reported. */
+/** `absolute`: a named date ("in October 2024", "in August"), which may be about the story rather than the day it was reported. */
 type Range = { since: string | null; until: string | null; text: string; absolute?: boolean };
 
 /** Calendar units relative to `ref`: a week runs Monday to Sunday. */
@@ -88,7 +89,9 @@ function chronoRange(question: string, asOf: Date | undefined): Range | undefine
     if (known('day') || known('weekday')) range = { since: iso(start), until: iso(r.end?.date() ?? start), text: r.text };
     else if (known('month')) range = { since: iso(new Date(Date.UTC(start.getUTCFullYear(), start.getUTCMonth(), 1))), until: iso(new Date(Date.UTC(start.getUTCFullYear(), start.getUTCMonth() + 1, 0))), text: r.text };
     else range = { since: `${start.getUTCFullYear()}-01-01`, until: `${start.getUTCFullYear()}-12-31`, text: r.text };
-    range.absolute = sameWhateverRef(r.text, r.start.date());
+    // Only words that count from asOf ("yesterday", "two days ago", "on Monday") bind the search
+    // to publication dates; a named month or day ("in August") may be when the story happened.
+    range.absolute = !RELATIVE_WORDS.test(r.text) && !known('weekday');
     const word = (PREPOSITION.exec(before)?.[1] ?? r.text.split(/\s/)[0]).toLowerCase();
     if (/^(since|after|from)$/.test(word)) range.until = null;
     if (/^(before|until|till|by)$/.test(word)) range.since = null;

@@ -96,7 +96,7 @@ function start() {
           turn.answer += data.text;
           appendDelta(turn, data.text);
         } else if (event === 'quotes') {
-          Object.assign(turn, { answer: data.answer, found: data.found, short: data.short, query: data.query, quotes: data.quotes });
+          Object.assign(turn, { answer: data.answer, found: data.found, short: data.short, query: data.query, quotes: data.quotes, time: data.time });
           contexts = addContexts(turn, articleText);
         } else if (event === 'done') {
           await contexts;
