@@ -12,7 +12,7 @@ import { createAnswerer, type AnswerOptions } from './answering/extractive.js';
 import { createRetriever, type RetrievalMode, type RetrieverOptions } from './answering/retrieve.js';
 import { rewriteQuery, type Turn } from './answering/rewrite.js';
 import { dateOldQuotes, preferRecent, understandTime, type TimeFrame } from './answering/time.js';
-import type { SearchFilter, Store } from './store/types.js';
+import { matchesFilter, type ArticleMeta, type SearchFilter, type Store } from './store/types.js';
 
 export interface AskInput {
   question: string;
@@ -130,6 +130,48 @@ export function createArchive(deps: { store: Store; embedder: Embedder; options:
         status: !have.has(a.id) ? 'added' : chunks.has(a.id) ? 'replaced' : 'unchanged',
         ...(chunks.has(a.id) ? { chunks: chunks.get(a.id) } : {}),
       }));
+    },
+
+    /**
+     * Search only, no answer: the passages a question would read (hybrid, fused), best first.
+     * @example await archive.search('Belousov Beijing', { k: 3 })
+     */
+    async search(query: string, opts: { k?: number; filter?: SearchFilter; signal?: AbortSignal } = {}): Promise<PassageOut[]> {
+      aborted(opts.signal);
+      const { passages } = await retriever.retrieve(query, { filter: opts.filter, topK: opts.k });
+      return passages.map((p) => ({
+        chunkId: p.chunkId,
+        ...citation(p.article),
+        start: p.start,
+        end: p.end,
+        score: Number(p.score.toFixed(5)),
+        text: p.text,
+      }));
+    },
+
+    /** One article with its text. @throws AppError('not_found') with the message the HTTP API gives. */
+    async get(id: string): Promise<Article> {
+      const article = await store.getArticle(id);
+      if (!article) throw new AppError('not_found', `articles: no article with id "${id}"`);
+      return article;
+    },
+
+    /**
+     * A page of articles, newest first as the store lists them; with a date filter, a page of
+     * the matching ones. The store pages only unfiltered lists, so a filter walks the list here
+     * (metadata only, no text) rather than widening the Store interface for one caller.
+     */
+    async list(page: { offset: number; limit: number; filter?: SearchFilter }): Promise<{ total: number; items: ArticleMeta[] }> {
+      if (!page.filter) return store.listArticles(page);
+      const { total } = await store.listArticles({ offset: 0, limit: 1 });
+      const { items } = await store.listArticles({ offset: 0, limit: Math.max(total, 1) });
+      const matching = items.filter((a) => matchesFilter(a, page.filter));
+      return { total: matching.length, items: matching.slice(page.offset, page.offset + page.limit) };
+    },
+
+    /** Tokens in a text as the embedding model counts them, or undefined without a tokenizer. */
+    tokens(text: string): number | undefined {
+      return embedder.countTokens?.(text);
     },
 
     async remove(id: string): Promise<void> {

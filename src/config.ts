@@ -68,6 +68,11 @@ const settings = {
   MAX_UPLOAD_BYTES: int(1, 1e9).default(5 * 1024 * 1024),
   /** Bearer token for the write endpoints; unset: writes only on a loopback address. */
   ADMIN_TOKEN: z.string().optional(),
+  /**
+   * Bearer token for reading: the chat, article reads, /v1 (OpenAI-compatible) and /mcp. Unset:
+   * reads are open (health and readiness probes always are). ADMIN_TOKEN is accepted too.
+   */
+  API_TOKEN: z.string().optional(),
   /** Per-request time limit in milliseconds (503 past it). */
   REQUEST_TIMEOUT_MS: int(100, 600000).default(15000),
   /** Requests per client per RATE_LIMIT_WINDOW_MS (0 turns rate limiting off). */

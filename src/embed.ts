@@ -77,7 +77,8 @@ export class Embedder extends Embeddings {
   readonly dims: number;
   private readonly batchSize: number;
   private readonly extract: Extractor;
-  private readonly countTokens?: (text: string) => number;
+  /** The model's token count of a text (with its [CLS]/[SEP]); absent when built without a tokenizer. */
+  readonly countTokens?: (text: string) => number;
 
   /** @param countTokens the model's token count of a text; without it, lengths are estimated from characters. */
   constructor(model: string, dims: number, batchSize: number, extract: Extractor, countTokens?: (text: string) => number) {

@@ -1,5 +1,5 @@
 /**
- * The command line: `start` (default), `ingest [dir]`, `ask "question"`, `eval [file]`.
+ * The command line: `start` (default), `ingest [dir]`, `ask "question"`, `mcp` (stdio), `eval [file]`.
  * Reads the config once, wires the parts, and for `start` listens.
  */
 import { AppError } from './errors.js';
@@ -115,13 +115,17 @@ async function main(argv: string[]) {
     }
     case 'ask':
       return ask(config, rest);
+    case 'mcp': {
+      const { serveStdio } = await import('./mcp/stdio.js');
+      return serveStdio(config);
+    }
     case 'eval': {
       const { runEvalCli } = await import('./eval/cli.js');
       await runEvalCli(config, rest);
       return;
     }
     default:
-      throw new AppError('bad_request', `main: unknown command "${command}"; must be one of start, ingest, ask, eval`);
+      throw new AppError('bad_request', `main: unknown command "${command}"; must be one of start, ingest, ask, mcp, eval`);
   }
 }
 

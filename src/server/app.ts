@@ -12,11 +12,14 @@ import { createQueue, type Queue } from '../queue.js';
 import { errorHandler, notFound } from './errors.js';
 import { cors } from './middleware/cors.js';
 import { rateLimiter } from './middleware/rateLimit.js';
+import { requireReader } from './middleware/auth.js';
 import { requestLog } from './middleware/requestLog.js';
 import { timeLimit } from './middleware/timeLimit.js';
 import { articleRoutes } from './routes/articles.js';
 import { chatRoutes } from './routes/chat.js';
 import { healthRoutes } from './routes/health.js';
+import { mcpRoutes } from './routes/mcp.js';
+import { openaiRoutes } from './routes/openai.js';
 import { streamRoutes } from './routes/stream.js';
 
 export const WEB_DIR = fileURLToPath(new URL('../web/', import.meta.url));
@@ -24,6 +27,7 @@ export const WEB_DIR = fileURLToPath(new URL('../web/', import.meta.url));
 export interface AppDeps {
   archive: Archive;
   config: Pick<Config, 'bodyLimit' | 'maxQuestionChars' | 'maxHistoryTurns' | 'host' | 'adminToken' | 'maxUploadBytes'> &
+    Partial<Pick<Config, 'apiToken' | 'topK'>> &
     Partial<Pick<Config, HardeningSettings>>;
   log?: (err: unknown, req: unknown) => void;
   /** Request logger; by default a pino logger at config.logLevel writing to stdout. */
@@ -78,12 +82,15 @@ export function createApp(deps: AppDeps) {
   app.use(cors(config.corsOrigins));
   app.use(rateLimiter({ limit: config.rateLimitPerMinute, windowMs: config.rateLimitWindowMs }));
   // Article uploads are bounded by MAX_UPLOAD_BYTES instead: embedding a long one may take minutes.
+  app.use(requireReader(config));
   app.use(timeLimit(config.requestTimeoutMs, (req) => req.method !== 'GET' && req.path.startsWith('/api/articles')));
   // Before the app-wide JSON parser: article bodies have their own limit (MAX_UPLOAD_BYTES).
   app.use(articleRoutes({ archive, config }));
   app.use(express.json({ limit: config.bodyLimit }));
   app.use(chatRoutes({ archive, limits: config }));
   app.use(streamRoutes({ archive, limits: config, log: deps.log }));
+  app.use(openaiRoutes({ archive, config }));
+  app.use(mcpRoutes({ archive, limits: config, log: (err) => logger.error({ err }, 'mcp tool failed') }));
   app.use(healthRoutes({ archive, queue, isDraining: deps.isDraining }));
   app.use(express.static(WEB_DIR, { dotfiles: 'deny', index: 'index.html', redirect: false }));
   app.use(notFound);

@@ -20,9 +20,25 @@ function toAppError(err: unknown): AppError {
   return new AppError('internal', 'internal error', { cause: err });
 }
 
-/** Writes the one error shape. A busy server (503) tells the client when to come back. */
+/** OpenAI's error `type` for each status, so OpenAI clients raise their matching exception. */
+function openaiType(status: number): string {
+  if (status === 401) return 'authentication_error';
+  if (status === 403) return 'permission_error';
+  if (status === 429) return 'rate_limit_error';
+  return status >= 500 ? 'server_error' : 'invalid_request_error';
+}
+
+/**
+ * Writes the one error shape. A busy server (503) tells the client when to come back. Under
+ * /v1 (the OpenAI-compatible API) the same error goes out in OpenAI's shape
+ * `{ error: { message, type, param, code } }`, which its clients parse.
+ */
 export function sendError(res: Response, err: AppError): void {
   if (err.status === 503 && !res.getHeader('Retry-After')) res.set('Retry-After', '1');
+  if (/^\/v1(\/|$|\?)/.test(res.req?.originalUrl ?? '')) {
+    res.status(err.status).json({ error: { message: err.message, type: openaiType(err.status), param: err.param ?? null, code: err.code } });
+    return;
+  }
   res.status(err.status).json({ error: { code: err.code, message: err.message } });
 }
 

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { AppError } from '../errors.js';
 import { normaliseDate } from '../corpus/article.js';
 
-const date = z
+export const date = z
   .string()
   .max(100)
   .transform((s, ctx) => {
@@ -49,7 +49,7 @@ export function parse<T>(schema: z.ZodType<T, z.ZodTypeDef, unknown>, body: unkn
   const r = schema.safeParse(body);
   if (!r.success) {
     const msg = r.error.issues.map((i) => `${i.path.join('.') || 'body'} ${i.message}`).join('; ');
-    throw new AppError('bad_request', `${what}: ${msg}`);
+    throw new AppError('bad_request', `${what}: ${msg}`, { param: r.error.issues[0]?.path.join('.') || undefined });
   }
   return r.data;
 }

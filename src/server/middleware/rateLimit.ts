@@ -18,7 +18,7 @@ export function rateLimiter(opts: { limit: number; windowMs: number }): RequestH
     limit: opts.limit,
     standardHeaders: 'draft-7',
     legacyHeaders: false,
-    skip: (req) => !req.path.startsWith('/api/') || PROBES.has(req.path),
+    skip: (req) => !/^\/(api|v1|mcp)(\/|$)/.test(req.path) || PROBES.has(req.path),
     handler: (_req, _res, next) =>
       next(new AppError('too_many_requests', `rate limit: more than ${opts.limit} requests in ${seconds} s from this client; retry after the Retry-After header's seconds`)),
   });

@@ -1,0 +1,137 @@
+/**
+ * The archive as an MCP tool server (official @modelcontextprotocol/sdk): `ask`, `search_articles`,
+ * `get_article`, `list_articles`. Built here once and served over stdio (`npm run mcp`, see
+ * stdio.ts) and Streamable HTTP (`/mcp`, see server/routes/mcp.ts).
+ *
+ * Everything goes through `archive`, so a tool's answer and its errors are the HTTP API's: an
+ * AppError's message comes back as the tool error's text. Arguments are checked by the schemas
+ * below before a tool runs; a bad one is a tool error (`isError: true`) and the server keeps serving.
+ */
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
+import type { Archive } from '../archive.js';
+import type { Config } from '../config.js';
+import { AppError } from '../errors.js';
+import { date } from '../server/schemas.js';
+
+export type McpLimits = Pick<Config, 'maxQuestionChars' | 'maxHistoryTurns' | 'topK'>;
+
+const filters = {
+  since: date.optional().describe('Only articles dated on or after this day (e.g. 2024-10-01).'),
+  until: date.optional().describe('Only articles dated on or before this day (e.g. 2024-10-31).'),
+};
+const sources = z.array(z.string().min(1).max(2000)).max(100).optional().describe('Only these articles: article ids or url prefixes.');
+
+/** A tool's result: readable JSON for the model, the same object as structured content for programs. */
+const result = (value: Record<string, unknown>): CallToolResult => ({
+  content: [{ type: 'text', text: JSON.stringify(value, null, 2) }],
+  structuredContent: value,
+});
+
+/**
+ * Runs a tool body. AppErrors keep their message (the HTTP API's); anything else is logged and
+ * reported as "internal error", so no path or stack frame reaches the client.
+ */
+async function run(log: (err: unknown) => void, body: () => Promise<Record<string, unknown>>): Promise<CallToolResult> {
+  try {
+    return result(await body());
+  } catch (e) {
+    if (!(e instanceof AppError) || e.code === 'internal') log(e);
+    return { content: [{ type: 'text', text: e instanceof AppError ? e.message : 'internal error' }], isError: true };
+  }
+}
+
+/**
+ * @param deps.archive the archive, or the promise of one (stdio answers `initialize` while the model loads).
+ * @example const server = createMcpServer({ archive, limits: config }); await server.connect(transport);
+ */
+export function createMcpServer(deps: { archive: Archive | Promise<Archive>; limits: McpLimits; log?: (err: unknown) => void }): McpServer {
+  const { limits } = deps;
+  const log = deps.log ?? ((e) => console.error(e));
+  const server = new McpServer({ name: 'archivist', version: '0.1.0' });
+  const text = (max: number) => z.string({ required_error: 'is required', invalid_type_error: 'must be a string' }).trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
+
+  server.registerTool('ask', {
+    title: 'Ask the news archive',
+    description:
+      'Answers a question from the archived news articles with word-for-word quotes. Returns `answer` (with [n] markers), ' +
+      '`found` (false when the articles do not hold the answer: then say so, do not guess), `short` (a name, date or number when one answers it), ' +
+      'and `quotes`: each the exact text of an article at [start, end) with articleId, title, date and url. Pass earlier turns as `history` for follow-ups.',
+    inputSchema: {
+      question: text(limits.maxQuestionChars).describe('The question, in plain words.'),
+      history: z
+        .array(z.object({ role: z.enum(['user', 'assistant']), content: z.string().max(limits.maxQuestionChars * 10) }))
+        .max(limits.maxHistoryTurns * 2, `must have at most ${limits.maxHistoryTurns * 2} turns`)
+        .optional()
+        .describe('Earlier turns of the conversation, oldest first, for follow-up questions such as "When did he arrive?".'),
+      ...filters,
+      sources,
+    },
+    annotations: { readOnlyHint: true, openWorldHint: false },
+  }, ({ question, history, since, until, sources }) =>
+    run(log, async () => {
+      const archive = await deps.archive;
+      const filter = since || until || sources ? { since, until, sources } : undefined;
+      const r = await archive.ask({ question, history, filter });
+      return { answer: r.answer, found: r.found, ...(r.short ? { short: r.short } : {}), query: r.query, quotes: r.quotes };
+    }));
+
+  server.registerTool('search_articles', {
+    title: 'Search the news archive',
+    description:
+      'Finds the passages most relevant to a query (meaning and keywords combined), best first, without composing an answer. ' +
+      'Each passage has articleId, title, date, url, its exact text, its [start, end) offsets in the article and a score.',
+    inputSchema: {
+      query: text(limits.maxQuestionChars).describe('What to look for.'),
+      k: z.number().int('must be a whole number').min(1, 'must be at least 1').max(50, 'must be at most 50').optional().describe(`How many passages (default ${limits.topK}).`),
+      ...filters,
+      sources,
+    },
+    annotations: { readOnlyHint: true, openWorldHint: false },
+  }, ({ query, k, since, until, sources }) =>
+    run(log, async () => {
+      const archive = await deps.archive;
+      const filter = since || until || sources ? { since, until, sources } : undefined;
+      return { passages: await archive.search(query, { k, filter }) };
+    }));
+
+  server.registerTool('get_article', {
+    title: 'Read an article',
+    description:
+      'Returns one article by id (from a quote, passage or list_articles): title, date, url and its text, or the part [start, end) of it. ' +
+      '`length` is the whole text\'s length in characters.',
+    inputSchema: {
+      id: text(500).describe('The article id.'),
+      start: z.number().int('must be a whole number').min(0, 'must be 0 or more').optional().describe('First character to return (default 0).'),
+      end: z.number().int('must be a whole number').min(0, 'must be 0 or more').optional().describe('Character after the last one to return (default: the end).'),
+    },
+    annotations: { readOnlyHint: true, openWorldHint: false },
+  }, ({ id, start = 0, end }) =>
+    run(log, async () => {
+      const article = await (await deps.archive).get(id);
+      const length = article.text.length;
+      const stop = Math.min(end ?? length, length);
+      if (start > stop) throw new AppError('bad_request', `get_article: start (${start}) must not be past end (${stop}); the article is ${length} characters long`);
+      const { hash: _hash, text: body, ...meta } = article;
+      return { ...meta, date: meta.date ?? null, url: meta.url ?? null, length, start, end: stop, text: body.slice(start, stop) };
+    }));
+
+  server.registerTool('list_articles', {
+    title: 'List the archived articles',
+    description: 'Lists articles, newest first, a page at a time: total, and items with id, title, date, url, source and chunk count. Optional date range.',
+    inputSchema: {
+      offset: z.number().int('must be a whole number').min(0, 'must be 0 or more').optional().describe('Articles to skip (default 0).'),
+      limit: z.number().int('must be a whole number').min(1, 'must be at least 1').max(100, 'must be at most 100').optional().describe('Articles per page (default 20).'),
+      ...filters,
+    },
+    annotations: { readOnlyHint: true, openWorldHint: false },
+  }, ({ offset = 0, limit = 20, since, until }) =>
+    run(log, async () => {
+      const archive = await deps.archive;
+      const { total, items } = await archive.list({ offset, limit, filter: since || until ? { since, until } : undefined });
+      return { total, offset, limit, items: items.map((a) => ({ id: a.id, title: a.title, date: a.date ?? null, url: a.url ?? null, source: a.source, chunks: a.chunks })) };
+    }));
+
+  return server;
+}

@@ -1,0 +1,30 @@
+/**
+ * POST /mcp: the MCP tool server (src/mcp/server.ts) over Streamable HTTP, on the running server
+ * and under its rules (API_TOKEN, rate limit, time limit, body limit).
+ *
+ * Stateless: each POST gets a fresh server and transport, as the SDK recommends for servers that
+ * keep no per-client state; so any replica can answer any request and nothing leaks between
+ * clients. Without sessions there is no server-to-client stream, so GET and DELETE answer 405.
+ */
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { Router } from 'express';
+import type { Archive } from '../../archive.js';
+import { createMcpServer, type McpLimits } from '../../mcp/server.js';
+
+export function mcpRoutes(deps: { archive: Archive; limits: McpLimits; log?: (err: unknown) => void }) {
+  const router = Router();
+  router.post('/mcp', async (req, res) => {
+    const server = createMcpServer({ archive: deps.archive, limits: deps.limits, log: deps.log });
+    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+    res.on('close', () => {
+      void transport.close();
+      void server.close();
+    });
+    await server.connect(transport);
+    await transport.handleRequest(req, res, req.body);
+  });
+  router.all('/mcp', (_req, res) => {
+    res.status(405).set('Allow', 'POST').json({ jsonrpc: '2.0', error: { code: -32000, message: 'mcp: this server is stateless; send JSON-RPC requests with POST' }, id: null });
+  });
+  return router;
+}
