@@ -36,6 +36,7 @@ const NUMBERS: Record<string, number> = { a: 1, one: 1, two: 2, three: 3, four: 
 const RECENCY = /\b(latest|current(?:ly)?|recent(?:ly)?|newest|most recent|these days|right now|nowadays|so far)\b/i;
 const UNIT = /\b(?:(last|this|past|previous)\s+(week|month|year)|(?:the\s+)?(?:past|last)\s+(\d+|a|one|two|three|four|five|six|seven|ten)\s+(days?|weeks?|months?))\b/i;
 const BARE_YEAR = /\b(?:in|during|since)\s+((?:19|20)\d{2})\b/i;
+const MAYBE_DATE = /\d|\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b|\b(mon|tues|wednes|thurs|fri|satur|sun)day\b|\b(yesterday|today|tonight|tomorrow|ago|week|month|year|weekend|noon|midnight)\b/i;
 const RELATIVE_WORDS = /\b(yesterday|today|tonight|tomorrow|ago|last|this|next|past|previous)\b/i;
 const PREPOSITION = /\b(since|after|from|before|until|till|by|on|in|during)\s+$/i;
 
@@ -104,7 +105,8 @@ function chronoRange(question: string, asOf: Date | undefined): Range | undefine
 function rangeOf(question: string, ref: Date | undefined): Range | undefined {
   const unit = ref ? question.match(UNIT) : null;
   if (unit && ref) return unitRange(unit, ref);
-  const c = chronoRange(question, ref);
+  // chrono is slow to warm up (~0.5 s on first use): ask it only when a date could be there.
+  const c = MAYBE_DATE.test(question) ? chronoRange(question, ref) : undefined;
   if (c) return c;
   const year = question.match(BARE_YEAR);
   if (year) return { since: `${year[1]}-01-01`, until: /since/i.test(year[0]) ? null : `${year[1]}-12-31`, text: year[0], absolute: true };
