@@ -5,7 +5,7 @@
 import type { Article } from './corpus/article.js';
 import type { Embedder } from './embed.js';
 import { AppError } from './errors.js';
-import { buildRecords } from './ingest/ingest.js';
+import { buildRecords, indexSettings } from './ingest/ingest.js';
 import type { ChunkSettings } from './ingest/chunk.js';
 import { citation, type Answer, type Cited } from './answering/answer.js';
 import { createAnswerer, type AnswerOptions } from './answering/extractive.js';
@@ -120,7 +120,7 @@ export function createArchive(deps: { store: Store; embedder: Embedder; options:
       const todo = articles.filter((a) => have.get(a.id)?.hash !== a.hash);
       const records = await buildRecords(todo, embedder, options.chunking);
       // A store that was never built (no ingest ran yet) learns its settings from the first write.
-      if (records.length && !(await store.settings())) await store.reset({ model: embedder.model, dims: embedder.dims, ...options.chunking });
+      if (records.length && !(await store.settings())) await store.reset(indexSettings(embedder, options.chunking));
       if (records.length) await store.apply({ put: records, remove: [] });
       if (records.length) newest = undefined;
       const chunks = new Map(records.map((r) => [r.article.id, r.chunks.length]));

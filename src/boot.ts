@@ -8,7 +8,7 @@ import type { Config } from './config.js';
 import { loadCorpus } from './corpus/load.js';
 import { createEmbedder, type Embedder } from './embed.js';
 import { AppError } from './errors.js';
-import { ingest, rebuildReason, type IngestReport } from './ingest/ingest.js';
+import { indexSettings, ingest, rebuildReason, type IngestReport } from './ingest/ingest.js';
 import { LocalStore } from './store/local.js';
 import type { Store } from './store/types.js';
 
@@ -71,6 +71,7 @@ export function describeReport(r: IngestReport): string {
     `${r.removed.length} removed`,
     `${r.unchanged} unchanged`,
     `${r.chunksEmbedded} chunks embedded`,
+    `${r.boilerplateLines} boilerplate lines marked`,
     `${(r.ms / 1000).toFixed(1)} s`,
   ];
   return r.chunksEmbedded === 0 && !r.removed.length && !r.rebuilt
@@ -103,7 +104,7 @@ export async function syncFolder(deps: { store: Store; embedder: Embedder; confi
  */
 export async function checkSharedSettings(store: Store, embedder: Embedder, config: Config, force?: boolean): Promise<void> {
   if (store.kind !== 'postgres' || force) return;
-  const wanted = { model: embedder.model, dims: embedder.dims, chunkSize: config.chunkSize, chunkOverlap: config.chunkOverlap };
+  const wanted = indexSettings(embedder, { chunkSize: config.chunkSize, chunkOverlap: config.chunkOverlap });
   const reason = rebuildReason(await store.settings(), wanted);
   if (!reason) return;
   throw new AppError(

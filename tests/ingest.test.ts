@@ -213,7 +213,7 @@ describe('rebuildReason', () => {
 
 describe('describeReport', () => {
   it('says the index is up to date when nothing changed', () => {
-    expect(describeReport({ added: [], changed: [], removed: [], unchanged: 7, chunksEmbedded: 0, ms: 3 })).toBe('index is up to date: nothing to embed (7 articles unchanged)');
+    expect(describeReport({ added: [], changed: [], removed: [], unchanged: 7, chunksEmbedded: 0, boilerplateLines: 0, ms: 3 })).toBe('index is up to date: nothing to embed (7 articles unchanged)');
   });
 });
 

@@ -7,6 +7,7 @@ import type { Article } from '../corpus/article.js';
 import type { Passage } from './retrieve.js';
 import { findShortAnswer, type QuestionType } from './shortAnswer.js';
 import { sentences, terms, type Span } from '../text.js';
+import { inBoilerplate } from '../ingest/boilerplate.js';
 
 export const MIN_QUOTE_WORDS = 5;
 /** A neighbour joins the quote when it adds this much of the question's weight. */
@@ -124,7 +125,8 @@ export function candidates(focus: string, passages: Passage[], type: QuestionTyp
       const key = `${p.article.id}:${s.start}`;
       const text = p.article.text.slice(s.start, s.end);
       // Captions, datelines and link lines ("Related article: [...](#)") are not statements.
-      if (seen.has(key) || text.split(/\s+/).length < MIN_QUOTE_WORDS || isFurniture(text)) return;
+      // Marked boilerplate (bylines, sign-ups, credits) is never evidence.
+      if (seen.has(key) || text.split(/\s+/).length < MIN_QUOTE_WORDS || isFurniture(text) || inBoilerplate(p.article.boilerplate, s.start, s.end)) return;
       seen.add(key);
       const own = new Set(termsOf[i]);
       let span: Span = s;
@@ -137,7 +139,7 @@ export function candidates(focus: string, passages: Passage[], type: QuestionTyp
         [spans[i + 1], termsOf[i + 1]],
       ];
       for (const [n, nTerms] of neighbours) {
-        if (!n) continue;
+        if (!n || inBoilerplate(p.article.boilerplate, n.start, n.end)) continue;
         // Within a paragraph; across one only when the later sentence leans on the earlier for
         // its speaker (news paragraphs are short: "Military cooperation …, he said, …").
         const [first, second] = n.start < s.start ? [n, s] : [s, n];
@@ -163,7 +165,7 @@ export function candidates(focus: string, passages: Passage[], type: QuestionTyp
       const next = spans[i + 1];
       if (span === s && next && !p.article.text.slice(s.end, next.start).includes('\n') && next.end - s.start <= MAX_JOIN_CHARS) {
         const nText = p.article.text.slice(next.start, next.end);
-        if (!isFurniture(nText) && (LEANS_FORWARD.test(nText) || (!cue && holds(nText)))) {
+        if (!isFurniture(nText) && !inBoilerplate(p.article.boilerplate, next.start, next.end) && (LEANS_FORWARD.test(nText) || (!cue && holds(nText)))) {
           span = { start: s.start, end: next.end };
           t = new Set([...own, ...termsOf[i + 1]]);
           cue = holds(p.article.text.slice(span.start, span.end)) ? 1 : cue;

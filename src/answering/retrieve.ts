@@ -77,6 +77,17 @@ export function dedupe<P extends Pick<Passage, 'article' | 'start' | 'end' | 'te
   return kept.map((k) => k.p);
 }
 
+/**
+ * The keyword query: the question with its names and numbers said twice, so BM25 (which sums
+ * repeated query terms) weighs the words a news question pins its answer on above the rest.
+ * @example keywordQuery('How many ships did Calderra see in 2024?') // '… Calderra 2024'
+ */
+export function keywordQuery(query: string): string {
+  const words = query.match(/[\p{L}\p{N}]+(?:['’.,-][\p{L}\p{N}]+)*/gu) ?? [];
+  const strong = words.filter((w, i) => (i > 0 && /^\p{Lu}/u.test(w)) || /\p{N}/u.test(w));
+  return strong.length ? `${query} ${strong.join(' ')}` : query;
+}
+
 export function createRetriever(deps: { store: Store; embedder: Embedder; options: RetrieverOptions }) {
   const { store, embedder, options } = deps;
   return {
@@ -92,7 +103,7 @@ export function createRetriever(deps: { store: Store; embedder: Embedder; option
       const vec = mode === 'keyword' ? [] : await store.vectorSearch(queryVector, n, opts.filter);
       const vectorMs = performance.now() - t;
       t = performance.now();
-      const kw = mode === 'vector' ? [] : await store.keywordSearch(query, n, opts.filter);
+      const kw = mode === 'vector' ? [] : await store.keywordSearch(keywordQuery(query), n, opts.filter);
       const keywordMs = performance.now() - t;
 
       const fused = fuse([vec, kw], [options.vectorWeight, options.keywordWeight], options.rrfK);

@@ -15,6 +15,12 @@ export interface Article {
   source: string;
   /** sha256 of title, url, date and text: a change to any of them is a change of the article. */
   hash: string;
+  /**
+   * Derived at ingest, not part of the hash: `[start, end)` spans of whole lines that are page
+   * furniture (bylines, "Read more", sign-ups, …; see ingest/boilerplate.ts). Never embedded,
+   * keyword-indexed or quoted.
+   */
+  boilerplate?: [number, number][];
 }
 
 /** What a format parser produces before ids and hashes are assigned. */

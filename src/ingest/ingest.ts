@@ -6,7 +6,8 @@
 import type { Article } from '../corpus/article.js';
 import type { Embedder } from '../embed.js';
 import type { ArticleRecord, IndexSettings, Store } from '../store/types.js';
-import { chunkArticle, type ChunkSettings } from './chunk.js';
+import { markBoilerplate, outletOf, repeatedLines } from './boilerplate.js';
+import { CHUNKER_VERSION, chunkArticle, type ChunkSettings } from './chunk.js';
 
 export interface IngestReport {
   added: string[];
@@ -14,6 +15,8 @@ export interface IngestReport {
   removed: string[];
   unchanged: number;
   chunksEmbedded: number;
+  /** Lines marked as boilerplate in the articles embedded by this ingest. */
+  boilerplateLines: number;
   /** Why everything was rebuilt, when it was. */
   rebuilt?: string;
   ms: number;
@@ -42,18 +45,41 @@ export function rebuildReason(stored: IndexSettings | null, wanted: IndexSetting
   return diffs.length ? `settings changed: ${diffs.join(', ')}` : undefined;
 }
 
-/** Text that is embedded for a chunk: the headline gives a passage the context it lacks. */
-export const embeddingText = (article: Pick<Article, 'title' | 'text'>, start: number, end: number) =>
-  `${article.title}\n${article.text.slice(start, end)}`;
+/**
+ * Text that is embedded for a chunk: the headline and date give a passage the context it lacks
+ * (chunks never hold boilerplate lines, see chunk.ts).
+ */
+export const embeddingText = (article: Pick<Article, 'title' | 'text' | 'date'>, start: number, end: number) =>
+  `${article.title}${article.date ? ` (${article.date.slice(0, 10)})` : ''}\n${article.text.slice(start, end)}`;
 
-/** Chunks and embeds articles into records a store can take. */
+/** The settings an index is built with; any difference from a stored index means a rebuild. */
+export const indexSettings = (embedder: Pick<Embedder, 'model' | 'dims'>, chunking: ChunkSettings): IndexSettings => ({
+  model: embedder.model,
+  dims: embedder.dims,
+  ...chunking,
+  chunker: CHUNKER_VERSION,
+});
+
+/**
+ * Marks each article's boilerplate lines. `context` is every article known from the same
+ * ingest (a whole folder), so lines an outlet repeats are found even when only one of its
+ * articles changed; by default the batch itself.
+ */
+export function withBoilerplate(articles: Article[], context: Article[] = articles): Article[] {
+  const repeated = repeatedLines(context);
+  return articles.map((a) => ({ ...a, boilerplate: markBoilerplate(a, repeated.get(outletOf(a))) }));
+}
+
+/** Marks boilerplate, chunks and embeds articles into records a store can take. */
 export async function buildRecords(
-  articles: Article[],
+  input: Article[],
   embedder: Embedder,
   chunking: ChunkSettings,
   onProgress?: (done: number, total: number) => void,
+  context?: Article[],
 ): Promise<ArticleRecord[]> {
-  const chunked = await Promise.all(articles.map((a) => chunkArticle(a, chunking)));
+  const articles = withBoilerplate(input, context);
+  const chunked = articles.map((a) => chunkArticle(a, chunking));
   const texts = chunked.flatMap((chunks, i) => chunks.map((c) => embeddingText(articles[i], c.start, c.end)));
   const vectors = await embedder.vectors(texts, (done) => onProgress?.(done, texts.length));
   let at = 0;
@@ -73,7 +99,7 @@ export async function buildRecords(
 export async function ingest(opts: IngestOptions): Promise<IngestReport> {
   const t0 = performance.now();
   const { store, embedder, chunking } = opts;
-  const wanted: IndexSettings = { model: embedder.model, dims: embedder.dims, ...chunking };
+  const wanted = indexSettings(embedder, chunking);
   const stored = await store.settings();
   let rebuilt = opts.force ? 'a rebuild was requested' : rebuildReason(stored, wanted);
   if (!stored && !rebuilt) rebuilt = 'no index yet';
@@ -101,9 +127,11 @@ export async function ingest(opts: IngestOptions): Promise<IngestReport> {
 
   const todo = [...added, ...changed];
   let chunksEmbedded = 0;
+  let boilerplateLines = 0;
   if (todo.length || removed.length || rebuilt) {
-    const put = await buildRecords(todo, embedder, chunking, (d, t) => opts.onProgress?.('embed', d, t));
+    const put = await buildRecords(todo, embedder, chunking, (d, t) => opts.onProgress?.('embed', d, t), articles);
     chunksEmbedded = put.reduce((n, r) => n + r.chunks.length, 0);
+    boilerplateLines = put.reduce((n, r) => n + (r.article.boilerplate?.length ?? 0), 0);
     // Reset only once the new vectors exist: embedding is the long part, and until here the old
     // index keeps serving (and stays the live one on disk if the process dies).
     if (rebuilt) await store.reset(wanted);
@@ -115,6 +143,7 @@ export async function ingest(opts: IngestOptions): Promise<IngestReport> {
     removed,
     unchanged: articles.length - todo.length,
     chunksEmbedded,
+    boilerplateLines,
     rebuilt,
     ms: performance.now() - t0,
   };

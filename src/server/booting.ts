@@ -18,7 +18,9 @@ export function bootingHandler(stage: () => string) {
       json(res, 200, { status: 'starting', stage: stage(), model: { loaded: false }, index: { loaded: false } });
     } else {
       const message = path === '/api/ready' ? `ready: not yet: ${stage()}` : `starting: ${stage()}; try again shortly`;
-      json(res, 503, { error: { code: 'unavailable', message } }, { 'Retry-After': '2' });
+      // The OpenAI-compatible API answers in OpenAI's error shape, even while starting.
+      const error = /^\/v1(\/|$)/.test(path) ? { message, type: 'server_error', param: null, code: 'unavailable' } : { code: 'unavailable', message };
+      json(res, 503, { error }, { 'Retry-After': '2' });
     }
     req.resume();
   };

@@ -57,6 +57,15 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 2,
+    name: 'derived article marks (boilerplate spans, story cluster) and the chunker version',
+    statements: [
+      // One JSON column for what ingest derives per article, so a new mark needs no new migration.
+      'ALTER TABLE articles ADD COLUMN marks jsonb',
+      'ALTER TABLE settings ADD COLUMN chunker integer',
+    ],
+  },
 ];
 
 /** Any constant works; it only has to be the same in every replica. */

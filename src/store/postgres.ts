@@ -43,6 +43,7 @@ interface ArticleRow {
   hash: string;
   source: string;
   text?: string;
+  marks?: { boilerplate?: [number, number][] } | null;
 }
 
 const toVector = (v: Float32Array | number[]) => `[${Array.from(v).join(',')}]`;
@@ -56,6 +57,7 @@ function toArticle(r: ArticleRow): Article {
     text: r.text ?? '',
     source: r.source,
     hash: r.hash,
+    ...(r.marks?.boilerplate ? { boilerplate: r.marks.boilerplate } : {}),
   };
 }
 
@@ -128,10 +130,10 @@ export class PostgresStore implements Store {
 
 
   async settings(): Promise<IndexSettings | null> {
-    const { rows } = await this.pool.query('SELECT model, dims, chunk_size, chunk_overlap FROM settings WHERE id = 1');
+    const { rows } = await this.pool.query('SELECT model, dims, chunk_size, chunk_overlap, chunker FROM settings WHERE id = 1');
     if (!rows.length) return null;
     const r = rows[0];
-    return { model: r.model, dims: r.dims, chunkSize: r.chunk_size, chunkOverlap: r.chunk_overlap };
+    return { model: r.model, dims: r.dims, chunkSize: r.chunk_size, chunkOverlap: r.chunk_overlap, ...(r.chunker !== null ? { chunker: r.chunker } : {}) };
   }
 
   /**
@@ -154,10 +156,10 @@ export class PostgresStore implements Store {
       }
       await c.query(`CREATE INDEX IF NOT EXISTS ${HNSW_INDEX} ON chunks USING hnsw (embedding vector_cosine_ops) WITH (m = 16, ef_construction = 100)`);
       await c.query(
-        `INSERT INTO settings (id, model, dims, chunk_size, chunk_overlap) VALUES (1, $1, $2, $3, $4)
-         ON CONFLICT (id) DO UPDATE SET model = excluded.model, dims = excluded.dims,
-           chunk_size = excluded.chunk_size, chunk_overlap = excluded.chunk_overlap, updated_at = now()`,
-        [settings.model, settings.dims, settings.chunkSize, settings.chunkOverlap],
+        `INSERT INTO settings (id, model, dims, chunk_size, chunk_overlap, chunker) VALUES (1, $1, $2, $3, $4, $5)
+         ON CONFLICT (id) DO UPDATE SET model = excluded.model, dims = excluded.dims, chunk_size = excluded.chunk_size,
+           chunk_overlap = excluded.chunk_overlap, chunker = excluded.chunker, updated_at = now()`,
+        [settings.model, settings.dims, settings.chunkSize, settings.chunkOverlap, settings.chunker ?? null],
       );
     });
   }
@@ -193,8 +195,8 @@ export class PostgresStore implements Store {
           if (bad) throw new AppError('internal', `store: vector of ${bad.length} dimensions, index has ${dims}`);
           const a = rec.article;
           await c.query(
-            'INSERT INTO articles (id, title, url, date, hash, source, text) VALUES ($1, $2, $3, $4, $5, $6, $7)',
-            [a.id, a.title, a.url ?? null, a.date ?? null, a.hash, a.source, a.text],
+            'INSERT INTO articles (id, title, url, date, hash, source, text, marks) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
+            [a.id, a.title, a.url ?? null, a.date ?? null, a.hash, a.source, a.text, a.boilerplate ? JSON.stringify({ boilerplate: a.boilerplate }) : null],
           );
           if (!rec.chunks.length) continue;
           await c.query(
@@ -248,7 +250,7 @@ export class PostgresStore implements Store {
   }
 
   async getArticle(id: string) {
-    const { rows } = await this.pool.query<ArticleRow>('SELECT id, title, url, date, hash, source, text FROM articles WHERE id = $1', [id]);
+    const { rows } = await this.pool.query<ArticleRow>('SELECT id, title, url, date, hash, source, text, marks FROM articles WHERE id = $1', [id]);
     return rows.length ? toArticle(rows[0]) : undefined;
   }
 
@@ -256,7 +258,7 @@ export class PostgresStore implements Store {
     if (!ids.length) return [];
     // Chunks and their articles in one statement, each article's text sent once.
     const { rows } = await this.pool.query(
-      `SELECT a.id, a.title, a.url, a.date, a.hash, a.source, a.text,
+      `SELECT a.id, a.title, a.url, a.date, a.hash, a.source, a.text, a.marks,
               json_agg(json_build_object('id', c.id, 'start', c.start, 'end', c."end")) AS chunks
          FROM chunks c JOIN articles a ON a.id = c.article_id
         WHERE c.id = ANY($1::text[])

@@ -9,6 +9,8 @@ import type { ChunkSettings } from '../ingest/chunk.js';
 export interface IndexSettings extends ChunkSettings {
   model: string;
   dims: number;
+  /** Version of the chunking and boilerplate rules (ingest/chunk.ts); absent in older indexes. */
+  chunker?: number;
 }
 
 export interface ArticleMeta extends Omit<Article, 'text'> {

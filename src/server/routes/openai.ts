@@ -20,13 +20,14 @@ import { wordPieces } from './stream.js';
 export const MODEL_ID = 'archivist';
 
 /**
- * Who writes the answers. Today the extractive answerer; when a generator model is configured
- * (#12: GENERATOR / LLM_MODEL in config), its name, so a client's model list says which model answers.
+ * Who writes the answers. Today the extractive answerer; when a generator is configured (#12:
+ * `GENERATOR=openai` with `LLM_MODEL` in config), that model, so a client's model list says which
+ * model answers. Read loosely from the config object so this file does not depend on #12's types.
  */
-export function answerer(config: object): { answerer: 'extractive' } | { answerer: 'generator'; model: string } {
+export function answerer(config: object): { answerer: 'extractive' } | { answerer: string; model: string | null } {
   const c = config as { generator?: unknown; llmModel?: unknown };
-  const on = c.generator === undefined || !['off', 'none', 'extractive', false].includes(c.generator as string);
-  return typeof c.llmModel === 'string' && c.llmModel && on ? { answerer: 'generator', model: c.llmModel } : { answerer: 'extractive' };
+  if (typeof c.generator !== 'string' || c.generator === 'extractive') return { answerer: 'extractive' };
+  return { answerer: c.generator, model: typeof c.llmModel === 'string' && c.llmModel ? c.llmModel : null };
 }
 
 /**
