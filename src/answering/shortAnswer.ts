@@ -214,8 +214,11 @@ export function chooseShortAnswer(
     // than one a clause away from them.
     const weight = s.score / (1 + (hit.gap ?? 0) / NEAR_CHARS);
     const same = [...support.values()].find((c) => c.terms.size && (subset(t, c.terms) || subset(c.terms, t)));
-    if (same) same.score += weight;
-    else support.push({ score: weight, index, hit, terms: t });
+    if (same) {
+      same.score += weight;
+      // The fuller name is the answer ("Andrei Belousov", not "Belousov"), from its own sentence.
+      if (t.size > same.terms.size) Object.assign(same, { index, hit, terms: t });
+    } else support.push({ score: weight, index, hit, terms: t });
   });
   const [first, second] = support.sort((a, b) => b.score - a.score);
   if (!first || (second && second.score >= TIE * first.score)) return undefined;
