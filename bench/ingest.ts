@@ -1,5 +1,6 @@
 /**
  * Ingest benchmark: `npm run bench:ingest -- [folder] [--json out.json] [--articles 2000] [--compare 500] [--no-compare]`
+ * Feed sync benchmark: `npm run bench:ingest -- --sync 200 [--json sync.json]` (bench/sync.ts).
  *
  * 1. A full build of ≥2,000 articles (the distractor corpus from text on this machine, or the
  *    articles of `folder`): articles/s, chunks/s, peak RSS, index size; then an incremental
@@ -198,6 +199,14 @@ const round = (n: unknown, d = 1) => (typeof n === 'number' ? Math.round(n * 10 
 
 async function main(argv: string[]) {
   const jsonOut = arg(argv, '--json');
+  if (argv.includes('--sync')) {
+    // The feed sync benchmark (bench/sync.ts): `--sync 200` entries from a local news site.
+    const { syncBench } = await import('./sync.js');
+    const figures = await syncBench(Number(arg(argv, '--sync') ?? 200));
+    if (jsonOut) await writeFile(jsonOut, `${JSON.stringify(figures, null, 2)}\n`);
+    console.log(JSON.stringify(figures));
+    return;
+  }
   const n = Number(arg(argv, '--articles') ?? 2000);
   const compare = Number(arg(argv, '--compare') ?? 500);
   const skip = new Set(['--json', '--articles', '--compare'].flatMap((f) => (argv.includes(f) ? [argv[argv.indexOf(f) + 1]] : [])));

@@ -9,6 +9,7 @@ import { buildRecords, indexSettings } from './ingest/ingest.js';
 import type { ChunkSettings } from './ingest/chunk.js';
 import { citation, type Answer, type Cited } from './answering/answer.js';
 import { createAnswerer, type AnswerOptions } from './answering/extractive.js';
+import type { GenerativeAnswerer } from './answering/generative.js';
 import { createRetriever, type RetrievalMode, type RetrieverOptions } from './answering/retrieve.js';
 import { rewriteQuery, type Turn } from './answering/rewrite.js';
 import { dateOldQuotes, preferRecent, understandTime, type TimeFrame } from './answering/time.js';
@@ -24,6 +25,8 @@ export interface AskInput {
   signal?: AbortSignal;
   /** Called with the retrieved passages before the answer is built (the SSE route sends them early). */
   onPassages?: (passages: PassageOut[]) => void;
+  /** Called with each piece of the model's answer as it arrives (GENERATOR=openai only). */
+  onDelta?: (text: string) => void;
 }
 
 export interface PassageOut extends Cited {
@@ -34,7 +37,7 @@ export interface AskResult extends Answer {
   passages: PassageOut[];
   /** What the question was understood to mean in time. */
   time: TimeFrame;
-  timings: { embedMs: number; vectorMs: number; keywordMs: number; evidenceMs: number; totalMs: number };
+  timings: { embedMs: number; vectorMs: number; keywordMs: number; evidenceMs: number; generateMs?: number; totalMs: number };
 }
 
 export interface ArchiveOptions extends RetrieverOptions, AnswerOptions {
@@ -45,8 +48,9 @@ const aborted = (signal?: AbortSignal) => {
   if (signal?.aborted) throw new AppError('cancelled', 'chat: the request was cancelled');
 };
 
-export function createArchive(deps: { store: Store; embedder: Embedder; options: ArchiveOptions }) {
-  const { store, embedder, options } = deps;
+/** `generative`: the user's model (GENERATOR=openai); without it every answer is extractive. */
+export function createArchive(deps: { store: Store; embedder: Embedder; options: ArchiveOptions; generative?: GenerativeAnswerer }) {
+  const { store, embedder, options, generative } = deps;
   const retriever = createRetriever({ store, embedder, options });
   const answerer = createAnswerer({ embedder, options });
 
@@ -70,6 +74,7 @@ export function createArchive(deps: { store: Store; embedder: Embedder; options:
     store,
     embedder,
     retriever,
+    generative,
 
     /** The chat answer: rewrite a follow-up, retrieve, then answer from the passages. */
     async ask(input: AskInput): Promise<AskResult> {
@@ -101,13 +106,19 @@ export function createArchive(deps: { store: Store; embedder: Embedder; options:
         text: p.text,
       }));
       input.onPassages?.(passages);
-      const { timings, ...answer } = await answerer.answer(understood.question, query, retrieval);
+      const { timings, ...extractive } = await answerer.answer(understood.question, query, retrieval);
+      let answer = extractive;
+      const t1 = performance.now();
+      if (generative) {
+        aborted(input.signal);
+        answer = await generative.answer({ ...input, retrieval, extractive });
+      }
       return {
         ...answer,
         answer: dateOldQuotes(answer.answer, answer.quotes, time),
         passages,
         time,
-        timings: { ...retrieval.timings, ...timings, totalMs: performance.now() - t0 },
+        timings: { ...retrieval.timings, ...timings, ...(generative ? { generateMs: performance.now() - t1 } : {}), totalMs: performance.now() - t0 },
       };
     },
 

@@ -3,6 +3,9 @@
  * Shared by `start`, `ingest` and `ask` so they all see the same index.
  */
 import { rm } from 'node:fs/promises';
+import { pino } from 'pino';
+import { createGenerator } from './answering/generate.js';
+import { createGenerativeAnswerer, type GenerativeAnswerer } from './answering/generative.js';
 import { createArchive, type Archive } from './archive.js';
 import type { Config } from './config.js';
 import { loadCorpus } from './corpus/load.js';
@@ -47,6 +50,28 @@ export function archiveOptions(config: Config) {
     // Evidence reads every passage the user is shown.
     passages: config.topK,
   };
+}
+
+/**
+ * The user's model when GENERATOR=openai (config validation has made sure it is named), else
+ * undefined. Failures are logged as warnings at LOG_LEVEL.
+ */
+export function modelAnswerer(config: Config): GenerativeAnswerer | undefined {
+  if (config.generator !== 'openai') return undefined;
+  const generator = createGenerator({
+    baseUrl: config.llmBaseUrl!,
+    model: config.llmModel!,
+    apiKey: config.llmApiKey,
+    timeoutMs: config.llmTimeoutMs,
+    maxTokens: config.llmMaxTokens,
+    temperature: config.llmTemperature,
+  });
+  const log = pino({ level: config.logLevel });
+  return createGenerativeAnswerer({
+    generator,
+    budget: { contextTokens: config.llmContextTokens, maxTokens: config.llmMaxTokens },
+    warn: (fields, message) => log.warn(fields, message),
+  });
 }
 
 /** A progress line that rewrites itself on a terminal and prints every 10% elsewhere. */
@@ -125,5 +150,5 @@ export async function bootArchive(config: Config, say: Say, opts: { sync?: boole
     throw e;
   }
   if (opts.sync !== false) await syncFolder({ store, embedder, config, dir: opts.dir ?? config.seedsDir, force: opts.force, say });
-  return createArchive({ store, embedder, options: archiveOptions(config) });
+  return createArchive({ store, embedder, options: archiveOptions(config), generative: modelAnswerer(config) });
 }

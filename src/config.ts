@@ -8,6 +8,7 @@
  *   config.topK; // 6
  */
 import { existsSync } from 'node:fs';
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { AppError } from './errors.js';
 
@@ -58,6 +59,22 @@ const settings = {
   MIN_EVIDENCE_SCORE: num(0, 1).default(0.44),
   /** Most quotes in one answer. */
   MAX_QUOTES: int(1, 10).default(2),
+  /** Who writes the answer: the articles' own sentences (extractive) or your model server (openai). */
+  GENERATOR: z.enum(['extractive', 'openai']).default('extractive'),
+  /** Base URL of an OpenAI-compatible server for GENERATOR=openai, e.g. http://localhost:11434/v1 (Ollama). */
+  LLM_BASE_URL: z.string().url('must be a URL such as http://localhost:11434/v1').optional(),
+  /** Model name the server knows, e.g. llama3.1:8b. */
+  LLM_MODEL: z.string().min(1).optional(),
+  /** API key sent as a bearer token; local servers usually need none. */
+  LLM_API_KEY: z.string().optional(),
+  /** Longest wait for the whole model answer, in ms; past it the extractive answer is given. Below REQUEST_TIMEOUT_MS. */
+  LLM_TIMEOUT_MS: int(100, 600000).default(10000),
+  /** Most tokens the model may write in one answer. */
+  LLM_MAX_TOKENS: int(16, 32768).default(512),
+  /** Sampling temperature; 0 keeps answers repeatable and close to the passages. */
+  LLM_TEMPERATURE: num(0, 2).default(0),
+  /** The model's context window in tokens: prompt, passages and answer must fit in it. */
+  LLM_CONTEXT_TOKENS: int(512, 1_000_000).default(4096),
   /** Longest question accepted, in characters. */
   MAX_QUESTION_CHARS: int(10, 100000).default(2000),
   /** Most earlier turns kept as history. */
@@ -91,6 +108,26 @@ const settings = {
   QUEUE_LIMIT: int(1, 100000).default(64),
   /** Comma-separated origins allowed by CORS; empty turns CORS off. */
   CORS_ORIGINS: list.default(''),
+  /** YAML or JSON list of feeds, sitemaps and pages to keep the archive current from (url, kind, interval, name?, filters?). */
+  SOURCES_FILE: z.string().optional(),
+  /** Sync sources on schedule while the server runs (each at its own interval). */
+  SYNC: bool.default('false'),
+  /** Let sources reach loopback, private and link-local addresses (off: a feed cannot make the server probe its own network). */
+  ALLOW_PRIVATE_SOURCES: bool.default('false'),
+  /** Comma-separated address ranges (CIDR) sources may reach even when ALLOW_PRIVATE_SOURCES is off, e.g. an intranet news server. */
+  PRIVATE_SOURCE_RANGES: list.default(''),
+  /** Time limit of one source request (headers and body), in milliseconds. */
+  FETCH_TIMEOUT_MS: int(100, 600000).default(20000),
+  /** Largest feed, sitemap or page fetched, in bytes (after decompression). */
+  FETCH_MAX_BYTES: int(1024, 1e9).default(5 * 1024 * 1024),
+  /** Least time between two requests to the same host, in milliseconds (robots.txt Crawl-delay may ask for more). */
+  FETCH_MIN_DELAY_MS: int(0, 600000).default(1000),
+  /** Redirects followed per request, each checked like the first url. */
+  FETCH_MAX_REDIRECTS: int(0, 20).default(5),
+  /** User-Agent of source requests; its first word is the name robots.txt rules are matched against. */
+  FETCH_USER_AGENT: z.string().min(1).max(300).default('ArchivistBot/0.1 (offline news archive)'),
+  /** Most new entries one sync fetches per source (the rest wait for the next sync). */
+  SYNC_MAX_ENTRIES: int(1, 100000).default(500),
   /** pino level. */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Log the questions people ask (off by default: they can be private). */
@@ -102,6 +139,27 @@ const schema = z
   .refine((c) => c.CHUNK_OVERLAP < c.CHUNK_SIZE, {
     message: 'CHUNK_OVERLAP must be smaller than CHUNK_SIZE',
     path: ['CHUNK_OVERLAP'],
+  })
+  .refine((c) => c.PRIVATE_SOURCE_RANGES.every((r) => ipaddr.isValidCIDR(r)), {
+    message: 'PRIVATE_SOURCE_RANGES must be address ranges such as 10.0.0.0/8,fd00::/8',
+    path: ['PRIVATE_SOURCE_RANGES'],
+  })
+  .refine((c) => c.GENERATOR !== 'openai' || !!c.LLM_BASE_URL, {
+    message: 'GENERATOR=openai needs LLM_BASE_URL (e.g. http://localhost:11434/v1 for Ollama)',
+    path: ['LLM_BASE_URL'],
+  })
+  .refine((c) => c.GENERATOR !== 'openai' || !!c.LLM_MODEL, {
+    message: 'GENERATOR=openai needs LLM_MODEL (a model name the server knows, e.g. llama3.1:8b)',
+    path: ['LLM_MODEL'],
+  })
+  // A model slower than the request's own limit would turn into a 503 instead of the fallback.
+  .refine((c) => c.GENERATOR !== 'openai' || c.LLM_TIMEOUT_MS < c.REQUEST_TIMEOUT_MS, {
+    message: 'LLM_TIMEOUT_MS must be smaller than REQUEST_TIMEOUT_MS, so a slow model falls back to the extractive answer',
+    path: ['LLM_TIMEOUT_MS'],
+  })
+  .refine((c) => c.GENERATOR !== 'openai' || c.LLM_MAX_TOKENS < c.LLM_CONTEXT_TOKENS / 2, {
+    message: 'LLM_MAX_TOKENS must be less than half of LLM_CONTEXT_TOKENS, to leave room for the passages',
+    path: ['LLM_MAX_TOKENS'],
   })
   .refine((c) => c.STORE !== 'postgres' || !!c.DATABASE_URL, {
     message: 'STORE=postgres needs DATABASE_URL (postgres://user:pass@host:5432/db)',

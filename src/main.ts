@@ -1,5 +1,5 @@
 /**
- * The command line: `start` (default), `ingest [dir]`, `ask "question"`, `mcp` (stdio), `eval [file]`.
+ * The command line: `start` (default), `ingest [dir]`, `ask "question"`, `sync`, `mcp` (stdio), `eval [file]`.
  * Reads the config once, wires the parts, and for `start` listens.
  */
 import { AppError } from './errors.js';
@@ -11,6 +11,8 @@ import { loadConfig, loadDotEnv, type Config } from './config.js';
 import { bootArchive } from './boot.js';
 import { createApp } from './server/app.js';
 import { bootingHandler } from './server/booting.js';
+import { startSchedule } from './sources/schedule.js';
+import { openSources, type Sources } from './sources/service.js';
 
 const say = (line: string) => console.error(line);
 
@@ -41,6 +43,8 @@ async function start(config: Config) {
   say(`Archivist: listening on ${shown}; ${stage}`);
 
   let archive: Archive | undefined;
+  let sources: Sources | undefined;
+  let stopSchedule = () => {};
   const stop = async (signal: string) => {
     if (draining) {
       say(`Archivist: ${signal} again: exiting now`);
@@ -56,9 +60,11 @@ async function start(config: Config) {
       say('Archivist: time is up; closing the remaining connections');
       server.closeAllConnections();
     }, config.shutdownTimeoutMs);
+    stopSchedule();
     await closed;
     clearInterval(idle);
     clearTimeout(deadline);
+    await sources?.close();
     await archive?.store.close();
     say('Archivist: stopped');
     process.exit(0);
@@ -71,9 +77,34 @@ async function start(config: Config) {
     say(line);
   });
   if (draining) return;
-  handler = createApp({ archive, config, logger, isDraining: () => draining });
+  sources = await openSources(config, archive, say);
+  if (config.sync) stopSchedule = startSchedule(sources.syncer, { say });
+  handler = createApp({ archive, config, logger, sources, isDraining: () => draining });
   const c = await archive.store.counts();
-  say(`Archivist: ${c.articles} articles, ${c.chunks} chunks; serving ${shown}`);
+  const n = sources.registry.list().length;
+  say(`Archivist: ${c.articles} articles, ${c.chunks} chunks, ${n} sources${n ? (config.sync ? ' (synced on schedule)' : ' (SYNC=false: synced on request only)') : ''}; serving ${shown}`);
+}
+
+/** `npm run sync`: every due source once, a line per source, then exit (non-zero when one failed). */
+async function syncOnce(config: Config) {
+  const archive = await bootArchive(config, say, { sync: false });
+  const sources = await openSources(config, archive, say);
+  try {
+    const due = sources.registry.list();
+    if (!due.length) say('sync: no sources; list them in SOURCES_FILE or add one with POST /api/sources');
+    const reports = await sources.syncer.syncDue();
+    for (const r of reports) {
+      const name = sources.registry.get(r.id)?.def.name ?? sources.registry.get(r.id)?.def.url ?? r.id;
+      const what = r.error ? `failed: ${r.error}` : r.notModified ? 'not modified' : `${r.added} added, ${r.known} already archived, ${r.skipped.length} skipped`;
+      say(`sync: ${name}: ${what} (${(r.ms / 1000).toFixed(1)} s)`);
+      for (const s of r.skipped.slice(0, 5)) say(`  skipped ${s.url}: ${s.reason}`);
+    }
+    if (reports.length < due.length) say(`sync: ${due.length - reports.length} sources not due yet`);
+    if (reports.some((r) => r.error)) process.exitCode = 1;
+  } finally {
+    await sources.close();
+    await archive.store.close();
+  }
 }
 
 async function ask(config: Config, args: string[]) {
@@ -93,6 +124,7 @@ async function ask(config: Config, args: string[]) {
   console.log(r.answer);
   const { since, until } = r.time;
   if (since || until) console.log(`\n(searched articles ${since ? `from ${since}` : ''}${since && until ? ' ' : ''}${until ? `to ${until}` : ''})`);
+  if (r.warning) console.log(`\n(${r.warning})`);
   if (r.query !== question) console.log(`\n(searched for: ${r.query})`);
   for (const q of r.quotes) {
     console.log(`\n[${q.n}] ${q.title}${q.date ? ` (${q.date})` : ''}${q.url ? `\n    ${q.url}` : ''}\n    “${q.text}”`);
@@ -115,6 +147,8 @@ async function main(argv: string[]) {
     }
     case 'ask':
       return ask(config, rest);
+    case 'sync':
+      return syncOnce(config);
     case 'mcp': {
       const { serveStdio } = await import('./mcp/stdio.js');
       return serveStdio(config);
@@ -125,7 +159,7 @@ async function main(argv: string[]) {
       return;
     }
     default:
-      throw new AppError('bad_request', `main: unknown command "${command}"; must be one of start, ingest, ask, mcp, eval`);
+      throw new AppError('bad_request', `main: unknown command "${command}"; must be one of start, ingest, ask, sync, mcp, eval`);
   }
 }
 

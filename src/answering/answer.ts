@@ -3,6 +3,7 @@
  * later. Routes, the CLI and the evaluation read only this.
  */
 import type { Article } from '../corpus/article.js';
+import type { Verification } from './verify.js';
 
 export const NOT_FOUND = "I couldn't find that in the articles.";
 
@@ -41,4 +42,10 @@ export interface Answer {
   evidence: number;
   /** The signals behind `evidence`, for tuning and the evaluation report. */
   signals?: { similarity: number; overlap: number; cue: number; missing: number };
+  /** Who wrote the answer, when GENERATOR=openai: the model, or the extractive fallback. */
+  generator?: 'extractive' | 'openai';
+  /** How the model's quotes fared against the article text (model answers only). */
+  verification?: Verification;
+  /** Something the reader should know: the model failed, or a quote could not be verified. */
+  warning?: string;
 }

@@ -1,15 +1,18 @@
 /**
- * `npm run eval -- [file] [--articles dir] [--json out.json] [--store local|postgres] [--no-baseline] [--sweep]`
+ * `npm run eval -- [file] [--articles dir] [--json out.json] [--store local|postgres] [--no-baseline] [--sweep] [--generator extractive|openai]`
  * Prints a table comparing retrieval configurations and writes the full result as JSON. A JSONL
  * file is asked of `--articles`, else of the `articles/` folder next to it, else of SEEDS_DIR:
  * `npm run eval -- eval/news/questions.jsonl` asks the news set of its own articles.
+ * `--generator openai` has the hybrid row answered by the model at LLM_BASE_URL/LLM_MODEL (any
+ * OpenAI-compatible server; not run in CI, since no model runs here) and reports how its quotes
+ * fared against the article text; the other rows stay extractive.
  */
 import { AppError } from '../errors.js';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createArchive } from '../archive.js';
-import { archiveOptions, openStore } from '../boot.js';
+import { archiveOptions, modelAnswerer, openStore } from '../boot.js';
 import type { Config } from '../config.js';
 import { loadCorpus } from '../corpus/load.js';
 import { createEmbedder } from '../embed.js';
@@ -22,7 +25,7 @@ import { evaluateArchive, evaluateSearch, type QuestionResult, type Scores } fro
 export const DEFAULT_EVAL_FILE = '../shared/eval/squad-v2-small.json';
 
 function parseArgs(args: string[]) {
-  const opts = { file: DEFAULT_EVAL_FILE, articles: undefined as string | undefined, json: undefined as string | undefined, store: undefined as string | undefined, baseline: true, sweep: false };
+  const opts = { file: DEFAULT_EVAL_FILE, articles: undefined as string | undefined, json: undefined as string | undefined, store: undefined as string | undefined, baseline: true, sweep: false, generator: undefined as string | undefined };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === '--json') opts.json = args[++i];
@@ -30,10 +33,12 @@ function parseArgs(args: string[]) {
     else if (a === '--articles') opts.articles = args[++i];
     else if (a === '--no-baseline') opts.baseline = false;
     else if (a === '--sweep') opts.sweep = true;
-    else if (a.startsWith('--')) throw new AppError('bad_request', `eval: unknown option ${a}; must be one of --articles, --json, --store, --no-baseline, --sweep`);
+    else if (a === '--generator') opts.generator = args[++i];
+    else if (a.startsWith('--')) throw new AppError('bad_request', `eval: unknown option ${a}; must be one of --articles, --json, --store, --no-baseline, --sweep, --generator`);
     else opts.file = a;
   }
   if (opts.store && opts.store !== 'local' && opts.store !== 'postgres') throw new AppError('bad_request', 'eval: --store must be local or postgres');
+  if (opts.generator && opts.generator !== 'extractive' && opts.generator !== 'openai') throw new AppError('bad_request', 'eval: --generator must be extractive or openai');
   return opts;
 }
 
@@ -67,6 +72,11 @@ export function thresholdSweep(rows: QuestionResult[], thresholds = [0.3, 0.35, 
 
 export async function runEvalCli(config: Config, args: string[]) {
   const opts = parseArgs(args);
+  const generator = (opts.generator ?? config.generator) as Config['generator'];
+  if (generator === 'openai' && (!config.llmBaseUrl || !config.llmModel)) {
+    throw new AppError('bad_request', 'eval: --generator openai needs LLM_BASE_URL and LLM_MODEL (in .env or the environment), e.g. http://localhost:11434/v1 and llama3.1:8b');
+  }
+  const generative = modelAnswerer({ ...config, generator });
   const started = performance.now();
   const set = await loadEvalSet(opts.file, opts.articles);
   let articles = set.articles;
@@ -94,13 +104,20 @@ export async function runEvalCli(config: Config, args: string[]) {
     const report = await ingest({ store, embedder, chunking, articles, force: true });
     console.error(`eval: indexed ${report.chunksEmbedded} chunks in ${(report.ms / 1000).toFixed(1)} s (${store.kind} store)`);
     // topK 10 so recall@10 can be measured; answers only read the first passages, as in the server.
-    const archive = createArchive({ store, embedder, options: { ...archiveOptions(config), topK: Math.max(10, config.topK) } });
+    const options = { ...archiveOptions(config), topK: Math.max(10, config.topK) };
+    const archive = createArchive({ store, embedder, options });
 
     const rows: [string, Scores][] = [];
     const perQuestion: QuestionResult[] = [];
     for (const mode of ['hybrid', 'vector', 'keyword'] as RetrievalMode[]) {
-      const scores = await evaluateArchive(archive, set, mode, mode === 'hybrid' ? perQuestion : undefined);
-      rows.push([mode, scores]);
+      // The model answers the hybrid row, the one the server uses: a model run costs real time.
+      const asked = mode === 'hybrid' && generative ? createArchive({ store, embedder, options, generative }) : archive;
+      const scores = await evaluateArchive(asked, set, mode, mode === 'hybrid' ? perQuestion : undefined);
+      rows.push([mode === 'hybrid' && generative ? 'hybrid + model' : mode, scores]);
+      if (scores.generated) {
+        const g = scores.generated;
+        console.error(`eval: the model (${config.llmModel}) wrote ${g.answers} answers, ${g.fallbacks} fell back to extractive; quotes ${g.quotes}, verified ${g.verified}, removed ${g.removed}`);
+      }
       console.error(`eval: ${mode} done in ${scores.totalSec.toFixed(1)} s`);
     }
     let sweep: ReturnType<typeof thresholdSweep> | undefined;
@@ -125,6 +142,10 @@ refusal trade-off (hybrid): MIN_EVIDENCE_SCORE → share refused
 
     console.log(`\n${set.name} (${set.questions.length} questions, ${store.kind} store, MIN_EVIDENCE_SCORE=${config.minEvidenceScore})\n`);
     console.log(table(rows));
+    for (const [name, s] of rows) {
+      const g = s.generated;
+      if (g) console.log(`\n${name}: the model (${config.llmModel}) wrote ${g.answers} answers; ${g.fallbacks} fell back to extractive; quotes ${g.quotes}, verified ${g.verified}, removed ${g.removed}`);
+    }
     const totalSec = (performance.now() - started) / 1000;
     console.log(`\ntotal ${totalSec.toFixed(1)} s`);
     const [, main] = rows[0];

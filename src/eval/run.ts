@@ -36,6 +36,8 @@ export interface Scores {
   p50Ms: number;
   p95Ms: number;
   totalSec: number;
+  /** With a model (--generator openai): answers it wrote, fallbacks, and how its quotes fared. */
+  generated?: { answers: number; fallbacks: number; quotes: number; verified: number; removed: number };
 }
 
 export interface QuestionResult {
@@ -57,11 +59,17 @@ export async function evaluateArchive(archive: Archive, set: EvalSet, mode: Retr
   const t0 = performance.now();
   const rows: (QuestionResult & { fidelity: number[]; spanF1: number; spanEM: number })[] = [];
   const texts = new Map<string, string>();
+  const gen = { answers: 0, fallbacks: 0, quotes: 0, verified: 0, removed: 0 };
   const goldLines = new Set(set.gold?.boilerplate ?? []);
   for (const q of set.questions) {
     const t = performance.now();
     const r: AskResult = await archive.ask({ question: q.question, history: q.history, asOf: q.asOf, mode });
     const ms = performance.now() - t;
+    if (r.generator === 'openai') gen.answers++;
+    if (r.warning && r.generator === 'extractive') gen.fallbacks++;
+    gen.quotes += r.verification?.quotes ?? 0;
+    gen.verified += r.verification?.verified ?? 0;
+    gen.removed += r.verification?.removed ?? 0;
     const fidelity: number[] = [];
     let boilerplateQuotes = 0;
     for (const quote of r.quotes) {
@@ -111,6 +119,7 @@ export async function evaluateArchive(archive: Archive, set: EvalSet, mode: Retr
     spanEM: mean(ans.map((r) => r.spanEM)),
     spanF1: mean(ans.map((r) => r.spanF1)),
     totalSec: (performance.now() - t0) / 1000,
+    ...(archive.generative ? { generated: gen } : {}),
   };
 }
 

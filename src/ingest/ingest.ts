@@ -103,7 +103,8 @@ export async function ingest(opts: IngestOptions): Promise<IngestReport> {
   const stored = await store.settings();
   let rebuilt = opts.force ? 'a rebuild was requested' : rebuildReason(stored, wanted);
   if (!stored && !rebuilt) rebuilt = 'no index yet';
-  const removable = opts.removable ?? ((source: string) => source !== 'api');
+  // Articles from the API and from feed sources (`feed:<id>`) are not the folder's to remove.
+  const removable = opts.removable ?? ((source: string) => source !== 'api' && !source.startsWith('feed:'));
   let articles = opts.articles;
   if (rebuilt && stored) {
     // Articles this ingest does not own (those added through the API) have no file to be

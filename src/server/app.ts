@@ -18,6 +18,8 @@ import { timeLimit } from './middleware/timeLimit.js';
 import { articleRoutes } from './routes/articles.js';
 import { chatRoutes } from './routes/chat.js';
 import { healthRoutes } from './routes/health.js';
+import { sourceRoutes } from './routes/sources.js';
+import type { Sources } from '../sources/service.js';
 import { mcpRoutes } from './routes/mcp.js';
 import { openaiRoutes } from './routes/openai.js';
 import { streamRoutes } from './routes/stream.js';
@@ -34,6 +36,8 @@ export interface AppDeps {
   logger?: Logger;
   /** The queue chat work goes through; by default one sized by queueConcurrency/queueLimit. */
   queue?: Queue;
+  /** Feed and sitemap sources (/api/sources); left out, the list says `enabled: false` and writes answer 404. */
+  sources?: Sources;
   /** True once shutdown has begun: readiness turns 503. */
   isDraining?: () => boolean;
 }
@@ -83,12 +87,16 @@ export function createApp(deps: AppDeps) {
   app.use(rateLimiter({ limit: config.rateLimitPerMinute, windowMs: config.rateLimitWindowMs }));
   // Article uploads are bounded by MAX_UPLOAD_BYTES instead: embedding a long one may take minutes.
   app.use(requireReader(config));
-  app.use(timeLimit(config.requestTimeoutMs, (req) => req.method !== 'GET' && req.path.startsWith('/api/articles')));
+  // A sync on request fetches and embeds a whole feed: like an upload, it may take minutes.
+  app.use(timeLimit(config.requestTimeoutMs, (req) => req.method !== 'GET' && (req.path.startsWith('/api/articles') || /^\/api\/sources\/[^/]+\/sync$/.test(req.path))));
   // Before the app-wide JSON parser: article bodies have their own limit (MAX_UPLOAD_BYTES).
   app.use(articleRoutes({ archive, config }));
   app.use(express.json({ limit: config.bodyLimit }));
   app.use(chatRoutes({ archive, limits: config }));
   app.use(streamRoutes({ archive, limits: config, log: deps.log }));
+  if (deps.sources) app.use(sourceRoutes({ sources: deps.sources, config }));
+  // Without sources the page still asks; a 404 would show as an error in the browser console.
+  else app.get('/api/sources', (_req, res) => void res.json({ enabled: false, sources: [] }));
   app.use(openaiRoutes({ archive, config }));
   app.use(mcpRoutes({ archive, limits: config, log: (err) => logger.error({ err }, 'mcp tool failed') }));
   app.use(healthRoutes({ archive, queue, isDraining: deps.isDraining }));

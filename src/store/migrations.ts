@@ -66,6 +66,20 @@ export const MIGRATIONS: readonly Migration[] = [
       'ALTER TABLE settings ADD COLUMN chunker integer',
     ],
   },
+  {
+    version: 3,
+    name: 'feed and sitemap sources with their sync state (src/sources/state.ts)',
+    statements: [
+      // IF NOT EXISTS: the table is self-contained sync state, and a database whose store tables
+      // were dropped and migrated afresh may still hold it.
+      `CREATE TABLE IF NOT EXISTS sources (
+        id text PRIMARY KEY,
+        def jsonb,
+        state jsonb NOT NULL,
+        updated_at timestamptz NOT NULL DEFAULT now()
+      )`,
+    ],
+  },
 ];
 
 /** Any constant works; it only has to be the same in every replica. */

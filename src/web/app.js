@@ -3,9 +3,10 @@
 // through POST /api/chat/stream. No build step, no framework, nothing from other origins (the
 // server's CSP forbids it). The pieces: sse.js (reading the stream), conversation.js (turns and
 // their storage), render.js (turns as DOM), context.js (quotes in context), articles.js (the
-// articles panel and article texts).
+// articles panel and article texts), sources.js (the sources panel).
 
 import { createArticlesPanel, createArticleTexts } from './articles.js';
+import { createSourcesPanel } from './sources.js';
 import { addContexts } from './context.js';
 import { createConversation } from './conversation.js';
 import { renderTurn } from './render.js';
@@ -97,6 +98,8 @@ function start() {
           appendDelta(turn, data.text);
         } else if (event === 'quotes') {
           Object.assign(turn, { answer: data.answer, found: data.found, short: data.short, query: data.query, quotes: data.quotes, time: data.time });
+          // Present only when a model is configured: who answered, how its quotes fared, and why to be careful.
+          Object.assign(turn, { generator: data.generator, verification: data.verification, warning: data.warning });
           contexts = addContexts(turn, articleText);
         } else if (event === 'done') {
           await contexts;
@@ -182,11 +185,19 @@ function start() {
     count: byId('articles-count', HTMLElement),
     more: byId('articles-more', HTMLButtonElement),
   });
-  if (window.matchMedia('(min-width: 64rem)').matches) panel.open = true;
+  const sourcesPanel = byId('sources-panel', HTMLDetailsElement);
+  const loadSources = createSourcesPanel({
+    panel: sourcesPanel,
+    list: byId('sources-list', HTMLUListElement),
+    status: byId('sources-status', HTMLElement),
+    count: byId('sources-count', HTMLElement),
+  });
+  if (window.matchMedia('(min-width: 64rem)').matches) panel.open = sourcesPanel.open = true;
 
   renderAll();
   setBusy(false);
   loadArticles();
+  loadSources();
 }
 
 start();

@@ -2,6 +2,8 @@
 // Rendering. Every piece of article or user text goes in through text nodes, never as HTML.
 // A turn is re-rendered whole when its phase changes; deltas are appended in place.
 
+import { appendMarked, generatorNote, renderRemoved, verifiedBadge, warningNote } from './verified.js';
+
 /** @typedef {import('./conversation.js').Turn} Turn */
 /** @typedef {Node | string | number | null | undefined | false} Child */
 
@@ -85,6 +87,8 @@ export function renderTurn(turn) {
   if (turn.status === 'done') {
     reply.append(renderAnswer(turn));
     if (turn.quotes.length) reply.append(renderQuotes(turn));
+    const removed = renderRemoved(turn);
+    if (removed) reply.append(removed);
     if (notFound && turn.sources.length) reply.append(renderSources(turn, notFound));
   } else if (busy) {
     reply.append(el('p', { class: 'answer-text streaming' }, turn.answer));
@@ -133,7 +137,7 @@ function renderSources(turn, notFound) {
 
 /** The answer text, short answer first, with each [n] a link to its quote. @param {Turn} turn */
 function renderAnswer(turn) {
-  const box = el('div', { class: 'answer' });
+  const box = el('div', { class: 'answer' }, generatorNote(turn), warningNote(turn));
   if (turn.found === false) {
     box.append(el('p', { class: 'badge' }, 'Not found in the articles'), el('p', { class: 'answer-text' }, turn.answer));
     box.append(el('p', { class: 'muted' }, 'Nothing in the indexed articles supports an answer. Try other words, or check the articles list.'));
@@ -146,16 +150,21 @@ function renderAnswer(turn) {
   }
   const text = el('p', { class: 'answer-text' });
   const numbers = new Set(turn.quotes.map((q) => q.n));
-  let last = 0;
-  for (const m of rest.matchAll(/\[(\d+)\]/g)) {
-    const n = Number(m[1]);
-    if (!numbers.has(n)) continue;
-    const at = m.index ?? 0;
-    text.append(rest.slice(last, at));
-    text.append(el('a', { class: 'ref', href: `#${quoteId(turn, n)}`, 'aria-label': `Quote ${n}` }, `[${n}]`));
-    last = at + m[0].length;
-  }
-  text.append(rest.slice(last));
+  /** @param {HTMLElement} into @param {string} part */
+  const withRefs = (into, part) => {
+    let last = 0;
+    for (const m of part.matchAll(/\[(\d+)\]/g)) {
+      const n = Number(m[1]);
+      if (!numbers.has(n)) continue;
+      const at = m.index ?? 0;
+      into.append(part.slice(last, at));
+      into.append(el('a', { class: 'ref', href: `#${quoteId(turn, n)}`, 'aria-label': `Quote ${n}` }, `[${n}]`));
+      last = at + m[0].length;
+    }
+    into.append(part.slice(last));
+  };
+  // A model's quotes are marked verified or unverified; other text just gets its [n] links.
+  appendMarked(text, rest, turn, withRefs);
   box.append(text);
   return box;
 }
@@ -174,7 +183,7 @@ function renderQuotes(turn) {
           'div',
           { class: 'quote-body' },
           el('blockquote', { class: 'quote-context', cite: safeUrl(q.url) }, q.context?.before ?? '', el('mark', {}, q.text), q.context?.after ?? ''),
-          el('p', { class: 'quote-cite' }, externalLink(q.url, q.title, 'quote-title'), q.date ? ' · ' : '', dateNode(q.date)),
+          el('p', { class: 'quote-cite' }, externalLink(q.url, q.title, 'quote-title'), q.date ? ' · ' : '', dateNode(q.date), verifiedBadge(turn)),
         ),
       ),
     ),

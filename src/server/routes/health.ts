@@ -8,6 +8,14 @@ import type { Archive } from '../../archive.js';
 import { AppError } from '../../errors.js';
 import type { Queue } from '../../queue.js';
 
+/** Which generator answers, and for a model whether its server answered the last call (null before any). */
+function generatorStatus(archive: Archive) {
+  const model = archive.generative?.generator;
+  if (!model) return { kind: 'extractive' };
+  const last = model.lastCall();
+  return { kind: 'openai', model: model.model, answered: last ? last.answered : null, ...(last ? { lastCallAt: last.at } : {}), ...(last?.error ? { error: last.error } : {}) };
+}
+
 export function healthRoutes(deps: { archive: Archive; queue?: Queue; isDraining?: () => boolean }) {
   const router = Router();
   router.get('/api/health', async (_req, res) => {
@@ -17,6 +25,7 @@ export function healthRoutes(deps: { archive: Archive; queue?: Queue; isDraining
       status: deps.isDraining?.() ? 'stopping' : 'ok',
       model: { loaded: true, id: embedder.model, dims: embedder.dims },
       index: { loaded: true, store: store.kind, ...counts },
+      generator: generatorStatus(deps.archive),
       ...(deps.queue ? { queue: deps.queue.stats() } : {}),
     });
   });

@@ -3,8 +3,11 @@
  * page can show the sources while the answer is still being built.
  *
  *   event: sources  { passages: [{ chunkId, articleId, title, url, date, start, end, score, text }] }
- *   event: delta    { text }            word-sized pieces; joined they are the answer text
- *   event: quotes   { answer, found, short, query, quotes, time }
+ *   event: delta    { text }            word-sized pieces; joined they are the answer text. With
+ *                                       GENERATOR=openai: the model's tokens as they arrive
+ *   event: quotes   { answer, found, short, query, quotes, time, generator, verification, warning }
+ *                                       the final answer: after a model answer is verified (or a
+ *                                       failing model falls back) it replaces the text the deltas built
  *   event: done     { timings }
  *   event: error    { code, message }   instead of the rest, when answering fails
  *
@@ -59,19 +62,27 @@ export function streamRoutes(deps: {
     res.on('close', () => { if (!finished) controller.abort(); });
     const send = sse(res);
     let pending: Promise<void> = Promise.resolve();
+    let streamed = false;
     try {
       const result = await deps.archive.ask({
         ...toAskInput(body),
         signal,
         onPassages: (passages) => { pending = send('sources', { passages }); },
+        // The model's tokens go out in order, each after the one before it has been written.
+        onDelta: (text) => {
+          streamed = true;
+          pending = pending.then(() => send('delta', { text }));
+        },
       });
       await pending;
-      for (const text of wordPieces(result.answer)) {
-        if (signal.aborted) return;
-        await send('delta', { text });
+      if (!streamed) {
+        for (const text of wordPieces(result.answer)) {
+          if (signal.aborted) return;
+          await send('delta', { text });
+        }
       }
-      const { answer, found, short, query, quotes, time } = result;
-      await send('quotes', { answer, found, ...(short ? { short } : {}), query, quotes, time });
+      const { answer, found, short, query, quotes, time, generator, verification, warning } = result;
+      await send('quotes', { answer, found, ...(short ? { short } : {}), query, quotes, time, ...(generator ? { generator } : {}), ...(verification ? { verification } : {}), ...(warning ? { warning } : {}) });
       await send('done', { timings: result.timings });
     } catch (err) {
       if (signal.aborted) return;

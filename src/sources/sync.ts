@@ -1,0 +1,156 @@
+/**
+ * One sync of a source: fetch its feed or sitemap (conditionally), keep the entries not seen
+ * before, fetch each page, read the article, and write the new ones through `archive.put` with
+ * source `feed:<id>` (so a folder ingest leaves them alone). A failure is recorded on that source
+ * and retried with back-off; it never throws out of `syncDue`, so one bad source stops nothing.
+ */
+import type { Archive } from '../archive.js';
+import { makeArticle, type Article } from '../corpus/article.js';
+import { ACCEPT, FetchError, type Fetcher, type Validators } from './fetch.js';
+import { parseDocument, type FeedEntry } from './feeds.js';
+import { readPage } from './page.js';
+import { intervalMs, type Registry, type SourceDef } from './registry.js';
+import type { SourceState } from './state.js';
+
+export interface SyncReport {
+  id: string;
+  added: number;
+  /** Entries whose article the archive already had (under this url or its canonical one). */
+  known: number;
+  skipped: { url: string; reason: string }[];
+  /** Every document answered 304 Not Modified. */
+  notModified: boolean;
+  error?: string;
+  ms: number;
+}
+
+const MAX_CHILD_SITEMAPS = 20;
+const BATCH = 25;
+const DAY_MS = 86_400_000;
+const MAX_SEEN = 20_000;
+
+/** Article source for a feed source's articles. */
+export const feedSource = (id: string) => `feed:${id}`;
+
+const wanted = (def: SourceDef, e: FeedEntry) => {
+  const hay = `${e.title ?? ''} ${e.url}`.toLowerCase();
+  const has = (words?: string[]) => words?.some((w) => hay.includes(w.toLowerCase()));
+  return (!def.filters?.include?.length || has(def.filters.include)) && !has(def.filters?.exclude);
+};
+
+/** Creates the syncer over a registry; `maxEntries` bounds the pages one sync fetches per source. */
+export function createSyncer(deps: { archive: Pick<Archive, 'put' | 'store'>; fetcher: Fetcher; registry: Registry; maxEntries: number; say?: (line: string) => void }) {
+  const { archive, fetcher, registry } = deps;
+  const running = new Map<string, Promise<SyncReport>>();
+
+  /** The documents' entries; validators of documents that changed go into `fresh`. */
+  async function entriesOf(def: SourceDef, state: SourceState, fresh: Record<string, Validators>) {
+    if (def.kind === 'page') return { entries: [{ url: def.url, key: def.url }], notModified: false };
+    const queue = [def.url];
+    const entries: FeedEntry[] = [];
+    let changed = 0;
+    for (let i = 0; i < queue.length && i <= MAX_CHILD_SITEMAPS; i++) {
+      const got = await fetcher.get(queue[i], ACCEPT[def.kind], state.validators[queue[i]]);
+      if (got.status === 304) continue;
+      changed++;
+      fresh[queue[i]] = got.validators;
+      const doc = parseDocument(def.kind, got.body, got.url);
+      entries.push(...doc.entries);
+      queue.push(...doc.sitemaps);
+    }
+    return { entries, notModified: changed === 0 };
+  }
+
+  async function run(id: string): Promise<SyncReport> {
+    const t0 = performance.now();
+    const entry = registry.get(id)!;
+    const { def } = entry;
+    const state: SourceState = structuredClone(entry.record.state);
+    const report: SyncReport = { id, added: 0, known: 0, skipped: [], notModified: false, ms: 0 };
+    const now = new Date();
+    state.lastAttempt = now.toISOString();
+    try {
+      const fresh: Record<string, Validators> = {};
+      const { entries, notModified } = await entriesOf(def, state, fresh);
+      report.notModified = notModified;
+      // A page source is fetched every time (conditionally); feed entries once.
+      const todo = [...new Map(entries.map((e) => [e.key, e])).values()]
+        .filter((e) => def.kind === 'page' || !(e.key in state.seen))
+        .filter((e) => wanted(def, e))
+        .slice(0, deps.maxEntries);
+      let transient = 0;
+      let batch: { key: string; article: Article }[] = [];
+      const flush = async () => {
+        const have = await archive.store.fingerprints();
+        // Another source's article (a folder file, the API, another feed) is never overwritten.
+        const mine = batch.filter((b) => (have.get(b.article.id)?.source ?? feedSource(id)) === feedSource(id));
+        const results = mine.length ? await archive.put(mine.map((b) => b.article)) : [];
+        const added = results.filter((r) => r.status === 'added').length;
+        report.added += added;
+        report.known += batch.length - added;
+        for (const b of batch) state.seen[b.key] = b.article.id;
+        batch = [];
+      };
+      for (const e of todo) {
+        if (!registry.get(id)) break; // deleted while syncing
+        try {
+          const validators = def.kind === 'page' ? state.validators[e.url] : undefined;
+          const page = await fetcher.get(e.url, ACCEPT.page, validators);
+          if (page.status === 304) continue;
+          if (def.kind === 'page') fresh[e.url] = page.validators;
+          batch.push({ key: e.key, article: makeArticle(readPage(page.body, page.url, e), feedSource(id)) });
+        } catch (err) {
+          const permanent = !(err instanceof FetchError) || err.permanent;
+          if (permanent) state.seen[e.key] = '';
+          else transient++;
+          report.skipped.push({ url: e.url, reason: (err as Error).message.replace(/^(sources|article): /, '') });
+        }
+        if (batch.length >= BATCH) await flush();
+      }
+      await flush();
+      // With entries left to retry, the feed must be read again next time, not answered by a 304.
+      if (!transient) Object.assign(state.validators, fresh);
+      state.lastSuccess = new Date().toISOString();
+      state.failures = 0;
+      state.lastError = report.skipped.length ? `${report.skipped.length} skipped: ${report.skipped[0].reason}` : undefined;
+      state.nextDue = new Date(now.getTime() + intervalMs(def.interval)).toISOString();
+    } catch (err) {
+      report.error = (err as Error).message.replace(/^sources: /, '');
+      state.failures += 1;
+      state.lastError = report.error;
+      const backoff = Math.min(intervalMs(def.interval) * 2 ** (state.failures - 1), DAY_MS);
+      state.nextDue = new Date(now.getTime() + backoff).toISOString();
+      deps.say?.(`sources: ${def.name ?? def.url} failed (${state.failures} in a row): ${report.error}`);
+    }
+    // The oldest keys go first once a source has seen very many entries (a feed lists its newest).
+    const keys = Object.keys(state.seen);
+    for (const k of keys.slice(0, Math.max(0, keys.length - MAX_SEEN))) delete state.seen[k];
+    state.added += report.added;
+    state.lastAdded = report.added;
+    await registry.saveState(id, state);
+    report.ms = performance.now() - t0;
+    return report;
+  }
+
+  /** Syncs one source now (due or not); a sync already running is joined, not repeated. */
+  function sync(id: string): Promise<SyncReport> {
+    const have = running.get(id);
+    if (have) return have;
+    const p = run(id).finally(() => running.delete(id));
+    running.set(id, p);
+    return p;
+  }
+
+  return {
+    sync,
+    /** Syncs every source whose time has come; never rejects. */
+    async syncDue(now = Date.now()): Promise<SyncReport[]> {
+      const due = registry.list().filter((s) => !s.record.state.nextDue || Date.parse(s.record.state.nextDue) <= now);
+      const settled = await Promise.allSettled(due.map((s) => sync(s.def.id)));
+      return settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    },
+    isRunning: (id: string) => running.has(id),
+  };
+}
+
+export type Syncer = ReturnType<typeof createSyncer>;
