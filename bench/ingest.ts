@@ -1,7 +1,11 @@
 /**
- * Ingest benchmark: `npm run bench:ingest -- [folder] [--json out.json] [--articles 2000] [--compare 500] [--no-compare]`
+ * Ingest benchmark: `npm run bench:ingest -- [folder] [--json out.json] [--articles 2000] [--compare 500] [--no-compare] [--live-only]`
  * Feed sync benchmark: `npm run bench:ingest -- --sync 200 [--json sync.json]` (bench/sync.ts).
  *
+ * 0. Live writes (bench/liveWrites.ts): the median and p95 time and the bytes written to add one
+ *    article to an index of 10,000, against a whole-generation write of the same index (the
+ *    previous format's cost of every write) and a whole snapshot, in the same run. `--live-only`
+ *    stops after it.
  * 1. A full build of ≥2,000 articles (the distractor corpus from text on this machine, or the
  *    articles of `folder`): articles/s, chunks/s, peak RSS, index size; then an incremental
  *    re-run with 1% of the articles changed.
@@ -25,6 +29,7 @@ import { chunkArticle } from '../src/ingest/chunk.js';
 import { embeddingText, ingest } from '../src/ingest/ingest.js';
 import { indexBytes, LocalStore } from '../src/store/local.js';
 import { distractorArticles } from './corpus.js';
+import { phaseLiveWrites } from './liveWrites.js';
 
 const SCRIPT = fileURLToPath(import.meta.url);
 const MB = 1024 * 1024;
@@ -188,6 +193,7 @@ async function runPhase(argv: string[]) {
     : name === 'baseline' ? await phaseBaseline(corpusPath, limit!)
     : name === 'ceiling' ? await phaseCeiling(corpusPath, limit!, false)
     : name === 'ceiling-title' ? await phaseCeiling(corpusPath, limit!, true)
+    : name === 'live' ? ((await phaseLiveWrites()) as unknown as PhaseResult)
     : undefined;
   if (!result) throw new Error(`bench: unknown phase ${name}`);
   // Other work on the machine slows every phase: record it so the figures can be read fairly.
@@ -211,6 +217,32 @@ async function main(argv: string[]) {
   const compare = Number(arg(argv, '--compare') ?? 500);
   const skip = new Set(['--json', '--articles', '--compare'].flatMap((f) => (argv.includes(f) ? [argv[argv.indexOf(f) + 1]] : [])));
   const folder = argv.find((a) => !a.startsWith('--') && !skip.has(a));
+
+  say('live writes on an index of 10,000 articles …');
+  const live = await child(['live']);
+  const liveSummary = {
+    liveIndexArticles: live.indexArticles,
+    liveWrites: live.writes,
+    liveAddMedianMs: round(live.addMedianMs, 2),
+    liveAddP95Ms: round(live.addP95Ms, 2),
+    liveAddMedianBytes: live.addMedianBytes,
+    liveAddP95Bytes: live.addP95Bytes,
+    wholeGenerationMs: round(live.wholeGenerationMedianMs, 1),
+    wholeGenerationBytes: live.wholeGenerationBytes,
+    wholeSnapshotMs: round(live.wholeSnapshotMs, 1),
+    wholeSnapshotBytes: live.wholeSnapshotBytes,
+    liveBytesShareOfWholeGeneration: round(live.bytesShareOfWholeGeneration, 5),
+    liveOpenSec: round(live.openSec, 2),
+    liveLoad1: live.load1,
+  };
+  say(`live add         median ${liveSummary.liveAddMedianMs} ms, p95 ${liveSummary.liveAddP95Ms} ms; ${liveSummary.liveAddMedianBytes} bytes (median) per article`);
+  say(`whole write      generation ${liveSummary.wholeGenerationMs} ms, ${liveSummary.wholeGenerationBytes} bytes; snapshot ${liveSummary.wholeSnapshotMs} ms, ${liveSummary.wholeSnapshotBytes} bytes`);
+  say(`share            one add writes ${round(Number(live.bytesShareOfWholeGeneration) * 100, 3)}% of a whole-generation write`);
+  if (argv.includes('--live-only')) {
+    if (jsonOut) await writeFile(jsonOut, `${JSON.stringify(liveSummary, null, 2)}\n`);
+    console.log(JSON.stringify(liveSummary));
+    return;
+  }
 
   const work = await mkdtemp(join(tmpdir(), 'archivist-bench-corpus-'));
   try {
@@ -236,6 +268,7 @@ async function main(argv: string[]) {
     say(`  ${JSON.stringify(incremental)}`);
     if (argv.includes('--no-compare')) {
       const summary = {
+        ...liveSummary,
         articles: full.articles, chunks: full.chunks, articlesPerSec: round(full.articlesPerSec, 2), chunksPerSec: round(full.chunksPerSec, 2),
         fullSec: round(full.fullSec, 2), incrementalSec: round(incremental.incrementalSec, 2),
         incrementalShare: round((incremental.incrementalSec as number) / (full.fullSec as number), 4),
@@ -270,6 +303,7 @@ async function main(argv: string[]) {
     say(`  (with headline prefix, as ours embeds) ${JSON.stringify(ceilingTitle)}`);
 
     const summary = {
+      ...liveSummary,
       articles: full.articles,
       chunks: full.chunks,
       articlesPerSec: round(full.articlesPerSec, 2),

@@ -9,6 +9,7 @@ import { buildRecords, indexSettings } from './ingest/ingest.js';
 import type { ChunkSettings } from './ingest/chunk.js';
 import { citation, type Answer, type Cited } from './answering/answer.js';
 import { createAnswerer, type AnswerOptions } from './answering/extractive.js';
+import { withCopies } from './answering/copies.js';
 import type { GenerativeAnswerer } from './answering/generative.js';
 import { createRetriever, type RetrievalMode, type RetrieverOptions } from './answering/retrieve.js';
 import { rewriteQuery, type Turn } from './answering/rewrite.js';
@@ -113,6 +114,9 @@ export function createArchive(deps: { store: Store; embedder: Embedder; options:
         aborted(input.signal);
         answer = await generative.answer({ ...input, retrieval, extractive });
       }
+      // Syndicated copies among what was retrieved are listed under the quote they repeat.
+      const seen = [...new Map(retrieval.passages.flatMap((p) => [p.article, ...(p.copies ?? [])]).map((a) => [a.id, a])).values()];
+      answer = { ...answer, quotes: withCopies(answer.quotes, seen, new Map(seen.map((a) => [a.id, a]))) };
       return {
         ...answer,
         answer: dateOldQuotes(answer.answer, answer.quotes, time),

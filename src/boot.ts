@@ -2,7 +2,6 @@
  * Opens the parts in order: model, store, then brings the index in line with the corpus folder.
  * Shared by `start`, `ingest` and `ask` so they all see the same index.
  */
-import { rm } from 'node:fs/promises';
 import { pino } from 'pino';
 import { createGenerator } from './answering/generate.js';
 import { createGenerativeAnswerer, type GenerativeAnswerer } from './answering/generative.js';
@@ -18,7 +17,7 @@ import type { Store } from './store/types.js';
 export type Say = (line: string) => void;
 
 /**
- * Opens the configured store; a damaged local index is reported, set aside and rebuilt.
+ * Opens the configured store; a damaged snapshot or log record is reported and rebuilt from the log.
  * STORE=postgres connects to DATABASE_URL and applies pending migrations (loaded only then).
  */
 export async function openStore(config: Config, say: Say): Promise<Store> {
@@ -27,14 +26,9 @@ export async function openStore(config: Config, say: Say): Promise<Store> {
     const { PostgresStore } = await import('./store/postgres.js');
     return PostgresStore.open(config.databaseUrl);
   }
-  try {
-    return await LocalStore.open(config.indexDir);
-  } catch (e) {
-    if (!(e instanceof AppError)) throw e;
-    say(`${e.message}`);
-    await rm(config.indexDir, { recursive: true, force: true });
-    return LocalStore.open(config.indexDir);
-  }
+  // Never emptied or deleted here: damage is set aside and reported by the store itself, and a
+  // folder it cannot read is refused with the reason (the folder stays as it was).
+  return LocalStore.open(config.indexDir, { report: say, snapshotDelayMs: config.snapshotDelayMs });
 }
 
 export function archiveOptions(config: Config) {
@@ -97,6 +91,7 @@ export function describeReport(r: IngestReport): string {
     `${r.unchanged} unchanged`,
     `${r.chunksEmbedded} chunks embedded`,
     `${r.boilerplateLines} boilerplate lines marked`,
+    ...(r.copies ? [`${r.copies} syndicated copies clustered`] : []),
     `${(r.ms / 1000).toFixed(1)} s`,
   ];
   return r.chunksEmbedded === 0 && !r.removed.length && !r.rebuilt

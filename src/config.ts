@@ -32,6 +32,8 @@ const settings = {
   SEEDS_DIR: z.string().min(1).default('seeds'),
   /** Folder the local index lives in. */
   INDEX_DIR: z.string().min(1).default('index'),
+  /** Milliseconds after the last write before the local store snapshots its indexes (0: only on exit). */
+  SNAPSHOT_DELAY_MS: int(0, 3_600_000).default(5000),
   /** Where the index is kept: local files in INDEX_DIR, or PostgreSQL at DATABASE_URL. */
   STORE: z.enum(['local', 'postgres']).default('local'),
   /** PostgreSQL connection string for STORE=postgres. */
@@ -106,6 +108,12 @@ const settings = {
   /** Embedding and search jobs that run at once, and most that may wait (503 past it). */
   QUEUE_CONCURRENCY: int(1, 64).default(2),
   QUEUE_LIMIT: int(1, 100000).default(64),
+  /**
+   * Comma-separated host names requests may name in their Host header (DNS-rebinding guard);
+   * `*` for any. Empty: the listening address, localhost, 127.0.0.1 and [::1] (any host when
+   * HOST is 0.0.0.0 or ::).
+   */
+  ALLOWED_HOSTS: list.default(''),
   /** Comma-separated origins allowed by CORS; empty turns CORS off. */
   CORS_ORIGINS: list.default(''),
   /** YAML or JSON list of feeds, sitemaps and pages to keep the archive current from (url, kind, interval, name?, filters?). */

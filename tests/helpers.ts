@@ -18,7 +18,8 @@ export async function tempDir(prefix = 'archivist-test-'): Promise<string> {
 
 /** A config for tests: the real defaults, an index in its own temp folder. */
 export function testConfig(indexDir: string, env: Record<string, string> = {}): Config {
-  return loadConfig({ SEEDS_DIR: SEEDS, INDEX_DIR: indexDir, LOG_LEVEL: 'silent', ...env });
+  // Snapshots only on close: a background snapshot must not race a test removing its temp folder.
+  return loadConfig({ SEEDS_DIR: SEEDS, INDEX_DIR: indexDir, LOG_LEVEL: 'silent', SNAPSHOT_DELAY_MS: '0', ...env });
 }
 
 /** Listens on a free loopback port; `close` stops it. */

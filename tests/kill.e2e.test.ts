@@ -1,12 +1,14 @@
 /**
  * Crash safety for real: `ingest` runs in a child process over an index that already holds an
- * older corpus and is killed with SIGKILL mid-way. Whatever the moment, the index on disk must
- * then be exactly the old one or exactly the new one, it must answer queries, and the next
- * ingest must complete the job.
+ * older corpus and is killed with SIGKILL at several points: while embedding, while the article
+ * log's transaction is being written, just after it commits, and while a snapshot of the derived
+ * indexes is written (compaction). Whatever the moment, the index must open as exactly the old
+ * corpus or exactly the new one, answer queries, and the next ingest must complete the job.
  */
 import { spawn } from 'node:child_process';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { distractorArticles } from '../bench/corpus.js';
 import { bootArchive } from '../src/boot.js';
@@ -23,36 +25,59 @@ const OLD: Record<string, string> = {
 type Prints = Map<string, { hash: string; source: string }>;
 
 let base: string;
-let index: string;
+let oldIndex: string;
 let newDir: string;
 let embedder: Embedder;
 let oldPrints: Prints;
 let oldCounts: { articles: number; chunks: number };
+let wanted: Prints;
 
-/** A writer's temp folder (`.gen-<n>.tmp-<pid>`) exists: a new generation is (or was) being written. */
-const writing = async (pid = '\\d+') => (await readdir(index).catch(() => [] as string[])).some((e) => new RegExp(`^\\.gen-\\d+\\.tmp-${pid}$`).test(e));
+type Moment = 'line' | 'log-writing' | 'log-committed' | 'snapshot-writing' | 'snapshot-renamed';
+type KillAt = { afterLine: RegExp; when: Moment; delayMs: number };
 
-type KillAt = { afterLine: RegExp; when?: 'writing' | 'committed'; delayMs: number };
+/** The last change number the log has committed, read as another process would. */
+function committedSeq(index: string): number {
+  try {
+    const db = new Database(join(index, 'articles.db'), { readonly: true, timeout: 1000 });
+    try {
+      return (db.prepare('SELECT coalesce(max(seq), 0) AS s FROM changes').get() as { s: number }).s;
+    } finally {
+      db.close();
+    }
+  } catch {
+    return -1;
+  }
+}
 
-const live = async () => (await readFile(join(index, 'CURRENT'), 'utf8').catch(() => '')).trim();
+const walBytes = async (index: string) => (await stat(join(index, 'articles.db-wal')).catch(() => undefined))?.size ?? 0;
+const entries = async (index: string) => readdir(index).catch(() => [] as string[]);
+
+/** Whether the moment has come, seen from outside the process (files and the log, as they are). */
+async function reached(index: string, when: Moment, pid: number, before: { seq: number; snaps: string[] }): Promise<boolean> {
+  switch (when) {
+    case 'line': return true;
+    case 'log-writing': return (await walBytes(index)) > 0;
+    case 'log-committed': return committedSeq(index) > before.seq;
+    case 'snapshot-writing': return (await entries(index)).some((e) => e.endsWith(`.tmp-${pid}`) && e.startsWith('.snapshot-'));
+    case 'snapshot-renamed': return (await entries(index)).some((e) => /^snapshot-\d+$/.test(e) && !before.snaps.includes(e));
+  }
+}
 
 /**
  * Runs `main.ts ingest <dir>` directly under node (not npx: SIGKILL must hit the ingesting
- * process itself) and kills it `delayMs` after a stderr line matches, or, after that line, once a
- * new generation starts being written or once it has been committed.
+ * process itself) and kills it `delayMs` after a stderr line matches and the moment is seen.
  */
-function runIngest(dir: string, killAt?: KillAt) {
+function runIngest(index: string, dir: string, killAt?: KillAt) {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'ingest', dir], {
     cwd: REPO,
     env: { ...process.env, INDEX_DIR: index, SEEDS_DIR: dir, LOG_LEVEL: 'silent' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
-  const before = live(); // the generation that is live as the child starts
   const lines: string[] = [];
   let buf = '';
   let armed = false;
   let exited = false;
-  const kill = () => setTimeout(() => child.kill('SIGKILL'), killAt!.delayMs);
+  const startedWith = entries(index).then((snaps) => ({ seq: committedSeq(index), snaps: snaps.filter((e) => e.startsWith('snapshot-')) }));
   child.stderr.on('data', (d: Buffer) => {
     buf += d.toString();
     const parts = buf.split(/\r|\n/);
@@ -61,16 +86,12 @@ function runIngest(dir: string, killAt?: KillAt) {
       lines.push(line);
       if (armed || !killAt?.afterLine.test(line)) continue;
       armed = true;
-      if (!killAt.when) kill();
-      else {
-        const poll = async () => {
-          if (exited) return;
-          const hit = killAt.when === 'writing' ? await writing(String(child.pid)) : (await live()) !== (await before);
-          if (hit) kill();
-          else setTimeout(poll, 1);
-        };
-        void poll();
-      }
+      const poll = async () => {
+        if (exited) return;
+        if (await reached(index, killAt.when, child.pid!, await startedWith)) setTimeout(() => child.kill('SIGKILL'), killAt.delayMs);
+        else setTimeout(poll, 1);
+      };
+      void poll();
     }
   });
   return new Promise<{ code: number | null; signal: NodeJS.Signals | null; lines: string[] }>((resolve) =>
@@ -84,24 +105,33 @@ function runIngest(dir: string, killAt?: KillAt) {
 const same = (a: Prints, b: Prints) => a.size === b.size && [...a].every(([id, f]) => b.get(id)?.hash === f.hash);
 
 /** Opens the index as a fresh process would and checks it serves consistent results. */
-async function inspect() {
-  const store = await LocalStore.open(index); // throws if damaged
+async function inspect(index: string) {
+  const reports: string[] = [];
+  const store = await LocalStore.open(index, { report: (l) => reports.push(l) }); // throws if unreadable
   const prints = await store.fingerprints();
   const counts = await store.counts();
   const [v] = await embedder.vectors(['Who handed over the keys of the lighthouse?']);
   const hits = await store.vectorSearch(v, 5);
-  // Every hit resolves to a chunk of a stored article: no dangling entries from another generation.
+  // Every hit resolves to a chunk of a stored article: no dangling entries from a half-applied change.
   const resolved = await store.getChunks(hits.map((h) => h.chunkId));
   expect(resolved).toHaveLength(hits.length);
   for (const r of resolved) expect(prints.has(r.article.id)).toBe(true);
+  expect(hits.length).toBe(Math.min(5, counts.chunks));
   const top = resolved[0]?.article.title;
   await store.close();
-  return { prints, counts, top };
+  return { prints, counts, top, reports };
+}
+
+/** A copy of the index holding the old corpus, so every kill starts from the same state. */
+async function oldCopy(name: string) {
+  const index = join(base, name);
+  await cp(oldIndex, index, { recursive: true });
+  return index;
 }
 
 beforeAll(async () => {
   base = await tempDir('archivist-kill-');
-  index = join(base, 'index');
+  oldIndex = join(base, 'index');
   const oldDir = join(base, 'old');
   newDir = join(base, 'new');
   await mkdir(oldDir);
@@ -112,68 +142,57 @@ beforeAll(async () => {
   for (const [i, a] of articles.entries()) {
     await writeFile(join(newDir, `a${String(i).padStart(3, '0')}.json`), JSON.stringify({ title: a.title, url: a.url, date: a.date, text: a.text }));
   }
-  const config = testConfig(index, { SEEDS_DIR: oldDir });
+  const config = testConfig(oldIndex, { SEEDS_DIR: oldDir });
   const archive = await bootArchive(config, quiet);
   embedder = archive.embedder;
   oldPrints = await archive.store.fingerprints();
   oldCounts = await archive.store.counts();
   await archive.store.close();
   expect(oldCounts.articles).toBe(2);
+  wanted = new Map((await loadCorpus(newDir)).articles.map((a) => [a.id, { hash: a.hash, source: a.source }]));
 }, 180_000);
 afterAll(async () => rm(base, { recursive: true, force: true }));
 
+const done100 = /^embedding .*\(100%\)/;
+
 describe('SIGKILL during ingest', () => {
   it('leaves exactly the old index when killed while embedding, and it still answers', async () => {
-    const run = await runIngest(newDir, { afterLine: /^embedding \d+\/\d+ chunks \((?!100%)\d+%\)/, delayMs: 0 });
+    const index = await oldCopy('embedding');
+    const run = await runIngest(index, newDir, { afterLine: /^embedding \d+\/\d+ chunks \((?!100%)\d+%\)/, when: 'line', delayMs: 0 });
     expect(run.signal).toBe('SIGKILL');
-    expect(run.lines.some((l) => l.startsWith('embedding'))).toBe(true);
-    const after = await inspect();
+    const after = await inspect(index);
     expect(same(after.prints, oldPrints)).toBe(true);
     expect(after.counts).toEqual(oldCounts);
     expect(after.top).toBe('Lighthouse keeper retires');
   }, 300_000);
 
-  it('leaves the old index or the complete new one when killed while saving, never a mix; the next ingest completes it', async () => {
-    const outcomes: { when: string; leftover: boolean; state: 'old' | 'new-candidate'; prints: Prints; counts: { articles: number; chunks: number } }[] = [];
-    const done100 = /^embedding .*\(100%\)/;
-    const kills: [string, KillAt][] = [
-      ['as the new generation starts being written', { afterLine: done100, when: 'writing', delayMs: 0 }],
-      ['5 ms into writing', { afterLine: done100, when: 'writing', delayMs: 5 }],
-      ['20 ms into writing', { afterLine: done100, when: 'writing', delayMs: 20 }],
-      ['60 ms into writing', { afterLine: done100, when: 'writing', delayMs: 60 }],
-      ['just after CURRENT names the new generation', { afterLine: done100, when: 'committed', delayMs: 0 }],
-    ];
-    for (const [when, killAt] of kills) {
-      const run = await runIngest(newDir, killAt);
-      const leftover = await writing();
-      const after = await inspect();
-      if (run.signal !== 'SIGKILL') expect(run.code).toBe(0); // finished before the kill landed
-      const isOld = same(after.prints, oldPrints);
-      outcomes.push({ when, leftover, state: isOld ? 'old' : 'new-candidate', prints: after.prints, counts: after.counts });
-      if (isOld) expect(after.counts).toEqual(oldCounts);
-      if (!isOld) break; // the new index is live; later runs would have nothing to do
-    }
-    // The first kill lands while the new generation is half written: the old one must be live.
-    expect(outcomes[0]).toMatchObject({ state: 'old', leftover: true });
-    // A kill after the commit point finds the new one.
-    expect(outcomes.at(-1)!.state).toBe('new-candidate');
+  it.each<[string, KillAt, 'old-or-new' | 'new']>([
+    ['as the log transaction starts writing', { afterLine: done100, when: 'log-writing', delayMs: 0 }, 'old-or-new'],
+    ['3 ms into the log transaction', { afterLine: done100, when: 'log-writing', delayMs: 3 }, 'old-or-new'],
+    ['just after the log commits, before any snapshot', { afterLine: done100, when: 'log-committed', delayMs: 0 }, 'new'],
+    ['as the snapshot (compaction) starts being written', { afterLine: done100, when: 'snapshot-writing', delayMs: 0 }, 'new'],
+    ['10 ms into writing the snapshot', { afterLine: done100, when: 'snapshot-writing', delayMs: 10 }, 'new'],
+    ['just after the snapshot is renamed into place', { afterLine: done100, when: 'snapshot-renamed', delayMs: 0 }, 'new'],
+  ])('killed %s: the old index or the whole new one, never a mix', async (name, killAt, expected) => {
+    const index = await oldCopy(name.replace(/\W+/g, '-'));
+    const run = await runIngest(index, newDir, killAt);
+    if (run.signal !== 'SIGKILL') expect(run.code).toBe(0); // finished before the kill landed
+    const after = await inspect(index);
+    const isOld = same(after.prints, oldPrints);
+    if (expected === 'new' || !isOld) expect(same(after.prints, wanted)).toBe(true);
+    if (isOld) expect(after.counts).toEqual(oldCounts);
+    // Nothing is reported damaged: a half-written snapshot is never the one loaded.
+    expect(after.reports.filter((r) => /damaged|checksum/.test(r))).toEqual([]);
 
-    const done = await runIngest(newDir);
-    expect(done.code).toBe(0);
-    const final = await inspect();
-    expect(final.counts.articles).toBe(20);
-    // Exactly the folder's articles, as a fresh build would hold them.
-    const wanted = new Map((await loadCorpus(newDir)).articles.map((a) => [a.id, { hash: a.hash, source: a.source }]));
-    expect(same(final.prints, wanted)).toBe(true);
-    for (const o of outcomes.filter((x) => x.state === 'new-candidate')) {
-      expect(same(o.prints, final.prints)).toBe(true);
-      expect(o.counts).toEqual(final.counts);
+    if (isOld) {
+      // Nothing of the change landed: the next ingest does all of it.
+      const done = await runIngest(index, newDir);
+      expect(done.code).toBe(0);
+      const final = await inspect(index);
+      expect(same(final.prints, wanted)).toBe(true);
+      expect(final.counts.articles).toBe(20);
     }
-    if (outcomes.at(-1)?.state === 'new-candidate') {
-      expect(done.lines.at(-1)).toMatch(/^index is up to date: nothing to embed/);
-    } else {
-      // Leftovers of killed writers are cleaned up by the next successful write.
-      expect((await readdir(index)).filter((e) => e.includes('.tmp'))).toEqual([]);
-    }
-  }, 600_000);
+    // A killed writer's temp snapshot folder is cleaned up by the next snapshot written (inspect's close).
+    expect((await entries(index)).filter((e) => e.includes('.tmp'))).toEqual([]);
+  }, 300_000);
 });

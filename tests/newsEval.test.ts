@@ -56,12 +56,13 @@ describe('news metrics', () => {
     expect(overlapsAny({ start: 0, end: 10 }, spans)).toBe(false);
     expect(overlapsAny({ start: 5, end: 12 }, spans)).toBe(true);
   });
-  it('counts quotes beyond the first of a story, by gold url group or by identical text', () => {
+  it('counts quotes from another copy of a story already quoted, by gold url group or by identical text', () => {
     const gold = { boilerplate: [], stories: [['u1', 'u2']] };
     const q = (articleId: string, url: string, t: string) => ({ articleId, url, text: t, start: 0, end: t.length });
     expect(duplicateQuotes([q('a', 'u1', 'One.'), q('b', 'u2', 'Two.')], gold)).toBe(1);
     expect(duplicateQuotes([q('a', 'x', 'Same words.'), q('b', 'y', 'same words')], gold)).toBe(1);
     expect(duplicateQuotes([q('a', 'x', 'One.'), q('a', 'x', 'Two.'), q('b', 'y', 'Three.')], gold)).toBe(0);
+    expect(duplicateQuotes([q('a', 'u1', 'One.'), q('a', 'u1', 'Two.')], gold)).toBe(0);
   });
   it('scores a time question by the date of its first quote', () => {
     const quotes = [{ articleId: 'a', date: '2025-10-15', start: 0, end: 1, text: 'x' }];

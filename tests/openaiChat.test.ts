@@ -5,7 +5,7 @@ import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../src/errors.js';
 import { bootingHandler } from '../src/server/booting.js';
-import { completionSchema, messageContent, toAsk } from '../src/server/openaiChat.js';
+import { archivistField, completionSchema, messageContent, toAsk } from '../src/server/openaiChat.js';
 import { answerer } from '../src/server/routes/openai.js';
 
 const limits = { maxQuestionChars: 100, maxHistoryTurns: 2 };
@@ -52,6 +52,17 @@ describe('messageContent', () => {
 
   it('is the answer alone when there are no quotes (a refusal)', () => {
     expect(messageContent({ answer: "I couldn't find that in the articles.", quotes: [] })).toBe("I couldn't find that in the articles.");
+  });
+});
+
+describe('archivistField', () => {
+  const base = { found: true, query: 'q', quotes: [] };
+  it('carries who wrote the answer and its warning when a generator model is configured', () => {
+    expect(archivistField({ ...base, generator: 'extractive', warning: 'the model did not answer in time' }))
+      .toEqual({ ...base, generator: 'extractive', warning: 'the model did not answer in time' });
+  });
+  it('leaves them out for the extractive answerer alone', () => {
+    expect(archivistField(base)).toEqual(base);
   });
 });
 

@@ -4,6 +4,7 @@
  * reuses connections the way a real client would.
  */
 import { Agent, request } from 'node:http';
+import { assertNoLeak } from './noLeak.js';
 
 export const keepAlive = new Agent({ keepAlive: true, maxSockets: 4 });
 
@@ -25,6 +26,12 @@ export function raw(base: string, opts: { method?: string; path: string; headers
         res.on('error', reject);
         res.on('end', () => {
           const text = Buffer.concat(parts).toString('utf8');
+          try {
+            assertNoLeak(text, `${opts.method ?? 'GET'} ${opts.path}`);
+          } catch (e) {
+            reject(e);
+            return;
+          }
           let json: any;
           try { json = JSON.parse(text); } catch { json = undefined; }
           resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });

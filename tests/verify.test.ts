@@ -39,6 +39,13 @@ describe('verifyAnswer', () => {
     expect(q.text).toBe('Under the strong leadership of President Xi Jinping and President [Vladimir] Putin, China-Russia relations');
   });
 
+  it('gives a verified quote cited with a passage that does not exist its own number, and counts the bad citation', () => {
+    const quote = 'Andrei Belousov arrived in Beijing Monday';
+    const r = verifyAnswer(`“${quote}” [${passages.length + 5}]`, passages, passages);
+    expect(r.answer).toBe(`“${quote}” [1]`);
+    expect(r.verification).toMatchObject({ quotes: 1, verified: 1, citationsRemoved: 1 });
+  });
+
   it('finds a quote in another passage than the one cited', () => {
     const last = passages.at(-1)!;
     const words = last.text.trim().split(/\s+/).slice(0, 6).join(' ');

@@ -19,8 +19,19 @@ export interface Cited {
   text: string;
 }
 
+/** Another outlet's copy of the quoted story that carries the same sentence (see copies.ts). */
+export interface ReportedBy {
+  articleId: string;
+  title: string;
+  /** The outlet: the url's host, else the folder the article was loaded from. */
+  source: string;
+  url?: string;
+}
+
 export interface Quote extends Cited {
   n: number;
+  /** Syndicated copies of the same story that say the same thing; quoted once, listed here. */
+  alsoReportedBy?: ReportedBy[];
 }
 
 /** The article fields a citation shows, leaving out the ones the article lacks. */

@@ -12,6 +12,7 @@ import { candidates, missingNames, vocabulary, type Candidate } from './evidence
 import type { Retrieval } from './retrieve.js';
 import { chooseShortAnswer, questionSubjects, questionType } from './shortAnswer.js';
 import { citation, NOT_FOUND, type Answer, type Quote } from './answer.js';
+import { sameStory } from './copies.js';
 
 export interface AnswerOptions {
   minEvidenceScore: number;
@@ -150,7 +151,8 @@ export function createAnswerer(deps: { embedder: Embedder; options: AnswerOption
         if (c === lead) continue;
         if (chosen.length >= options.maxQuotes) break;
         if (c.score < best.score * FURTHER_QUOTE) break;
-        if (chosen.some((q) => redundant(q, c))) continue;
+        // One quote per story: a syndicated copy that carries the chosen sentence adds nothing.
+        if (chosen.some((q) => redundant(q, c) || sameStory(q.article, c.article, q.text))) continue;
         chosen.push(c);
       }
       const quotes: Quote[] = chosen.map((c, i) => toQuote(c, i + 1));

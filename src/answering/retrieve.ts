@@ -20,6 +20,8 @@ export interface Passage {
   similarity?: number;
   vectorRank?: number;
   keywordRank?: number;
+  /** Articles whose passages were dropped as copies of this one (syndicated copies). */
+  copies?: Article[];
 }
 
 export interface RetrieverOptions {
@@ -61,17 +63,19 @@ const jaccard = (a: Set<string>, b: Set<string>) => {
  * Drops passages that mostly repeat a better one: overlapping chunks of one article, or the
  * same text under two articles (syndicated copies).
  */
-export function dedupe<P extends Pick<Passage, 'article' | 'start' | 'end' | 'text'>>(passages: P[], maxOverlap = 0.6): P[] {
+export function dedupe<P extends Pick<Passage, 'article' | 'start' | 'end' | 'text' | 'copies'>>(passages: P[], maxOverlap = 0.6): P[] {
   const kept: { p: P; t: Set<string> }[] = [];
   for (const p of passages) {
     const t = new Set(terms(p.text));
-    const dup = kept.some(({ p: q, t: qt }) => {
+    const dup = kept.find(({ p: q, t: qt }) => {
       if (q.article.id === p.article.id) {
         const overlap = Math.min(p.end, q.end) - Math.max(p.start, q.start);
         if (overlap > maxOverlap * Math.min(p.end - p.start, q.end - q.start)) return true;
       }
       return jaccard(t, qt) > 0.8;
     });
+    // Another article's copy is remembered on the passage kept, for "also reported by".
+    if (dup && dup.p.article.id !== p.article.id && !dup.p.copies?.some((a) => a.id === p.article.id)) dup.p.copies = [...(dup.p.copies ?? []), p.article];
     if (!dup) kept.push({ p, t });
   }
   return kept.map((k) => k.p);

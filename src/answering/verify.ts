@@ -99,6 +99,8 @@ export function verifyAnswer(answer: string, cited: Passage[], retrieved: Passag
       citationsRemoved += chain.reduce((s, c) => s + c.numbers!.length, 0);
       continue;
     }
+    // The quote's own number replaces its citations; those that named no passage are counted.
+    citationsRemoved += chain.flatMap((c) => c.numbers!).filter((n) => !cited[n - 1]).length;
     const text = found.p.article.text.slice(found.start, found.end);
     let q = quotes.find((x) => x.articleId === found.p.article.id && x.start === found.start && x.end === found.end);
     if (!q) {

@@ -4,15 +4,15 @@
  * their content, because a shared `api` source would otherwise give them all the same id.
  */
 import { createHash } from 'node:crypto';
-import type { Article } from './article.js';
+import type { Article, ArticleInput } from './article.js';
 import { makeArticle } from './article.js';
 import { parseRecords } from './load.js';
 
 export const API_SOURCE = 'api';
 
-const contentKey = (input: unknown) => {
-  const r = (input ?? {}) as { title?: unknown; text?: unknown };
-  const digest = createHash('sha256').update(JSON.stringify([String(r.title ?? ''), String(r.text ?? '')])).digest('hex');
+// Made from the validated fields only: converting raw input (a deeply nested array) could overflow the stack.
+const contentKey = (r: ArticleInput) => {
+  const digest = createHash('sha256').update(JSON.stringify([r.title ?? '', r.text])).digest('hex');
   return `${API_SOURCE}:${digest}`;
 };
 
@@ -21,7 +21,7 @@ const contentKey = (input: unknown) => {
  * @example apiArticle({ title: 'Hi', text: 'Body' }).source // 'api'
  */
 export function apiArticle(input: unknown): Article {
-  return makeArticle(input, API_SOURCE, contentKey(input));
+  return makeArticle(input, API_SOURCE, contentKey);
 }
 
 /** The articles in one uploaded file (a .json array or .jsonl file may hold several). */

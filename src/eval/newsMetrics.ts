@@ -33,23 +33,25 @@ export const overlapsAny = (q: { start: number; end: number }, spans: [number, n
   spans.some(([s, e]) => q.start < e && s < q.end);
 
 /**
- * Quotes in one answer beyond the first of their story: a story is a gold group of copies (by
- * url), and two quotes with the same normalised text from different articles are one story too.
+ * Quotes in one answer from another copy of a story already quoted: a story is a gold group of
+ * copies (by url), and two quotes with the same normalised text from different articles are one
+ * story too. Two quotes of the same article are not duplicates.
  * @example duplicateQuotes([{ url: 'a', text: 'X' }, { url: 'b', text: 'X' }], gold) // 1
  */
 export function duplicateQuotes(quotes: QuoteLike[], gold?: EvalGold): number {
   const group = new Map<string, number>();
   gold?.stories.forEach((urls, i) => urls.forEach((u) => group.set(u, i)));
-  const seenStory = new Set<number>();
+  const seenStory = new Map<number, string>();
   const seenText = new Map<string, string>();
   let dupes = 0;
   for (const q of quotes) {
     const story = q.url !== undefined ? group.get(q.url) : undefined;
     const text = normalise(q.text);
     const other = seenText.get(text);
-    const dupe = (story !== undefined && seenStory.has(story)) || (other !== undefined && other !== q.articleId);
+    const first = story !== undefined ? seenStory.get(story) : undefined;
+    const dupe = (first !== undefined && first !== q.articleId) || (other !== undefined && other !== q.articleId);
     if (dupe) dupes++;
-    if (story !== undefined) seenStory.add(story);
+    if (story !== undefined && first === undefined) seenStory.set(story, q.articleId);
     if (!seenText.has(text)) seenText.set(text, q.articleId);
   }
   return dupes;

@@ -7,6 +7,7 @@ import type { Article } from '../corpus/article.js';
 import type { Embedder } from '../embed.js';
 import type { ArticleRecord, IndexSettings, Store } from '../store/types.js';
 import { markBoilerplate, outletOf, repeatedLines } from './boilerplate.js';
+import { clusters } from './dedupe.js';
 import { CHUNKER_VERSION, chunkArticle, type ChunkSettings } from './chunk.js';
 
 export interface IngestReport {
@@ -17,6 +18,8 @@ export interface IngestReport {
   chunksEmbedded: number;
   /** Lines marked as boilerplate in the articles embedded by this ingest. */
   boilerplateLines: number;
+  /** Articles embedded by this ingest that are copies of a story another article carries. */
+  copies?: number;
   /** Why everything was rebuilt, when it was. */
   rebuilt?: string;
   ms: number;
@@ -61,24 +64,34 @@ export const indexSettings = (embedder: Pick<Embedder, 'model' | 'dims'>, chunki
 });
 
 /**
- * Marks each article's boilerplate lines. `context` is every article known from the same
- * ingest (a whole folder), so lines an outlet repeats are found even when only one of its
- * articles changed; by default the batch itself.
+ * Marks each article's boilerplate lines and its story cluster (syndicated copies). `context` is
+ * every article known to the same ingest (a whole folder), so lines an outlet repeats and copies
+ * already stored are found even when only one article changed; by default the batch itself.
+ * `stored` tells which context articles are already in the store (a new copy joins their story).
  */
-export function withBoilerplate(articles: Article[], context: Article[] = articles): Article[] {
+export function markArticles(articles: Article[], context: Article[] = articles, stored: (a: Article) => boolean = () => false): Article[] {
   const repeated = repeatedLines(context);
-  return articles.map((a) => ({ ...a, boilerplate: markBoilerplate(a, repeated.get(outletOf(a))) }));
+  const mark = (a: Article): Article => ({ ...a, boilerplate: markBoilerplate(a, repeated.get(outletOf(a))) });
+  const marked = new Map(context.map((a) => [a.id, mark(a)]));
+  for (const a of articles) if (!marked.has(a.id)) marked.set(a.id, mark(a));
+  const story = clusters([...marked.values()], stored);
+  return articles.map((a) => {
+    const { cluster: _old, ...m } = marked.get(a.id)!;
+    const cluster = story.get(a.id);
+    return cluster ? { ...m, cluster } : m;
+  });
 }
 
-/** Marks boilerplate, chunks and embeds articles into records a store can take. */
+/** Marks boilerplate and clusters, chunks and embeds articles into records a store can take. */
 export async function buildRecords(
   input: Article[],
   embedder: Embedder,
   chunking: ChunkSettings,
   onProgress?: (done: number, total: number) => void,
   context?: Article[],
+  stored?: (a: Article) => boolean,
 ): Promise<ArticleRecord[]> {
-  const articles = withBoilerplate(input, context);
+  const articles = markArticles(input, context, stored);
   const chunked = articles.map((a) => chunkArticle(a, chunking));
   const texts = chunked.flatMap((chunks, i) => chunks.map((c) => embeddingText(articles[i], c.start, c.end)));
   const vectors = await embedder.vectors(texts, (done) => onProgress?.(done, texts.length));
@@ -129,10 +142,13 @@ export async function ingest(opts: IngestOptions): Promise<IngestReport> {
   const todo = [...added, ...changed];
   let chunksEmbedded = 0;
   let boilerplateLines = 0;
+  let copies = 0;
   if (todo.length || removed.length || rebuilt) {
-    const put = await buildRecords(todo, embedder, chunking, (d, t) => opts.onProgress?.('embed', d, t), articles);
+    const pending = new Set(todo.map((a) => a.id));
+    const put = await buildRecords(todo, embedder, chunking, (d, t) => opts.onProgress?.('embed', d, t), articles, (a) => !pending.has(a.id));
     chunksEmbedded = put.reduce((n, r) => n + r.chunks.length, 0);
     boilerplateLines = put.reduce((n, r) => n + (r.article.boilerplate?.length ?? 0), 0);
+    copies = put.filter((r) => r.article.cluster && r.article.cluster !== r.article.id).length;
     // Reset only once the new vectors exist: embedding is the long part, and until here the old
     // index keeps serving (and stays the live one on disk if the process dies).
     if (rebuilt) await store.reset(wanted);
@@ -145,6 +161,7 @@ export async function ingest(opts: IngestOptions): Promise<IngestReport> {
     unchanged: articles.length - todo.length,
     chunksEmbedded,
     boilerplateLines,
+    copies,
     rebuilt,
     ms: performance.now() - t0,
   };

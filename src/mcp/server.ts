@@ -13,6 +13,7 @@ import { z } from 'zod';
 import type { Archive } from '../archive.js';
 import type { Config } from '../config.js';
 import { AppError } from '../errors.js';
+import { archivistField } from '../server/openaiChat.js';
 import { date } from '../server/schemas.js';
 
 export type McpLimits = Pick<Config, 'maxQuestionChars' | 'maxHistoryTurns' | 'topK'>;
@@ -74,7 +75,7 @@ export function createMcpServer(deps: { archive: Archive | Promise<Archive>; lim
       const archive = await deps.archive;
       const filter = since || until || sources ? { since, until, sources } : undefined;
       const r = await archive.ask({ question, history, filter });
-      return { answer: r.answer, found: r.found, ...(r.short ? { short: r.short } : {}), query: r.query, quotes: r.quotes };
+      return { answer: r.answer, ...archivistField(r) };
     }));
 
   server.registerTool('search_articles', {

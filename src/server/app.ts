@@ -11,6 +11,7 @@ import { defaultConfig, type Config } from '../config.js';
 import { createQueue, type Queue } from '../queue.js';
 import { errorHandler, notFound } from './errors.js';
 import { cors } from './middleware/cors.js';
+import { allowedHosts, hostCheck } from './middleware/hostCheck.js';
 import { rateLimiter } from './middleware/rateLimit.js';
 import { requireReader } from './middleware/auth.js';
 import { requestLog } from './middleware/requestLog.js';
@@ -44,7 +45,7 @@ export interface AppDeps {
 
 type HardeningSettings =
   | 'requestTimeoutMs' | 'rateLimitPerMinute' | 'rateLimitWindowMs' | 'trustProxy' | 'queueConcurrency' | 'queueLimit'
-  | 'corsOrigins' | 'logLevel' | 'logQuestions';
+  | 'corsOrigins' | 'logLevel' | 'logQuestions' | 'allowedHosts';
 
 /**
  * The archive the routes see: `ask` (query embedding, search, evidence) goes through the bounded
@@ -65,6 +66,8 @@ export function createApp(deps: AppDeps) {
   app.set('query parser', 'simple');
   app.set('trust proxy', config.trustProxy);
   app.use(requestLog({ logger, logQuestions: config.logQuestions }));
+  const hosts = allowedHosts(config);
+  app.use(hostCheck(hosts));
   app.use(
     helmet({
       contentSecurityPolicy: {
@@ -90,7 +93,7 @@ export function createApp(deps: AppDeps) {
   // A sync on request fetches and embeds a whole feed: like an upload, it may take minutes.
   app.use(timeLimit(config.requestTimeoutMs, (req) => req.method !== 'GET' && (req.path.startsWith('/api/articles') || /^\/api\/sources\/[^/]+\/sync$/.test(req.path))));
   // Before the app-wide JSON parser: article bodies have their own limit (MAX_UPLOAD_BYTES).
-  app.use(articleRoutes({ archive, config }));
+  app.use(articleRoutes({ archive, config, hosts }));
   app.use(express.json({ limit: config.bodyLimit }));
   app.use(chatRoutes({ archive, limits: config }));
   app.use(streamRoutes({ archive, limits: config, log: deps.log }));

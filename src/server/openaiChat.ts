@@ -88,8 +88,17 @@ export function messageContent(r: Pick<AskResult, 'answer' | 'quotes'>): string 
 /**
  * The documented extra field on the assistant message (`message.archivist`; on the last chunk's
  * `delta` when streaming): whether the articles held the answer, what was searched, the short
- * answer, and the quotes with article ids and `[start, end)` offsets into the article's text.
+ * answer, and the quotes with article ids and `[start, end)` offsets into the article's text;
+ * with a generator model, who wrote the answer and any warning.
  */
-export function archivistField(r: AskResult) {
-  return { found: r.found, query: r.query, ...(r.short ? { short: r.short } : {}), quotes: r.quotes };
+export function archivistField(r: Pick<AskResult, 'found' | 'query' | 'short' | 'quotes' | 'generator' | 'warning'>) {
+  return {
+    found: r.found,
+    query: r.query,
+    ...(r.short ? { short: r.short } : {}),
+    quotes: r.quotes,
+    // With GENERATOR=openai: who wrote this answer (the model, or the extractive fallback) and why not.
+    ...(r.generator ? { generator: r.generator } : {}),
+    ...(r.warning ? { warning: r.warning } : {}),
+  };
 }

@@ -8,7 +8,7 @@ export const date = z
   .max(100)
   .transform((s, ctx) => {
     const d = normaliseDate(s);
-    if (!d) ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'must be a date such as 2024-10-14' });
+    if (!d) ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'must be a real date such as 2024-10-14' });
     return d ?? '';
   });
 
@@ -19,16 +19,27 @@ const isoDay = z
     const t = Date.parse(`${s}T00:00:00Z`);
     return /^\d{4}-\d{2}-\d{2}$/.test(s) && !Number.isNaN(t) && new Date(t).toISOString().startsWith(s); // rejects 2024-02-31
   }, 'must be an ISO date such as 2024-10-14');
+/** Length in characters (code points): an emoji is one character, not two UTF-16 units. */
+const chars = (s: string) => {
+  let n = 0;
+  for (const _ of s) n++;
+  return n;
+};
 
 export function chatSchema(limits: { maxQuestionChars: number; maxHistoryTurns: number }) {
   return z.object({
     question: z
       .string({ required_error: 'is required', invalid_type_error: 'must be a string' })
+      // A cheap bound before counting: no string of more than 2 units per character passes anyway.
+      .max(limits.maxQuestionChars * 2 + 1000, `must be at most ${limits.maxQuestionChars} characters`)
       .trim()
       .min(1, 'must not be empty')
-      .max(limits.maxQuestionChars, `must be at most ${limits.maxQuestionChars} characters`),
+      .refine((q) => chars(q) <= limits.maxQuestionChars, `must be at most ${limits.maxQuestionChars} characters`),
     history: z
-      .array(z.object({ role: z.enum(['user', 'assistant']), content: z.string().max(limits.maxQuestionChars * 10) }))
+      .array(z.object({
+        role: z.enum(['user', 'assistant']),
+        content: z.string().max(limits.maxQuestionChars * 20).refine((c) => chars(c) <= limits.maxQuestionChars * 10, `must be at most ${limits.maxQuestionChars * 10} characters`),
+      }))
       .max(limits.maxHistoryTurns * 2, `must have at most ${limits.maxHistoryTurns * 2} turns`)
       .optional(),
     /** The reference date for "last week", "latest"; default: the newest article's date. */

@@ -1,7 +1,8 @@
 /**
  * The PostgreSQL schema, as an ordered list of versioned migrations applied at start-up.
  *
- * Every replica runs `migrate` when it opens the store. The whole run is one transaction under a
+ * Every replica runs `migrate` when it opens the store, inside one transaction (the store's
+ * `withTransaction`) under a
  * transaction-level advisory lock, so replicas starting together apply each migration once and
  * a failure leaves the schema as it was. Applied versions are recorded in `schema_migrations`;
  * a database migrated by a newer Archivist (a version this one does not know) is refused.
@@ -87,60 +88,39 @@ export const MIGRATION_LOCK = 0x41524348; // "ARCH"
 
 /**
  * Brings the schema up to date; returns the versions it applied (empty when there was nothing to do).
- * @example await migrate(pool) // [1] on a new database, [] afterwards
+ * @example await withTransaction(pool, (client) => migrate(client)) // [1] on a new database, [] afterwards
  * @throws AppError('store_unavailable') when pgvector is missing or the database is newer than this code.
  */
-/**
- * Runs `fn` in one transaction on a pooled connection: COMMIT when it resolves, ROLLBACK when
- * it throws. The one place BEGIN/COMMIT/ROLLBACK are written (migrations and every store write).
- */
-export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const out = await fn(client);
-    await client.query('COMMIT');
-    return out;
-  } catch (e) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw e;
-  } finally {
-    client.release();
+export async function migrate(client: pg.PoolClient, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
+  const applied: number[] = [];
+  await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+  await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version integer PRIMARY KEY,
+    name text NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now()
+  )`);
+  const { rows } = await client.query<{ version: number }>('SELECT version FROM schema_migrations');
+  const have = new Set(rows.map((r) => r.version));
+  const newest = Math.max(0, ...migrations.map((m) => m.version));
+  const unknown = [...have].filter((v) => v > newest);
+  if (unknown.length) {
+    throw new AppError('store_unavailable', `store: the database schema is at version ${Math.max(...unknown)}, this version of Archivist knows up to ${newest}; upgrade Archivist or use another database`);
   }
-}
-
-export async function migrate(pool: pg.Pool, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
-  return withTransaction(pool, async (client) => {
-    const applied: number[] = [];
-    await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
-    await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
-      version integer PRIMARY KEY,
-      name text NOT NULL,
-      applied_at timestamptz NOT NULL DEFAULT now()
-    )`);
-    const { rows } = await client.query<{ version: number }>('SELECT version FROM schema_migrations');
-    const have = new Set(rows.map((r) => r.version));
-    const newest = Math.max(0, ...migrations.map((m) => m.version));
-    const unknown = [...have].filter((v) => v > newest);
-    if (unknown.length) {
-      throw new AppError('store_unavailable', `store: the database schema is at version ${Math.max(...unknown)}, this version of Archivist knows up to ${newest}; upgrade Archivist or use another database`);
-    }
-    for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
-      if (have.has(m.version)) continue;
-      for (const sql of m.statements) {
-        try {
-          await client.query(sql);
-        } catch (e) {
-          const msg = (e as Error).message;
-          const hint = /extension "vector"|vector/.test(msg) && /extension|control file|type "vector"/.test(msg)
-            ? ' (the pgvector extension must be installed on the server: PostgreSQL 15+ with pgvector 0.5+)'
-            : '';
-          throw new AppError('store_unavailable', `store: migration ${m.version} (${m.name}) failed: ${msg}${hint}`, { cause: e });
-        }
+  for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
+    if (have.has(m.version)) continue;
+    for (const sql of m.statements) {
+      try {
+        await client.query(sql);
+      } catch (e) {
+        const msg = (e as Error).message;
+        const hint = /extension "vector"|vector/.test(msg) && /extension|control file|type "vector"/.test(msg)
+          ? ' (the pgvector extension must be installed on the server: PostgreSQL 15+ with pgvector 0.5+)'
+          : '';
+        throw new AppError('store_unavailable', `store: migration ${m.version} (${m.name}) failed: ${msg}${hint}`, { cause: e });
       }
-      await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
-      applied.push(m.version);
     }
-    return applied;
-  });
+    await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
+    applied.push(m.version);
+  }
+  return applied;
 }

@@ -18,8 +18,28 @@ import pg from 'pg';
 import type { Article } from '../corpus/article.js';
 import { AppError } from '../errors.js';
 import { STOP_WORDS } from '../text.js';
-import { migrate, withTransaction } from './migrations.js';
+import { migrate } from './migrations.js';
 import type { ArticleMeta, ArticleRecord, Hit, IndexSettings, SearchFilter, Store, StoredChunk } from './types.js';
+
+/**
+ * Runs `fn` in one transaction on a pooled connection: COMMIT when it resolves, ROLLBACK when
+ * it throws. The one place BEGIN/COMMIT/ROLLBACK are written (migrations and every store write).
+ */
+export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const out = await fn(client);
+    await client.query('COMMIT');
+    return out;
+  } catch (e) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw e;
+  } finally {
+    client.release();
+  }
+}
+
 
 /** Matches the local store's HNSW search breadth; raised per query when k is larger. */
 const EF_SEARCH = 80;
@@ -43,7 +63,7 @@ interface ArticleRow {
   hash: string;
   source: string;
   text?: string;
-  marks?: { boilerplate?: [number, number][] } | null;
+  marks?: { boilerplate?: [number, number][]; cluster?: string } | null;
 }
 
 const toVector = (v: Float32Array | number[]) => `[${Array.from(v).join(',')}]`;
@@ -58,6 +78,7 @@ function toArticle(r: ArticleRow): Article {
     source: r.source,
     hash: r.hash,
     ...(r.marks?.boilerplate ? { boilerplate: r.marks.boilerplate } : {}),
+    ...(r.marks?.cluster ? { cluster: r.marks.cluster } : {}),
   };
 }
 
@@ -115,7 +136,7 @@ export class PostgresStore implements Store {
       client.query(`SET hnsw.ef_search = ${EF_SEARCH}`).catch(() => undefined);
     });
     try {
-      await migrate(pool);
+      await withTransaction(pool, (client) => migrate(client));
     } catch (e) {
       await pool.end().catch(() => undefined);
       if (e instanceof AppError) throw e;
@@ -196,7 +217,7 @@ export class PostgresStore implements Store {
           const a = rec.article;
           await c.query(
             'INSERT INTO articles (id, title, url, date, hash, source, text, marks) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
-            [a.id, a.title, a.url ?? null, a.date ?? null, a.hash, a.source, a.text, a.boilerplate ? JSON.stringify({ boilerplate: a.boilerplate }) : null],
+            [a.id, a.title, a.url ?? null, a.date ?? null, a.hash, a.source, a.text, a.boilerplate || a.cluster ? JSON.stringify({ boilerplate: a.boilerplate, cluster: a.cluster }) : null],
           );
           if (!rec.chunks.length) continue;
           await c.query(

@@ -12,7 +12,7 @@ const HISTORY_ANSWER_CHARS = 4000;
 /**
  * @typedef {{ articleId: string, title: string, url?: string, date?: string, start: number, end: number }} Source
  * @typedef {Source & { text: string }} Passage
- * @typedef {Source & { n: number, text: string, context?: import('./context.js').QuoteContext }} Quote
+ * @typedef {Source & { n: number, text: string, context?: import('./context.js').QuoteContext, alsoReportedBy?: { title: string, source: string, url?: string }[] }} Quote
  * @typedef {'searching' | 'answering' | 'done' | 'error' | 'stopped'} TurnStatus
  * @typedef {{
  *   id: string, question: string, status: TurnStatus, answer: string,

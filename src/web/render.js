@@ -43,7 +43,9 @@ export function safeUrl(url) {
  */
 export function externalLink(url, text, cls) {
   const href = safeUrl(url);
-  return href ? el('a', { href, target: '_blank', rel: 'noopener noreferrer', class: cls }, text) : el('span', { class: cls }, text);
+  // <bdi>: an article title is isolated, so a bidi override inside it cannot reorder the page around it.
+  const shown = el('bdi', {}, text);
+  return href ? el('a', { href, target: '_blank', rel: 'noopener noreferrer', class: cls }, shown) : el('span', { class: cls }, shown);
 }
 
 const dateFormat = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: 'numeric', timeZone: 'UTC' });
@@ -169,6 +171,16 @@ function renderAnswer(turn) {
   return box;
 }
 
+/**
+ * Syndicated copies of the quoted story: "Also reported by" and a link to each, or null.
+ * @param {{ title: string, source: string, url?: string }[] | undefined} also
+ */
+function renderAlso(also) {
+  if (!also?.length) return null;
+  const items = also.map((a, i) => [i ? ', ' : '', externalLink(a.url, a.title, 'also-title'), ` (${a.source})`]);
+  return el('p', { class: 'quote-also' }, 'Also reported by ', ...items.flat());
+}
+
 /** @param {Turn} turn */
 function renderQuotes(turn) {
   return el(
@@ -182,8 +194,9 @@ function renderQuotes(turn) {
         el(
           'div',
           { class: 'quote-body' },
-          el('blockquote', { class: 'quote-context', cite: safeUrl(q.url) }, q.context?.before ?? '', el('mark', {}, q.text), q.context?.after ?? ''),
+          el('blockquote', { class: 'quote-context', cite: safeUrl(q.url), dir: 'auto' }, el('bdi', {}, q.context?.before ?? ''), el('mark', {}, el('bdi', {}, q.text)), el('bdi', {}, q.context?.after ?? '')),
           el('p', { class: 'quote-cite' }, externalLink(q.url, q.title, 'quote-title'), q.date ? ' · ' : '', dateNode(q.date), verifiedBadge(turn)),
+          renderAlso(q.alsoReportedBy),
         ),
       ),
     ),

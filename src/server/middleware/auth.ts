@@ -7,18 +7,19 @@
  * Writes keep their own, stricter rule (ADMIN_TOKEN, see routes/articles.ts); this guard only
  * decides who may read.
  */
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { AppError } from '../../errors.js';
 
 /** Paths that hand out the archive's contents. */
 const GUARDED = /^\/(api\/chat|api\/articles|v1|mcp)(\/|$)/;
 
-const sameSecret = (a: string, b: string) => {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-};
+const digest = (s: string) => createHash('sha256').update(s).digest();
+/**
+ * Compares two secrets through their digests, in constant time: equal-length digests leak
+ * neither the content nor the length of the token (a length check first would).
+ */
+export const sameSecret = (a: string, b: string): boolean => timingSafeEqual(digest(a), digest(b));
 
 /** The Bearer token a request carries, or undefined. */
 export function bearer(header: string | undefined): string | undefined {

@@ -6,7 +6,6 @@
  * upload (MAX_UPLOAD_BYTES) rather than a chat request (BODY_LIMIT), and so that a write is
  * authorised before its body is read.
  */
-import { timingSafeEqual } from 'node:crypto';
 import express, { Router, type RequestHandler } from 'express';
 import multer from 'multer';
 import { z } from 'zod';
@@ -15,9 +14,11 @@ import type { Config } from '../../config.js';
 import { apiArticle, apiArticlesFromFile } from '../../corpus/api.js';
 import { FORMATS } from '../../corpus/load.js';
 import { AppError } from '../../errors.js';
+import { sameSecret } from '../middleware/auth.js';
+import { allowedHosts, splitHost } from '../middleware/hostCheck.js';
 import { parse } from '../schemas.js';
 
-export type ArticlesConfig = Pick<Config, 'host' | 'adminToken' | 'maxUploadBytes'>;
+export type ArticlesConfig = Pick<Config, 'host' | 'adminToken' | 'maxUploadBytes'> & Partial<Pick<Config, 'allowedHosts'>>;
 
 const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|::1|::ffff:127(?:\.\d{1,3}){3})$/i;
 
@@ -26,21 +27,30 @@ const pageSchema = z.object({
   limit: z.coerce.number().int('must be a whole number').min(1, 'must be at least 1').max(100, 'must be at most 100').default(20),
 });
 
-const sameSecret = (a: string, b: string) => {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-};
 
-/** True when a browser says the request comes from a page of another origin. */
-export function fromAnotherSite(fetchSite: string | undefined, origin: string | undefined, host: string | undefined): boolean {
-  if (fetchSite === 'cross-site' || fetchSite === 'same-site') return true;
-  if (!origin) return false;
+/**
+ * True when a browser says the request comes from a page that is not this server's: its Origin
+ * names a host outside `allowed` or another port (`localhost` and `127.0.0.1` on the same port
+ * count as the same site), or, without an Origin, Sec-Fetch-Site says cross-site.
+ */
+export function fromAnotherSite(
+  fetchSite: string | undefined,
+  origin: string | undefined,
+  host: string | undefined,
+  allowed: ReadonlySet<string> | '*' = '*',
+): boolean {
+  if (!origin) return fetchSite === 'cross-site' || fetchSite === 'same-site';
+  let from: URL;
   try {
-    return new URL(origin).host !== host;
+    from = new URL(origin);
   } catch {
     return true; // "null" (sandboxed or file:// pages) or garbage
   }
+  if (from.protocol !== 'http:' && from.protocol !== 'https:') return true;
+  const self = splitHost(host);
+  const page = splitHost(from.host, from.protocol === 'https:' ? '443' : '80');
+  if (!self || !page || page.port !== self.port) return true;
+  return allowed === '*' ? page.name !== self.name : !allowed.has(page.name);
 }
 
 /**
@@ -48,9 +58,9 @@ export function fromAnotherSite(fetchSite: string | undefined, origin: string | 
  * server listens on loopback, where the only callers are on this machine — and not from a web
  * page of another site, which a browser would let post a form to 127.0.0.1 without asking.
  */
-export function requireWriter(config: ArticlesConfig): RequestHandler {
+export function requireWriter(config: ArticlesConfig, hosts = allowedHosts(config)): RequestHandler {
   return (req, _res, next) => {
-    if (!config.adminToken && fromAnotherSite(req.get('sec-fetch-site'), req.get('origin'), req.get('host'))) {
+    if (!config.adminToken && fromAnotherSite(req.get('sec-fetch-site'), req.get('origin'), req.get('host'), hosts)) {
       throw new AppError('forbidden', 'articles: writes from another site\'s page are refused; call the API directly or set ADMIN_TOKEN');
     }
     if (config.adminToken) {
@@ -82,10 +92,10 @@ function upload(config: ArticlesConfig): RequestHandler {
     });
 }
 
-export function articleRoutes(deps: { archive: Archive; config: ArticlesConfig }) {
+export function articleRoutes(deps: { archive: Archive; config: ArticlesConfig; hosts?: ReadonlySet<string> | '*' }) {
   const { archive, config } = deps;
   const router = Router();
-  const writer = requireWriter(config);
+  const writer = requireWriter(config, deps.hosts);
   const json = express.json({ limit: config.maxUploadBytes });
 
   router.post('/api/articles', writer, json, upload(config), async (req, res) => {
