@@ -7,6 +7,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['tests/**/*.test.ts'],
+    setupFiles: ['tests/setup.ts'],
     exclude: [
       '**/*.e2e.test.ts', // the real server
       'tests/answer.test.ts', // the real model

@@ -14,6 +14,7 @@ import { withCopies } from './answering/copies.js';
 import type { GenerativeAnswerer } from './answering/generative.js';
 import { createRetriever, type Retrieval, type RetrievalMode, type RetrieverOptions } from './answering/retrieve.js';
 import { rewriteQuery, type Turn } from './answering/rewrite.js';
+import { dateOldQuotes, preferRecent, understandTime, type TimeFrame } from './answering/time.js';
 import { matchesFilter, type ArticleMeta, type SearchFilter, type Store } from './store/types.js';
 
 export interface AskInput {
@@ -21,6 +22,8 @@ export interface AskInput {
   history?: Turn[];
   filter?: SearchFilter;
   mode?: RetrievalMode;
+  /** The reference date for "last week", "latest" (YYYY-MM-DD); default: the newest article's date. */
+  asOf?: string;
   signal?: AbortSignal;
   /** Called with the retrieved passages before the answer is built (the SSE route sends them early). */
   onPassages?: (passages: PassageOut[]) => void;
@@ -34,6 +37,8 @@ export interface PassageOut extends Cited {
 
 export interface AskResult extends Answer {
   passages: PassageOut[];
+  /** What the question was understood to mean in time. */
+  time: TimeFrame;
   timings: { embedMs: number; vectorMs: number; keywordMs: number; evidenceMs: number; generateMs?: number; totalMs: number };
 }
 
@@ -61,6 +66,22 @@ export function createArchive(deps: { store: Store; embedder: Embedder; options:
   const retriever = createRetriever({ store, embedder, options });
   const answerer = createAnswerer({ embedder, options });
 
+  // The newest article date, the default reference for "last week": one scan of the article
+  // list, kept until a write (and for a minute, as another process may share a PostgreSQL store).
+  let newest: { at: number; date: Promise<string | null> } | undefined;
+  const newestDate = () => {
+    if (!newest || performance.now() - newest.at > 60_000) newest = { at: performance.now(), date: scanNewest() };
+    return newest.date;
+  };
+  async function scanNewest(): Promise<string | null> {
+    let max: string | null = null;
+    for (let offset = 0; ; offset += 1000) {
+      const { items } = await store.listArticles({ offset, limit: 1000 });
+      for (const a of items) if (a.date && (!max || a.date > max)) max = a.date.slice(0, 10);
+      if (items.length < 1000) return max;
+    }
+  }
+
   return {
     /** The user's model behind `ask`, when one is configured (health reports its last call). */
     generative,
@@ -68,13 +89,27 @@ export function createArchive(deps: { store: Store; embedder: Embedder; options:
     /** The chat answer: rewrite a follow-up, retrieve, then answer from the passages. */
     async ask(input: AskInput): Promise<AskResult> {
       const t0 = performance.now();
-      const query = rewriteQuery(input.question, input.history);
+      const understood = understandTime(input.question, input.history, input.asOf ?? (await newestDate()));
+      const { time } = understood;
+      const query = rewriteQuery(understood.question, input.history);
       aborted(input.signal);
-      const retrieval = await retriever.retrieve(query, { filter: input.filter, mode: input.mode });
+      const filterOf = (t: TimeFrame) => {
+        const f = { ...input.filter, since: input.filter?.since ?? t.since ?? undefined, until: input.filter?.until ?? t.until ?? undefined };
+        return f.since || f.until || f.sources?.length ? f : undefined;
+      };
+      let retrieval = await retriever.retrieve(query, { filter: filterOf(time), mode: input.mode });
+      // A date the question names but no article of that time holds ("the Normans in 1066"):
+      // the date is about the story, not about when it was reported; search without it.
+      if (!retrieval.passages.length && understood.absolute && (time.since || time.until)) {
+        time.since = null;
+        time.until = null;
+        retrieval = await retriever.retrieve(query, { filter: filterOf(time), mode: input.mode });
+      }
+      if (time.recency) retrieval = { ...retrieval, passages: preferRecent(retrieval.passages, time.asOf) };
       aborted(input.signal);
       const passages = retrieval.passages.map(passageOut);
       input.onPassages?.(passages);
-      const { timings, ...extractive } = await answerer.answer(input.question, query, retrieval);
+      const { timings, ...extractive } = await answerer.answer(understood.question, query, retrieval);
       let answer = extractive;
       const t1 = performance.now();
       if (generative) {
@@ -86,7 +121,9 @@ export function createArchive(deps: { store: Store; embedder: Embedder; options:
       answer = { ...answer, quotes: withCopies(answer.quotes, seen, new Map(seen.map((a) => [a.id, a]))) };
       return {
         ...answer,
+        answer: dateOldQuotes(answer.answer, answer.quotes, time),
         passages,
+        time,
         timings: { ...retrieval.timings, ...timings, ...(generative ? { generateMs: performance.now() - t1 } : {}), totalMs: performance.now() - t0 },
       };
     },
@@ -102,6 +139,7 @@ export function createArchive(deps: { store: Store; embedder: Embedder; options:
       // A store that was never built (no ingest ran yet) learns its settings from the first write.
       if (records.length && !(await store.settings())) await store.reset(indexSettings(embedder, options.chunking));
       if (records.length) await store.apply({ put: records, remove: [] });
+      if (records.length) newest = undefined;
       const chunks = new Map(records.map((r) => [r.article.id, r.chunks.length]));
       return articles.map((a) => ({
         id: a.id,
@@ -150,6 +188,7 @@ export function createArchive(deps: { store: Store; embedder: Embedder; options:
     async remove(id: string): Promise<void> {
       if (!(await store.getArticle(id))) throw new AppError('not_found', `articles: no article with id "${id}"`);
       await store.apply({ put: [], remove: [id] });
+      newest = undefined;
     },
 
     /** Each stored article's id → hash and source (what a sync compares against). */

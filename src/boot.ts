@@ -39,6 +39,8 @@ export function archiveOptions(config: Config) {
     rrfK: config.rrfK,
     minEvidenceScore: config.minEvidenceScore,
     maxQuotes: config.maxQuotes,
+    // Evidence reads every passage the user is shown.
+    passages: config.topK,
   };
 }
 

@@ -106,11 +106,23 @@ async function syncOnce(config: Config, logger: Logger) {
 }
 
 /** Prints the answer and its quotes on stdout (the command's output); progress goes to the log. */
-async function ask(config: Config, logger: Logger, question: string) {
+async function ask(config: Config, logger: Logger, args: string[]) {
+  // `--as-of 2024-10-16` (or `--as-of=2024-10-16`) sets the reference date for "last week", "latest".
+  let asOf: string | undefined;
+  const words: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--as-of') asOf = args[++i] ?? '';
+    else if (args[i].startsWith('--as-of=')) asOf = args[i].slice('--as-of='.length);
+    else words.push(args[i]);
+  }
+  const question = words.join(' ');
+  if (asOf !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(asOf)) throw new AppError('bad_request', 'ask: --as-of must be an ISO date such as 2024-10-14');
   if (!question.trim()) throw new AppError('bad_request', 'ask: give a question, e.g. npm run ask -- "Who visited Beijing?"');
   const archive = await bootArchive(config, cliLogger(logger, 'boot'));
-  const r = await archive.ask({ question });
+  const r = await archive.ask({ question, asOf });
   console.log(r.answer);
+  const { since, until } = r.time;
+  if (since || until) console.log(`\n(searched articles ${since ? `from ${since}` : ''}${since && until ? ' ' : ''}${until ? `to ${until}` : ''})`);
   if (r.warning) console.log(`\n(${r.warning})`);
   if (r.query !== question) console.log(`\n(searched for: ${r.query})`);
   for (const q of r.quotes) {
@@ -134,7 +146,7 @@ async function main(argv: string[]) {
       return archive.close();
     }
     case 'ask':
-      return ask(config, logger, rest.join(' '));
+      return ask(config, logger, rest);
     case 'sync':
       return syncOnce(config, logger);
     case 'mcp': {

@@ -231,6 +231,13 @@ describe('the chat page on the seed archive', () => {
     await page.emulateMedia({ colorScheme: 'light' });
     expect(dark).not.toBe(light);
   });
+
+  it('shows which dates it searched when the question names a time', async () => {
+    const turn = await askOnPage(page, 'Who visited Beijing in October 2024?');
+    expect(bodies.at(-1).question).toBe('Who visited Beijing in October 2024?');
+    expect(await turn.locator('.time-frame').textContent()).toBe('searched articles from 1–31 Oct 2024');
+    expect(await turn.locator('.answer').textContent()).toContain('Belousov');
+  });
 });
 
 describe('the chat page with article text that looks like HTML', () => {

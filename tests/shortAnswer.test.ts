@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { findShortAnswer, questionType } from '../src/answering/shortAnswer.js';
+import { asksIdentity, chooseShortAnswer, findShortAnswer, questionSubjects, questionType } from '../src/answering/shortAnswer.js';
+import { isFurniture } from '../src/answering/evidence.js';
 
 describe('questionType', () => {
   it.each([
@@ -17,7 +18,7 @@ describe('findShortAnswer', () => {
   const s = 'Russian Defense Minister Andrei Belousov arrived in Beijing Monday for talks with his Chinese counterpart.';
 
   it('returns the name the question asks for, without the words it already has', () => {
-    expect(findShortAnswer('Who is the Russian defense minister who visited Beijing?', s, 'person')).toEqual({ text: 'Andrei Belousov', start: 25 });
+    expect(findShortAnswer('Who is the Russian defense minister who visited Beijing?', s, 'person')).toMatchObject({ text: 'Andrei Belousov', start: 25 });
   });
 
   it('returns the day for a when-question', () => {
@@ -55,6 +56,74 @@ describe('findShortAnswer', () => {
 describe('findShortAnswer and nationalities', () => {
   it('does not answer a who-question with a nationality', () => {
     const s = 'Russian Defense Minister Andrei Belousov arrived in Beijing Monday for talks with his Chinese counterpart.';
-    expect(findShortAnswer('Who led the talks in Beijing?', s, 'person')?.text).toBe('Russian Defense Minister Andrei Belousov');
+    expect(findShortAnswer('Who led the talks in Beijing?', s, 'person')?.text).toBe('Andrei Belousov');
   });
+});
+
+describe('questionSubjects', () => {
+  const text = 'Russian Defense Minister Andrei Belousov arrived in Beijing. When meeting with Belousov, Chinese Defense Minister Dong Jun spoke.';
+  it('returns the name in apposition to a phrase of the question', () => {
+    expect([...questionSubjects('Who did the Russian defense minister meet in Beijing?', [text])].sort()).toEqual(['andrei', 'belousov']);
+  });
+  it('reads the apposition after the name too', () => {
+    const t = 'Ursula Vance, the harbour authority chairwoman, resigned on Friday.';
+    expect([...questionSubjects('Why did the harbour authority chairwoman resign?', [t])].sort()).toEqual(['ursula', 'vanc']);
+  });
+  it('returns nothing when one shared word is all the phrase has', () => {
+    expect(questionSubjects('Who met the Russian envoy?', [text]).size).toBe(0);
+  });
+});
+
+describe('asksIdentity', () => {
+  it.each([
+    ['Who is the Russian defense minister?', true],
+    ["Who's the current CEO?", true],
+    ['Who did the Russian defense minister meet?', false],
+    ['Who is Andrei Belousov?', false],
+  ])('%s → %s', (q, want) => expect(asksIdentity(q)).toBe(want));
+});
+
+describe('findShortAnswer and the question\'s subject', () => {
+  const subjects = new Set(['andrei', 'belousov']);
+  const s = 'When meeting with Belousov, Chinese Defense Minister Dong Jun called for the two sides to "deepen strategic collaboration."';
+  it('skips the subject and names the other person, without the title', () => {
+    expect(findShortAnswer('Who did the Russian defense minister meet?', s, 'person', undefined, subjects)?.text).toBe('Dong Jun');
+  });
+  it('answers an identity question with the name its phrase describes', () => {
+    const t = 'Russian Defense Minister Andrei Belousov arrived in Beijing Monday.';
+    expect(findShortAnswer('Who is the Russian defense minister?', t, 'person', undefined, subjects)?.text).toBe('Andrei Belousov');
+  });
+  it('never returns part of a name the question already says', () => {
+    const t = 'Russian Defense Minister Andrei Belousov arrived in Beijing Monday.';
+    expect(findShortAnswer('Who did Belousov meet?', t, 'person')).toBeUndefined();
+  });
+});
+
+describe('chooseShortAnswer', () => {
+  const q = 'Who did the Russian defense minister meet?';
+  const subjects = new Set(['andrei', 'belousov']);
+  const first = { text: 'Russian Defense Minister Andrei Belousov arrived in Beijing Monday for talks.', score: 1 };
+  const second = { text: 'When meeting with Belousov, Chinese Defense Minister Dong Jun called for closer ties.', score: 0.95 };
+  it('takes the candidate from a later sentence when the first offers none', () => {
+    expect(chooseShortAnswer(q, [first, second], 'person', subjects)).toEqual({ index: 1, hit: { text: 'Dong Jun', start: second.text.indexOf('Dong Jun') } });
+  });
+  it('gives no short answer when two candidates are about equally supported', () => {
+    const rival = { text: 'During the visit, Deputy Minister Li Wei met the delegation.', score: 0.93 };
+    expect(chooseShortAnswer(q, [second, rival], 'person', subjects)).toBeUndefined();
+  });
+  it('counts a name and its surname as one candidate', () => {
+    const a = { text: 'Defense Minister Dong Jun hosted the talks.', score: 1 };
+    const b = { text: 'Dong said the ties were at an all-time high.', score: 0.9 };
+    const c = { text: 'Deputy Minister Li Wei attended the talks.', score: 0.95 };
+    expect(chooseShortAnswer('Who hosted the talks?', [a, c, b], 'person')?.hit.text).toBe('Dong Jun');
+  });
+});
+
+describe('isFurniture', () => {
+  it.each([
+    ['Related article: [Russia-China Alliance Would Build Artificial Intelligence For Dictators](#)', true],
+    ['<https://www.themoscowtimes.com/2024/10/14/a86677>', true],
+    ['Read more: the talks in full', true],
+    ['Dong Jun called for the two sides to deepen strategic collaboration.', false],
+  ])('%s → %s', (line, want) => expect(isFurniture(line)).toBe(want));
 });

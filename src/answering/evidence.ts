@@ -15,6 +15,11 @@ const NEIGHBOUR_GAIN = 0.15;
 /** Attribution that leans on the sentence before for its speaker: "…, he said, …". */
 const LEANS_BACK = /\b(he|she|they)\s+(said|says|added|told|noted|stressed|argued|continued|warned|wrote|insisted)\b/i;
 
+/** A sentence that continues the one before it: "Such problems …", "Usually, the …", "This solves …". */
+const LEANS_FORWARD = /^\W*(this|these|those|such|thus|hence|usually|typically|instead|that is|in other words|for (example|instance)|in fact|indeed|what all|the answer)\b/i;
+/** Longest quote a forward join may make. */
+const MAX_JOIN_CHARS = 450;
+
 export interface Candidate extends Span {
   article: Article;
   passageRank: number;
@@ -67,6 +72,10 @@ export function missingNames(question: string, passages: Pick<Passage, 'text' | 
   });
 }
 
+/** Page furniture that is never evidence: link lines, "Related article:", "Read more", bare urls. */
+const FURNITURE = /\]\(|^\s*<?https?:\/\/\S+>?\s*$|^\s*(related( article| stories)?|read more|see also|original url|sign up|subscribe)\b\s*:?/i;
+export const isFurniture = (line: string) => FURNITURE.test(line);
+
 /** The sentences a passage holds, widened to whole sentences at its edges. */
 function passageSentences(p: Passage): Span[] {
   const text = p.article.text;
@@ -85,7 +94,7 @@ function sentenceBefore(text: string, span: Span): Span | undefined {
  * Candidate quotes from the passages: each sentence, widened to its neighbour when the two
  * together answer clearly more of the question (a name in one sentence, the fact in the next).
  */
-export function candidates(focus: string, passages: Passage[], type: QuestionType, query = focus): Candidate[] {
+export function candidates(focus: string, passages: Passage[], type: QuestionType, query = focus, subjects?: Set<string>): Candidate[] {
   const seen = new Set<string>();
   const out: Candidate[] = [];
   const all = passages.map((p) => {
@@ -117,7 +126,7 @@ export function candidates(focus: string, passages: Passage[], type: QuestionTyp
       const text = p.article.text.slice(s.start, s.end);
       // Captions, datelines and link lines ("Related article: [...](#)") are not statements.
       // Marked boilerplate (bylines, sign-ups, credits) is never evidence.
-      if (seen.has(key) || text.split(/\s+/).length < MIN_QUOTE_WORDS || text.includes('](') || inBoilerplate(p.article.boilerplate, s.start, s.end)) return;
+      if (seen.has(key) || text.split(/\s+/).length < MIN_QUOTE_WORDS || isFurniture(text) || inBoilerplate(p.article.boilerplate, s.start, s.end)) return;
       seen.add(key);
       const own = new Set(termsOf[i]);
       let span: Span = s;
@@ -137,7 +146,7 @@ export function candidates(focus: string, passages: Passage[], type: QuestionTyp
         const between = p.article.text.slice(first.end, second.start);
         const leans = LEANS_BACK.test(p.article.text.slice(second.start, second.end));
         const nText = p.article.text.slice(n.start, n.end);
-        if ((between.includes('\n') && !(leans && between.split('\n').length <= 3)) || nText.includes('](')) continue;
+        if ((between.includes('\n') && !(leans && between.split('\n').length <= 3)) || isFurniture(nText)) continue;
         const both = new Set([...own, ...(nTerms ?? terms(nText))]);
         // Judged on the standalone query: joining is how "he" in one sentence gets its name.
         if (score(both, query) - score(own, query) >= NEIGHBOUR_GAIN) {
@@ -147,9 +156,23 @@ export function candidates(focus: string, passages: Passage[], type: QuestionTyp
           break;
         }
       }
+      const holds = (x: string) => type !== 'other' && !!findShortAnswer(query, x, type, vocabulary(p.article), subjects);
+      let cue = holds(text) ? 1 : 0;
+      // The answer often sits just after the words the question shares: "… a string over an
+      // alphabet. Usually, the alphabet is taken to be the binary alphabet". The next sentence
+      // of the paragraph joins when it leans back on this one, or holds the asked-for kind of
+      // thing this one lacks.
+      const next = spans[i + 1];
+      if (span === s && next && !p.article.text.slice(s.end, next.start).includes('\n') && next.end - s.start <= MAX_JOIN_CHARS) {
+        const nText = p.article.text.slice(next.start, next.end);
+        if (!isFurniture(nText) && !inBoilerplate(p.article.boilerplate, next.start, next.end) && (LEANS_FORWARD.test(nText) || (!cue && holds(nText)))) {
+          span = { start: s.start, end: next.end };
+          t = new Set([...own, ...termsOf[i + 1]]);
+          cue = holds(p.article.text.slice(span.start, span.end)) ? 1 : cue;
+        }
+      }
       const quote = p.article.text.slice(span.start, span.end);
-      const cue = type !== 'other' && findShortAnswer(query, text, type, vocabulary(p.article)) ? 1 : 0;
-      out.push({ ...span, article: p.article, passageRank, text: quote, terms: new Set([...t, ...titleTerms]), overlap: best, cue, querySimilarity: 0, similarity: 0, score: 0 });
+      out.push({ ...span, article: p.article, passageRank, text: quote, terms: t, overlap: best, cue, querySimilarity: 0, similarity: 0, score: 0 });
     });
   });
   return out;

@@ -6,10 +6,11 @@
  * its article. When the evidence is weak the answer says so and quotes nothing.
  */
 import { AppError } from '../errors.js';
+import { terms } from '../text.js';
 import type { Embedder } from '../embed.js';
 import { candidates, missingNames, vocabulary, type Candidate } from './evidence.js';
 import type { Retrieval } from './retrieve.js';
-import { findShortAnswer, questionType } from './shortAnswer.js';
+import { chooseShortAnswer, questionSubjects, questionType } from './shortAnswer.js';
 import { citation, NOT_FOUND, type Answer, type Quote } from './answer.js';
 import { sameStory } from './copies.js';
 
@@ -28,6 +29,22 @@ const PASSAGES = 4;
 const RERANK = 6;
 /** Evidence lost for each name or number of the question that no passage mentions. */
 const MISSING_PENALTY = 0.2;
+/** A further quote must score at least this share of the best one's score. */
+const FURTHER_QUOTE = 0.8;
+/** Share of the question's words a sentence (with its headline) must carry to answer on its short answer alone. */
+const PLAIN_COVERAGE = 0.75;
+
+/** Share of the question's distinct terms found in `have` (unweighted: every word of the question must count). */
+function coverage(question: string, have: Set<string>): number {
+  const want = new Set(terms(question));
+  let n = 0;
+  for (const t of want) if (have.has(t)) n++;
+  return want.size ? n / want.size : 0;
+}
+/** Sentences scoring within this share of the best may offer the short answer … */
+const SHORT_WINDOW = 0.85;
+/** … up to this many of them. */
+const SHORT_SENTENCES = 3;
 /** Characters of a candidate the model reads: the cost of a forward pass grows with length. */
 const EMBED_CHARS = 300;
 
@@ -99,7 +116,9 @@ export function createAnswerer(deps: { embedder: Embedder; options: AnswerOption
       // Overlap counts the user's own words: in a follow-up, the subject and topic carried over
       // from earlier turns are in every passage retrieval found and tell sentences apart poorly.
       const passages = retrieval.passages.slice(0, maxPassages);
-      const cands = candidates(question, passages, type, query);
+      // Names the question itself describes ("the Russian defense minister" → Belousov).
+      const subjects = type === 'person' ? questionSubjects(query, [...new Set(passages.map((p) => p.article))].map((a) => a.text)) : undefined;
+      const cands = candidates(question, passages, type, query, subjects);
       const missing = missingNames(query, passages).length;
       const refuse = (evidence: number, signals?: Answer['signals']) => ({
         answer: NOT_FOUND, found: false, quotes: [], query, evidence, signals, timings: { evidenceMs: performance.now() - t0 },
@@ -119,20 +138,29 @@ export function createAnswerer(deps: { embedder: Embedder; options: AnswerOption
       // words). Similarity, less a penalty per name or number no passage mentions, separates
       // them best on the evaluation data (docs/quality.md).
       const evidence = Math.max(0, best.querySimilarity - MISSING_PENALTY * missing);
-      if (evidence < options.minEvidenceScore) return refuse(evidence, signals);
+      // The short answer may come from any of the close best sentences; its sentence leads.
+      const close = ranked.filter((c) => c.score >= best.score * SHORT_WINDOW).slice(0, SHORT_SENTENCES);
+      const pick = chooseShortAnswer(query, close.map((c) => ({ text: c.text, score: c.score, commonWords: vocabulary(c.article), key: `${c.article.id}:${c.start}` })), type, subjects);
+      const lead = pick ? close[pick.index] : best;
+      // Calibrated for archives: a sentence that carries the question's words (its names and
+      // numbers all found) and a clear candidate of the asked-for kind answers the question,
+      // however the embedding rates its phrasing ("Who is the Russian defense minister?").
+      const plain = !!pick && missing === 0 && coverage(query, new Set([...lead.terms, ...terms(lead.article.title)])) >= PLAIN_COVERAGE;
+      if (evidence < options.minEvidenceScore && !plain) return refuse(evidence, signals);
 
-      const chosen = [best];
-      for (const c of ranked.slice(1)) {
+      const chosen = [lead];
+      for (const c of ranked) {
+        if (c === lead) continue;
         if (chosen.length >= options.maxQuotes) break;
-        if (c.score < best.score * 0.9) break;
+        if (c.score < best.score * FURTHER_QUOTE) break;
         // One quote per story: a syndicated copy that carries the chosen sentence adds nothing.
         if (chosen.some((q) => redundant(q, c) || sameStory(q.article, c.article, q.text))) continue;
         chosen.push(c);
       }
       const quotes: Quote[] = chosen.map((c, i) => toQuote(c, i + 1));
-      const span = type === 'other' ? undefined : findShortAnswer(query, best.text, type, vocabulary(best.article));
-      const short = span ? { text: span.text, articleId: best.article.id, start: best.start + span.start, end: best.start + span.start + span.text.length } : undefined;
-      if (short && best.article.text.slice(short.start, short.end) !== short.text) throw new AppError('internal', 'answer: short answer is not verbatim');
+      const span = pick?.hit;
+      const short = span ? { text: span.text, articleId: lead.article.id, start: lead.start + span.start, end: lead.start + span.start + span.text.length } : undefined;
+      if (short && lead.article.text.slice(short.start, short.end) !== short.text) throw new AppError('internal', 'answer: short answer is not verbatim');
       const body = quotes.map((q) => `“${q.text}” [${q.n}]`).join(' ');
       return {
         answer: short ? `${short.text}. ${body}` : body,

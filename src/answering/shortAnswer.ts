@@ -9,13 +9,20 @@ export type QuestionType = 'person' | 'date' | 'place' | 'number' | 'other';
 const TYPES: [QuestionType, RegExp][] = [
   ['number', /\b(how (many|much|long|old|far|big|large|often)|what (number|percentage|percent|amount)|how many)\b/i],
   ['date', /\b(when|what (year|date|day|month|century|decade|time)|which (year|date|day|month|century|decade))\b/i],
-  ['person', /\b(who|whom|whose|which (person|man|woman|leader|minister|president|king|ruler)|what (person|man|woman|is the name of the (person|man|woman|leader)))\b/i],
+  ['person', /\b(who|whom|whose|which (?:[a-z]+ )?(person|man|woman|leader|minister|president|king|queen|ruler|judge|mayor|governor|director|coach|player|official|lawyer|author|writer|artist|scientist|biologist|officer|chair|chairman|founder|candidate|spokesman|spokeswoman|striker|athlete|runner)|what (person|man|woman|is the name of the (person|man|woman|leader)))\b/i],
   ['place', /\b(where|(what|which) (country|city|place|region|town|state|continent|river|island|sea|area|territory|kingdom|empire|province|location|port|capital))\b/i],
 ];
 
-/** @example questionType('Who visited Beijing?') // 'person' */
+/**
+ * The kind of thing the question word asks for. Only the first question word counts: in "What
+ * was the score when the Comets won?" the "when" is a conjunction, not the question.
+ * @example questionType('Who visited Beijing?') // 'person'
+ */
 export function questionType(question: string): QuestionType {
-  for (const [type, re] of TYPES) if (re.test(question)) return type;
+  const first = question.search(/\b(who|whom|whose|when|where|what|which|why|how)\b/i);
+  if (first < 0) return 'other';
+  const asked = question.slice(first);
+  for (const [type, re] of TYPES) if (re.exec(asked)?.index === 0) return type;
   return 'other';
 }
 
@@ -35,7 +42,7 @@ const PATTERNS: Record<Exclude<QuestionType, 'other'>, RegExp> = {
     ].join('|'),
     'g',
   ),
-  number: /(?:[$€£¥]\s?)?\b\d[\d,.]*(?:\s?(?:%|percent|per cent|million|billion|thousand|hundred))?(?:\s(?!(?:and|or|in|of|the|to)\b)[a-z]+)?|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|dozens?|several)\b(?:\s(?!(?:and|or|in|of|the|to)\b)[a-z]+)?/g,
+  number: /(?:[$€£¥]\s?)?\b\d+(?:[.,]\d+)*(?:\s?(?:%|percent|per cent|million|billion|thousand|hundred))?(?:\s(?!(?:and|or|in|of|the|to)\b)[a-z]+)?|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|dozens?|several)\b(?:\s(?!(?:and|or|in|of|the|to)\b)[a-z]+)?/g,
   person: /\b[A-Z][\p{L}'’-]+(?:\s+(?:(?:de|van|von|al|bin|of)\s+)?[A-Z][\p{L}'’-]+)*/gu,
   place: /\b[A-Z][\p{L}'’-]+(?:\s+(?:(?:of|de)\s+)?[A-Z][\p{L}'’-]+)*/gu,
 };
@@ -43,10 +50,59 @@ const PATTERNS: Record<Exclude<QuestionType, 'other'>, RegExp> = {
 /** Capitalised words that are not names of people or places. */
 const NOT_A_NAME = new Set(['The', 'A', 'An', 'In', 'On', 'At', 'He', 'She', 'It', 'They', 'His', 'Her', 'Their', 'This', 'That', 'When', 'During', 'After', 'Before', 'According', 'But', 'And', 'While', 'Under', 'Related', 'Last', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday', 'January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December']);
 
+/** Last words of organisations, places and prizes, which name no person ("Green Coast Party"). */
+const NOT_A_PERSON = /\b(Party|University|College|School|Company|Council|Association|Union|Bank|Ministry|Department|Office|Agency|Museum|Festival|Stadium|Street|Road|Square|Park|River|Bay|Sea|Island|Hospital|Airport|Port|Fund|Group|Foods|Dairy|Air|Times|Post|Ledger|Wire|Courier|Tribune|News|Service|Authority|Club|Rangers|Comets|Anchor|Prize|Award|Cup|League|Church|Cathedral|Hall|House|Library|Centre|Center|Institute|Committee|Court|Parliament|Army|Navy|Police)$/;
+
+/** Words of a title before a name: "Chinese Defense Minister Dong Jun" names Dong Jun. */
+const TITLES = new Set(['President', 'Vice', 'Prime', 'Minister', 'Defense', 'Defence', 'Foreign', 'Finance', 'Secretary', 'General', 'Chancellor', 'Senator', 'Sen', 'Rep', 'Governor', 'Gov', 'Mayor', 'CEO', 'Chief', 'Executive', 'Chairman', 'Chairwoman', 'Director', 'Ambassador', 'Commander', 'Admiral', 'Colonel', 'Captain', 'Lieutenant', 'Deputy', 'Justice', 'Judge', 'Speaker', 'Premier', 'Spokesman', 'Spokeswoman', 'Dr', 'Mr', 'Mrs', 'Ms', 'Pope']);
+
+const NAME = /\b[A-Z][\p{L}'’-]+(?:\s+(?:(?:de|van|von|al|bin)\s+)?[A-Z][\p{L}'’-]+)*/gu;
+const contentTerms = (words: string[]) => words.flatMap((w) => terms(w));
+
+/**
+ * Terms of the names that stand in apposition to a phrase of the question: asked about "the
+ * Russian defense minister", the text's "Russian Defense Minister Andrei Belousov" (or "Andrei
+ * Belousov, the Russian defense minister,") makes Belousov the question's own subject, which a
+ * short answer must not repeat back.
+ * @example questionSubjects('Who did the Russian defense minister meet?', ['Russian Defense Minister Andrei Belousov arrived.']) // Set {'andrei', 'belousov'}
+ */
+export function questionSubjects(question: string, texts: string[]): Set<string> {
+  const q = new Set(terms(question));
+  const out = new Set<string>();
+  const described = (words: string[]) => {
+    const t = contentTerms(words);
+    return t.length >= 2 && t.every((x) => q.has(x));
+  };
+  const add = (name: string[]) => {
+    const t = contentTerms(name);
+    if (t.length && !t.every((x) => q.has(x))) t.forEach((x) => out.add(x));
+  };
+  for (const text of texts) {
+    for (const m of text.matchAll(NAME)) {
+      const words = m[0].split(/\s+/).filter((w) => !NOT_A_NAME.has(w));
+      // The longest title-like prefix that the question says in its own words.
+      for (let k = words.length - 1; k >= 2; k--) {
+        if (described(words.slice(0, k))) {
+          add(words.slice(k));
+          break;
+        }
+      }
+      const after = text.slice(m.index! + m[0].length).match(/^,\s+(?:the\s+|its\s+|\p{Lu}\p{L}+['’]s\s+)?((?:[\p{L}'’-]+\s+){1,4}[\p{L}'’-]+)/u);
+      if (after && described(after[1].split(/\s+/))) add(words);
+    }
+  }
+  return out;
+}
+
+/** "Who is the Russian defense minister?": the question asks for the name its phrase describes. */
+export const asksIdentity = (question: string) => /^\s*(who|what)(['’]s|\s+(is|was|are|were))\s+(the|a|an)\s/i.test(question);
+
 export interface ShortAnswerHit {
   text: string;
   /** Offset inside the sentence. */
   start: number;
+  /** Characters between it and the nearest word the question shares with the sentence. */
+  gap?: number;
 }
 
 /**
@@ -60,9 +116,12 @@ export function findShortAnswer(
   type: Exclude<QuestionType, 'other'>,
   /** Words seen in lower case elsewhere in the article: "Soon" opening a sentence is no name. */
   commonWords?: Set<string>,
+  /** Terms of the question's own subject (see `questionSubjects`): never the answer. */
+  subjects?: Set<string>,
 ): ShortAnswerHit | undefined {
   const qTerms = new Set(terms(question));
-  const found: (ShortAnswerHit & { end: number })[] = [];
+  const own = subjects && !asksIdentity(question) ? subjects : undefined;
+  const found: (ShortAnswerHit & { end: number; locative: boolean })[] = [];
   for (const m of sentence.matchAll(PATTERNS[type])) {
     let text = m[0].trim().replace(/[,.;:]+$/, '');
     let start = m.index!;
@@ -73,7 +132,18 @@ export function findShortAnswer(
       const skip = (w: string) => NOT_A_NAME.has(w) || commonWords?.has(w.toLowerCase()) || terms(w).every((x) => qTerms.has(x));
       while (words.length && skip(words[0].w)) words.shift();
       while (words.length && skip(words.at(-1)!.w)) words.pop();
+      // A person is named by what follows the title: "Chinese Defense Minister Dong Jun" → "Dong Jun".
+      const lastTitle = type === 'person' ? words.findLastIndex((w) => TITLES.has(w.w)) : -1;
+      if (lastTitle >= 0 && lastTitle < words.length - 1) words.splice(0, lastTitle + 1);
       if (!words.length) continue;
+      // Part of a name the question says ("Andrei" of "Andrei Belousov" asked as "Belousov") is
+      // the question's own person, not an answer.
+      const all = m[0].split(/\s+/);
+      const name = all.slice(all.findLastIndex((w) => TITLES.has(w)) + 1);
+      if (name.some((w) => !NOT_A_NAME.has(w) && terms(w).some((x) => qTerms.has(x)))) continue;
+      // "Russian Defense" (of "Russian Defense Ministry") is a title or an office, not a person;
+      // "China-Russia" describes a relation between countries.
+      if (type === 'person' && (TITLES.has(words.at(-1)!.w) || NOT_A_PERSON.test(words.at(-1)!.w) || /^\p{Lu}\p{Ll}+-\p{Lu}\p{Ll}+$/u.test(words.map((w) => w.w).join(' ')))) continue;
       start = words[0].at;
       text = sentence.slice(start, words.at(-1)!.at + words.at(-1)!.w.length);
     }
@@ -81,24 +151,76 @@ export function findShortAnswer(
     const before = sentence.slice(Math.max(0, start - 12), start).toLowerCase();
     const locative = /\b(in|at|near|into|from|to|across|of)\s+(the\s+)?$/.test(before);
     if (type === 'person' && /\b(in|at|near|into|to)\s+(the\s+)?$/.test(before)) continue;
+    // "Fair Transit" of "Riverton Residents for Fair Transit" ends the name of an organisation.
+    if (type === 'person' && /\p{Lu}\p{L}+\s+(for|of|and|&)\s+$/u.test(sentence.slice(Math.max(0, start - 30), start))) continue;
     if (type === 'place' && !locative && /(ese|ian|ish|an)$/.test(text)) continue;
     // A nationality on its own ("Chinese", "Russian") describes people; it does not name one.
     if (type === 'person' && /^\p{Lu}\p{Ll}+(ese|ian|ish|ean|ican)$/u.test(text)) continue;
     const t = terms(text);
     if (!t.length && type !== 'number') continue;
     if (t.length && t.every((x) => qTerms.has(x))) continue; // the question already says it
-    found.push({ text, start, end: start + text.length });
+    if (own && t.length && t.every((x) => own.has(x) || qTerms.has(x))) continue; // the question's own subject
+    found.push({ text, start, end: start + text.length, locative });
   }
-  if (found.length <= 1) return found[0] && { text: found[0].text, start: found[0].start };
-  // Several: the one nearest the words the sentence shares with the question, if it is nearer.
+  // A place follows "in", "at", "to": when some candidates do, the others are not the place asked.
+  if (type === 'place' && found.some((f) => f.locative)) found.splice(0, found.length, ...found.filter((f) => f.locative));
+  if (!found.length) return undefined;
+  // The one nearest the words the sentence shares with the question; of several, only if it is nearer.
   const anchors: [number, number][] = [];
   for (const m of sentence.matchAll(/[\p{L}\p{N}]+/gu)) {
     const [t] = terms(m[0]);
     if (t && qTerms.has(t)) anchors.push([m.index!, m.index! + m[0].length]);
   }
-  if (!anchors.length) return undefined;
   const gap = (h: { start: number; end: number }) =>
-    Math.min(...anchors.map(([a, b]) => (b <= h.start ? h.start - b : a >= h.end ? a - h.end : 0)));
+    anchors.length ? Math.min(...anchors.map(([a, b]) => (b <= h.start ? h.start - b : a >= h.end ? a - h.end : 0))) : sentence.length;
+  if (found.length === 1) return { text: found[0].text, start: found[0].start, gap: gap(found[0]) };
+  if (!anchors.length) return undefined;
   const sorted = [...found].sort((a, b) => gap(a) - gap(b));
-  return gap(sorted[1]) > gap(sorted[0]) ? { text: sorted[0].text, start: sorted[0].start } : undefined;
+  return gap(sorted[1]) > gap(sorted[0]) ? { text: sorted[0].text, start: sorted[0].start, gap: gap(sorted[0]) } : undefined;
+}
+
+const subset = (a: Set<string>, b: Set<string>) => a.size > 0 && [...a].every((x) => b.has(x));
+
+/** A second candidate with this share of the first one's support makes the choice a guess. */
+const TIE = 0.95;
+/** Distance (characters) from the question's words at which a candidate's support halves. */
+const NEAR_CHARS = 40;
+
+/**
+ * The short answer among the best sentences, not only the first: each sentence offers at most
+ * one candidate, a candidate's support is the summed score of the sentences that offer it, and
+ * when two candidates are about equally supported there is none (the quotes answer).
+ * @returns the index of the sentence it comes from and the hit inside it
+ */
+export function chooseShortAnswer(
+  question: string,
+  /** `key` names where the sentence starts (article and offset): a joined quote and the sentence it grew from offer one candidate once. */
+  sentences: { text: string; score: number; commonWords?: Set<string>; key?: string }[],
+  type: QuestionType,
+  subjects?: Set<string>,
+): { index: number; hit: ShortAnswerHit } | undefined {
+  if (type === 'other' || !sentences.length) return undefined;
+  const support: { score: number; index: number; hit: ShortAnswerHit; terms: Set<string> }[] = [];
+  const counted = new Set<string>();
+  sentences.forEach((s, index) => {
+    const hit = findShortAnswer(question, s.text, type, s.commonWords, subjects);
+    if (!hit) return;
+    const at = `${s.key ?? index}:${hit.start}`;
+    if (counted.has(at)) return;
+    counted.add(at);
+    // "Belousov" and "Andrei Belousov" are one candidate: a name's part supports the name.
+    const t = new Set(terms(hit.text));
+    // A candidate right next to the question's words ("Mayor Celia Brandt") is better supported
+    // than one a clause away from them.
+    const weight = s.score / (1 + (hit.gap ?? 0) / NEAR_CHARS);
+    const same = [...support.values()].find((c) => c.terms.size && (subset(t, c.terms) || subset(c.terms, t)));
+    if (same) {
+      same.score += weight;
+      // The fuller name is the answer ("Andrei Belousov", not "Belousov"), from its own sentence.
+      if (t.size > same.terms.size) Object.assign(same, { index, hit, terms: t });
+    } else support.push({ score: weight, index, hit, terms: t });
+  });
+  const [first, second] = support.sort((a, b) => b.score - a.score);
+  if (!first || (second && second.score >= TIE * first.score)) return undefined;
+  return { index: first.index, hit: { text: first.hit.text, start: first.hit.start } };
 }

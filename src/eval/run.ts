@@ -63,7 +63,7 @@ export async function evaluateArchive(archive: Archive, set: EvalSet, mode: Retr
   const goldLines = new Set(set.gold?.boilerplate ?? []);
   for (const q of set.questions) {
     const t = performance.now();
-    const r: AskResult = await archive.ask({ question: q.question, history: q.history, mode });
+    const r: AskResult = await archive.ask({ question: q.question, history: q.history, asOf: q.asOf, mode });
     const ms = performance.now() - t;
     if (r.generator === 'openai') gen.answers++;
     if (r.warning && r.generator === 'extractive') gen.fallbacks++;

@@ -12,6 +12,13 @@ export const date = z
     return d ?? '';
   });
 
+/** A calendar day written as ISO 8601: `2024-10-14`. */
+const isoDay = z
+  .string({ invalid_type_error: 'must be a string' })
+  .refine((s) => {
+    const t = Date.parse(`${s}T00:00:00Z`);
+    return /^\d{4}-\d{2}-\d{2}$/.test(s) && !Number.isNaN(t) && new Date(t).toISOString().startsWith(s); // rejects 2024-02-31
+  }, 'must be an ISO date such as 2024-10-14');
 /** Length in characters (code points): an emoji is one character, not two UTF-16 units. */
 const chars = (s: string) => {
   let n = 0;
@@ -35,6 +42,8 @@ export function chatSchema(limits: { maxQuestionChars: number; maxHistoryTurns: 
       }))
       .max(limits.maxHistoryTurns * 2, `must have at most ${limits.maxHistoryTurns * 2} turns`)
       .optional(),
+    /** The reference date for "last week", "latest"; default: the newest article's date. */
+    asOf: isoDay.optional(),
     since: date.optional(),
     until: date.optional(),
     sources: z.array(z.string().min(1).max(2000)).max(100).optional(),

@@ -18,6 +18,7 @@ const HISTORY_ANSWER_CHARS = 4000;
  *   id: string, question: string, status: TurnStatus, answer: string,
  *   sources: Source[], quotes: Quote[], passages?: Passage[],
  *   found?: boolean, short?: { text: string }, query?: string,
+ *   time?: { asOf: string | null, since: string | null, until: string | null, recency: boolean },
  *   timings?: { totalMs?: number }, error?: string,
  *   generator?: 'extractive' | 'openai', warning?: string,
  *   verification?: { quotes: number, verified: number, removed: number, citationsRemoved: number, unverified: string[] },

@@ -203,9 +203,38 @@ function renderQuotes(turn) {
   );
 }
 
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+/** @param {string} iso YYYY-MM-DD @returns {[number, string, number]} day, month, year */
+const parts = (iso) => [Number(iso.slice(8, 10)), MONTHS[Number(iso.slice(5, 7)) - 1], Number(iso.slice(0, 4))];
+
+/**
+ * What the server understood of time in the question, in words, or '' when nothing.
+ * @example describeTime({ asOf: '2024-10-16', since: '2024-10-07', until: '2024-10-13', recency: false })
+ *   // 'searched articles from 7–13 Oct 2024'
+ * @param {Turn['time']} time
+ */
+export function describeTime(time) {
+  if (!time) return '';
+  const { since, until } = time;
+  let range = '';
+  if (since && until) {
+    const [d1, m1, y1] = parts(since);
+    const [d2, m2, y2] = parts(until);
+    if (since === until) range = `searched articles from ${d1} ${m1} ${y1}`;
+    else if (y1 === y2 && m1 === m2) range = `searched articles from ${d1}–${d2} ${m2} ${y2}`;
+    else if (y1 === y2) range = `searched articles from ${d1} ${m1} – ${d2} ${m2} ${y2}`;
+    else range = `searched articles from ${d1} ${m1} ${y1} – ${d2} ${m2} ${y2}`;
+  } else if (since) range = `searched articles from ${parts(since).join(' ')} on`;
+  else if (until) range = `searched articles up to ${parts(until).join(' ')}`;
+  const recency = time.recency ? 'newer articles first' : '';
+  return [range, recency].filter(Boolean).join('; ');
+}
+
 /** @param {Turn} turn */
 function renderMeta(turn) {
   const meta = el('p', { class: 'meta' });
+  const time = describeTime(turn.time);
+  if (time) meta.append(el('span', { class: 'time-frame' }, time), turn.query ? ' · ' : '');
   if (turn.query) meta.append('Searched for: ', el('q', { class: 'query' }, turn.query));
   if (turn.timings?.totalMs !== undefined) meta.append(el('span', { class: 'timing' }, ` · ${(turn.timings.totalMs / 1000).toFixed(2)} s`));
   return meta;

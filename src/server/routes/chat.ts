@@ -6,6 +6,7 @@ import { chatSchema, parse, type ChatBody } from '../schemas.js';
 export const toAskInput = (body: ChatBody) => ({
   question: body.question,
   history: body.history,
+  asOf: body.asOf,
   filter: body.since || body.until || body.sources ? { since: body.since, until: body.until, sources: body.sources } : undefined,
 });
 

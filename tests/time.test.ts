@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import { dateOldQuotes, preferRecent, understandTime } from '../src/answering/time.js';
+
+// 2024-10-16 is a Wednesday.
+const AS_OF = '2024-10-16';
+
+describe('understandTime', () => {
+  it.each([
+    ['What did the Fed decide last week?', '2024-10-07', '2024-10-13', 'What did the Fed decide?'],
+    ['What happened yesterday?', '2024-10-15', '2024-10-15', 'What happened?'],
+    ['What happened this week?', '2024-10-14', '2024-10-16', 'What happened?'],
+    ['What happened this month?', '2024-10-01', '2024-10-16', 'What happened?'],
+    ['What did the council approve last month?', '2024-09-01', '2024-09-30', 'What did the council approve?'],
+    ['Who won the vote in October 2024?', '2024-10-01', '2024-10-31', 'Who won the vote?'],
+    ['Who spoke on 14 October?', '2024-10-14', '2024-10-14', 'Who spoke?'],
+    ['What happened in the past two weeks?', '2024-10-02', '2024-10-16', 'What happened?'],
+    ['What did they build in 2023?', '2023-01-01', '2023-12-31', 'What did they build?'],
+    ['What changed last year?', '2023-01-01', '2023-12-31', 'What changed?'],
+  ])('%s → %s … %s', (q, since, until, rest) => {
+    const u = understandTime(q, [], AS_OF);
+    expect(u.time).toEqual({ asOf: AS_OF, since, until, recency: false });
+    expect(u.question).toBe(rest);
+  });
+
+  it('reads "last week" as the previous Monday to Sunday whatever the weekday of asOf', () => {
+    expect(understandTime('What happened last week?', [], '2024-10-14').time).toMatchObject({ since: '2024-10-07', until: '2024-10-13' });
+    expect(understandTime('What happened last week?', [], '2024-10-20').time).toMatchObject({ since: '2024-10-07', until: '2024-10-13' });
+  });
+
+  it('keeps only the open end for "since" and "before"', () => {
+    expect(understandTime('What happened since 3 October?', [], AS_OF).time).toMatchObject({ since: '2024-10-03', until: null });
+    expect(understandTime('What happened before 3 October?', [], AS_OF).time).toMatchObject({ since: null, until: '2024-10-03' });
+  });
+
+  it('turns latest/current/recent into a recency prior, not a range', () => {
+    for (const q of ['What is the latest on the strike?', 'Who is the current chief executive?', 'What happened recently at the port?']) {
+      expect(understandTime(q, [], AS_OF).time).toEqual({ asOf: AS_OF, since: null, until: null, recency: true });
+    }
+  });
+
+  it('leaves a question without time words alone', () => {
+    const u = understandTime('Who did the Russian defense minister meet in Beijing?', [], AS_OF);
+    expect(u.time).toEqual({ asOf: AS_OF, since: null, until: null, recency: false });
+    expect(u.question).toBe('Who did the Russian defense minister meet in Beijing?');
+  });
+
+  it('does not read a weekday or month in a name as a date', () => {
+    expect(understandTime('When was the Sunday Times founded?', [], AS_OF).time.since).toBeNull();
+    expect(understandTime('What did the March report say?', [], AS_OF).time.since).toBeNull();
+  });
+
+  it('keeps the time frame of the conversation in a follow-up, until the user changes it', () => {
+    const history = [
+      { role: 'user' as const, content: 'What did the council decide last week?' },
+      { role: 'assistant' as const, content: 'It approved the budget.' },
+    ];
+    const follow = understandTime('And the mayor?', history, AS_OF);
+    expect(follow.time).toMatchObject({ since: '2024-10-07', until: '2024-10-13' });
+    expect(follow.carried).toBe(true);
+    expect(understandTime('What did the mayor say yesterday?', history, AS_OF).time).toMatchObject({ since: '2024-10-15', until: '2024-10-15' });
+  });
+
+  it('has no relative range without a reference date', () => {
+    expect(understandTime('What happened last week?', [], null).time).toEqual({ asOf: null, since: null, until: null, recency: false });
+  });
+});
+
+describe('preferRecent', () => {
+  const p = (id: string, score: number, date?: string) => ({ id, score, article: { date } });
+  it('moves a newer relevant passage above an older one of similar score', () => {
+    const out = preferRecent([p('old', 0.02, '2023-01-10'), p('new', 0.018, '2024-10-15')], AS_OF);
+    expect(out.map((x) => x.id)).toEqual(['new', 'old']);
+  });
+  it('keeps a much better old passage first (a prior, not a filter)', () => {
+    const out = preferRecent([p('old', 0.05, '2023-01-10'), p('new', 0.01, '2024-10-15')], AS_OF);
+    expect(out.map((x) => x.id)).toEqual(['old', 'new']);
+  });
+});
+
+describe('dateOldQuotes', () => {
+  const time = { asOf: AS_OF, since: null, until: null, recency: true };
+  it('dates an old quote for a question about now', () => {
+    expect(dateOldQuotes('“Ana Ruiz leads it.” [1]', [{ n: 1, date: '2023-03-02' }], time)).toBe('“Ana Ruiz leads it.” [1] (from 2 March 2023)');
+  });
+  it('leaves a fresh quote, and any quote of a question not about now, as it is', () => {
+    expect(dateOldQuotes('“A.” [1]', [{ n: 1, date: '2024-10-12' }], time)).toBe('“A.” [1]');
+    expect(dateOldQuotes('“A.” [1]', [{ n: 1, date: '2023-03-02' }], { ...time, recency: false })).toBe('“A.” [1]');
+  });
+});
+
+describe('understandTime and absolute dates', () => {
+  it('marks a date named outright as absolute and "last week" as relative', () => {
+    expect(understandTime('What did they build in 2023?', [], AS_OF).absolute).toBe(true);
+    expect(understandTime('Who won the vote in October 2024?', [], AS_OF).absolute).toBe(true);
+    expect(understandTime('What happened last week?', [], AS_OF).absolute).toBe(false);
+    expect(understandTime('What happened yesterday?', [], AS_OF).absolute).toBe(false);
+  });
+});
