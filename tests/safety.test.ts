@@ -44,7 +44,7 @@ describe('fromAnotherSite', () => {
     ['cross-site', 'http://localhost:3000', false],
     [undefined, 'http://[::1]:3000', false],
     [undefined, 'http://localhost:8080', true],
-    [undefined, 'file:///tmp/page.html', true],
+    [undefined, 'file:///page.html', true],
   ])('Sec-Fetch-Site %s, Origin %s → %s', (site, origin, want) => {
     expect(fromAnotherSite(site, origin, '127.0.0.1:3000', loopback)).toBe(want);
   });
