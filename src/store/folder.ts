@@ -23,16 +23,21 @@ const LEGACY = /^(CURRENT(\.tmp)?|gen-\d+|\.gen-\d+\.tmp-\d+)$/;
 
 export type FolderState = { kind: 'current' } | { kind: 'new' } | { kind: 'legacy' };
 
-/** Writes a file so that it is on disk, whole, under its final name (temp + fsync + rename). */
-export async function writeFileDurably(path: string, data: string | Buffer): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  const fh = await open(tmp, 'w');
+/** Writes a file and fsyncs it before returning (the caller decides how it is renamed into place). */
+export async function writeSynced(path: string, data: string | Buffer): Promise<void> {
+  const fh = await open(path, 'w');
   try {
     await fh.writeFile(data);
     await fh.sync();
   } finally {
     await fh.close();
   }
+}
+
+/** Writes a file so that it is on disk, whole, under its final name (temp + fsync + rename). */
+export async function writeFileDurably(path: string, data: string | Buffer): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}`;
+  await writeSynced(tmp, data);
   await rename(tmp, path);
 }
 

@@ -11,7 +11,7 @@ import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import hnswlib from 'hnswlib-node';
 import type MiniSearch from 'minisearch';
-import { syncDir } from './folder.js';
+import { syncDir, writeSynced } from './folder.js';
 import { createKeywordIndex, type KeywordDoc } from './keyword.js';
 
 type Hnsw = InstanceType<typeof hnswlib.HierarchicalNSW>;
@@ -32,16 +32,6 @@ export interface LoadedSnapshot {
   labels: number[];
   hnsw: Hnsw | null;
   keyword: MiniSearch<KeywordDoc>;
-}
-
-async function writeSynced(path: string, data: Buffer): Promise<void> {
-  const fh = await open(path, 'w');
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
 }
 
 const snapshots = async (dir: string) =>
