@@ -5,7 +5,7 @@
 import { rm } from 'node:fs/promises';
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from 'vitest';
-import { makeArticle, type Article } from '../src/corpus/article.js';
+import { makeArticle } from '../src/corpus/article.js';
 import { LocalStore } from '../src/store/local.js';
 import { MIGRATIONS } from '../src/store/migrations.js';
 import { PostgresStore, queryWords } from '../src/store/postgres.js';
