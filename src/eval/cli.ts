@@ -23,7 +23,8 @@ import { buildStockRecipe } from './baseline.js';
 import { loadEvalSet } from './dataset.js';
 import { evaluateArchive, evaluateSearch, type QuestionResult, type Scores } from './run.js';
 
-export const DEFAULT_EVAL_FILE = '../shared/eval/squad-v2-small.json';
+/** The SQuAD 2.0 sample shipped in the repository (CC BY-SA 4.0, see eval/squad/README.md). */
+export const DEFAULT_EVAL_FILE = 'eval/squad/squad-v2-small.json';
 
 function parseArgs(args: string[]) {
   const opts = { file: DEFAULT_EVAL_FILE, articles: undefined as string | undefined, json: undefined as string | undefined, store: undefined as string | undefined, baseline: true, sweep: false, generator: undefined as string | undefined };
