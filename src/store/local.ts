@@ -13,10 +13,11 @@ import { join } from 'node:path';
 import type { Article } from '../corpus/article.js';
 import { AppError } from '../errors.js';
 import { inspectFolder, readLegacy, writeMarker } from './folder.js';
+import type { AnswerLog } from './answerLog.js';
 import { ArticleLog, LOG_FILE } from './log.js';
 import { MemoryIndex } from './memory.js';
 import { loadSnapshot, writeSnapshot } from './snapshot.js';
-import type { ArticleRecord, Hit, IndexSettings, SearchFilter, Store } from './types.js';
+import type { AnswerRetention, ArticleRecord, Hit, IndexSettings, SearchFilter, Store } from './types.js';
 
 /** Changes after which a snapshot is written at once, however busy the writes. */
 const SNAPSHOT_EVERY = 1000;
@@ -40,9 +41,12 @@ export class LocalStore implements Store {
   private turn: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** Kept answers: read and written straight in the log file, so every process sees them at once. */
+  private readonly answers: AnswerLog;
 
   private constructor(private readonly dir: string, private readonly log: ArticleLog, private readonly opts: LocalStoreOptions) {
     this.settingsNow = log.settings();
+    this.answers = log.answers(opts.report);
   }
 
   /**
@@ -55,8 +59,9 @@ export class LocalStore implements Store {
     const state = await inspectFolder(dir);
     const legacy = state.kind === 'legacy' ? await readLegacy(dir) : undefined;
     const log = new ArticleLog(join(dir, LOG_FILE));
-    const store = new LocalStore(dir, log, opts);
+    let store: LocalStore;
     try {
+      store = new LocalStore(dir, log, opts);
       if (legacy) {
         await log.write({ reset: legacy.settings, put: legacy.records, remove: [] });
         store.settingsNow = legacy.settings;
@@ -207,6 +212,30 @@ export class LocalStore implements Store {
 
   async keywordSearch(query: string, k: number, filter?: SearchFilter): Promise<Hit[]> {
     return (await this.view())?.keywordSearch(query, k, filter) ?? [];
+  }
+
+  saveAnswer(answer: { id: string; at: string; record: unknown }, retention?: AnswerRetention) {
+    return this.answers.save(answer, retention);
+  }
+
+  async getAnswer(id: string) {
+    return this.answers.get(id);
+  }
+
+  async listAnswers(page: { offset: number; limit: number }) {
+    return this.answers.list(page);
+  }
+
+  setFeedback(id: string, feedback: unknown) {
+    return this.answers.setFeedback(id, feedback);
+  }
+
+  deleteAnswer(id: string) {
+    return this.answers.delete(id);
+  }
+
+  async judgedAnswers() {
+    return this.answers.judged();
   }
 
   /** Every stored article with its chunks and vectors, read from the log (moving to PostgreSQL needs no re-embedding). */
