@@ -16,6 +16,8 @@ import { rateLimiter } from './middleware/rateLimit.js';
 import { requireReader } from './middleware/auth.js';
 import { requestLog } from './middleware/requestLog.js';
 import { timeLimit } from './middleware/timeLimit.js';
+import { keepingArchive } from '../answers/keep.js';
+import { answerPageRoutes, answerReadRoutes, answerWriteRoutes } from './routes/answers.js';
 import { articleRoutes } from './routes/articles.js';
 import { chatRoutes } from './routes/chat.js';
 import { healthRoutes } from './routes/health.js';
@@ -44,7 +46,8 @@ export interface AppDeps {
 
 type HardeningSettings =
   | 'requestTimeoutMs' | 'rateLimitPerMinute' | 'rateLimitWindowMs' | 'trustProxy' | 'queueConcurrency' | 'queueLimit'
-  | 'corsOrigins' | 'logLevel' | 'logQuestions' | 'allowedHosts';
+  | 'corsOrigins' | 'logLevel' | 'logQuestions' | 'allowedHosts'
+  | 'keepAnswers' | 'answerRetentionDays' | 'answerRetentionCount' | 'llmModel';
 
 /**
  * The archive the routes see: `ask` (query embedding, search, evidence) goes through the bounded
@@ -59,7 +62,8 @@ export function createApp(deps: AppDeps) {
   const config = { ...defaultConfig(), ...deps.config };
   const logger = deps.logger ?? createLogger(config.logLevel);
   const queue = deps.queue ?? createQueue({ concurrency: config.queueConcurrency, limit: config.queueLimit });
-  const archive = queuedArchive(deps.archive, queue);
+  // Every transport below asks through one layer that keeps the answer and gives it an id.
+  const archive = keepingArchive(queuedArchive(deps.archive, queue), config, logger);
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
@@ -96,6 +100,9 @@ export function createApp(deps: AppDeps) {
   app.use(express.json({ limit: config.bodyLimit }));
   app.use(chatRoutes({ archive, limits: config }));
   app.use(streamRoutes({ archive, limits: config, logger }));
+  app.use(answerReadRoutes({ archive }));
+  app.use(answerWriteRoutes({ archive, config, hosts }));
+  app.use(answerPageRoutes());
   if (deps.sources) app.use(sourceRoutes({ sources: deps.sources, config }));
   // Without sources the page still asks; a 404 would show as an error in the browser console.
   else app.get('/api/sources', (_req, res) => void res.json({ enabled: false, sources: [] }));

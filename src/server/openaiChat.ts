@@ -91,8 +91,10 @@ export function messageContent(r: Pick<AskResult, 'answer' | 'quotes'>): string 
  * answer, and the quotes with article ids and `[start, end)` offsets into the article's text;
  * with a generator model, who wrote the answer and any warning.
  */
-export function archivistField(r: Pick<AskResult, 'found' | 'query' | 'short' | 'quotes' | 'generator' | 'warning'>) {
+export function archivistField(r: Pick<AskResult, 'found' | 'query' | 'short' | 'quotes' | 'generator' | 'warning' | 'answerId'>) {
   return {
+    // The kept answer (GET /api/answers/<answerId>, the page /a/<answerId>), when answers are kept.
+    ...(r.answerId ? { answerId: r.answerId } : {}),
     found: r.found,
     query: r.query,
     ...(r.short ? { short: r.short } : {}),

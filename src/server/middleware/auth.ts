@@ -1,5 +1,5 @@
 /**
- * Reads need a token when API_TOKEN is set: the chat, article reads, the OpenAI-compatible API
+ * Reads need a token when API_TOKEN is set: the chat, article reads, kept answers and feedback, the OpenAI-compatible API
  * (/v1) and MCP (/mcp) all answer only to `Authorization: Bearer <API_TOKEN>` (or the admin
  * token, which may do everything). Health and readiness probes and the static page stay open:
  * an orchestrator has no token, and the page itself holds no data.
@@ -12,7 +12,7 @@ import type { RequestHandler } from 'express';
 import { AppError } from '../../errors.js';
 
 /** Paths that hand out the archive's contents. */
-const GUARDED = /^\/(api\/chat|api\/articles|v1|mcp)(\/|$)/;
+const GUARDED = /^\/(api\/chat|api\/articles|api\/answers|api\/feedback|v1|mcp)(\/|$)/;
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 /**
