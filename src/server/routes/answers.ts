@@ -9,8 +9,8 @@
  *   GET    /api/feedback?format=jsonl    judged answers as evaluation lines (`npm run eval -- --feedback`)
  *   GET    /a/:id                        the answer's read-only page (static; it reads /api/answers/:id)
  *
- * Reads answer to the reader guard as the chat does; judging and deleting are writes, under the
- * same rule as article writes (ADMIN_TOKEN, or loopback and not from another site's page).
+ * Mounted by server/app.ts: the reads where the reader guard is, the writes (judging, deleting)
+ * also behind the writer guard, as article writes are; the page beside the static chat page.
  */
 import { fileURLToPath } from 'node:url';
 import { Router } from 'express';
@@ -20,7 +20,6 @@ import { answerMarkdown } from '../../answers/markdown.js';
 import { feedbackSchema } from '../../answers/record.js';
 import { AppError } from '../../errors.js';
 import { parse } from '../schemas.js';
-import { requireWriter, type ArticlesConfig } from './articles.js';
 
 const PAGE = fileURLToPath(new URL('../../web/answer.html', import.meta.url));
 
@@ -31,17 +30,17 @@ const pageSchema = z.object({
 const answerQuery = z.object({ format: z.enum(['json', 'markdown'], { message: 'must be json or markdown' }).optional() });
 const feedbackQuery = z.object({ format: z.enum(['jsonl'], { message: 'must be jsonl' }).default('jsonl') });
 
-/** The reads (list, one answer, the feedback export): mounted where the reader guard is. */
-export function answerReadRoutes(deps: { archive: Archive }) {
+/** Reads: the list and one answer, mounted at /api/answers behind the reader guard. */
+export function answerReads(deps: { archive: Archive }) {
   const { answers } = deps.archive;
   const router = Router();
 
-  router.get('/api/answers', async (req, res) => {
+  router.get('/', async (req, res) => {
     const { offset, limit } = parse(pageSchema, req.query, 'answers');
     res.json({ offset, limit, ...(await answers.list({ offset, limit })) });
   });
 
-  router.get('/api/answers/:id', async (req, res) => {
+  router.get('/:id', async (req, res) => {
     const { format } = parse(answerQuery, req.query, 'answers');
     const view = await answers.get(String(req.params.id));
     const markdown = format === 'markdown' || (!format && req.accepts(['application/json', 'text/markdown']) === 'text/markdown');
@@ -49,28 +48,32 @@ export function answerReadRoutes(deps: { archive: Archive }) {
     if (!markdown) return void res.json(view);
     res.type('text/markdown; charset=utf-8').send(answerMarkdown(view, `${req.protocol}://${req.get('host')}/a/${view.id}`));
   });
+  return router;
+}
 
-  router.get('/api/feedback', async (req, res) => {
+/** The judged answers as evaluation lines, mounted at /api/feedback behind the reader guard. */
+export function feedbackReads(deps: { archive: Archive }) {
+  const router = Router();
+  router.get('/', async (req, res) => {
     parse(feedbackQuery, req.query, 'feedback');
-    const lines = await answers.feedbackLines();
+    const lines = await deps.archive.answers.feedbackLines();
     res.type('application/x-ndjson; charset=utf-8').send(lines.map((l) => `${JSON.stringify(l)}\n`).join(''));
   });
   return router;
 }
 
-/** The writes: judge or delete a kept answer. Needs the JSON parser before it. */
-export function answerWriteRoutes(deps: { archive: Archive; config: ArticlesConfig; hosts?: ReadonlySet<string> | '*' }) {
+/** Writes: judge or delete a kept answer, mounted at /api/answers behind the writer guard (after the JSON parser). */
+export function answerWrites(deps: { archive: Archive }) {
   const { answers } = deps.archive;
-  const writer = requireWriter(deps.config, deps.hosts);
   const router = Router();
 
-  router.post('/api/answers/:id/feedback', writer, async (req, res) => {
+  router.post('/:id/feedback', async (req, res) => {
     const body = parse(feedbackSchema, req.body, 'feedback');
     const feedback = await answers.judge(String(req.params.id), body);
     res.json({ id: String(req.params.id), feedback });
   });
 
-  router.delete('/api/answers/:id', writer, async (req, res) => {
+  router.delete('/:id', async (req, res) => {
     const id = String(req.params.id);
     await answers.remove(id);
     res.json({ id, status: 'removed' });
@@ -78,10 +81,10 @@ export function answerWriteRoutes(deps: { archive: Archive; config: ArticlesConf
   return router;
 }
 
-/** The page holds no data (like the chat page); what it shows it reads through the guarded API. */
-export function answerPageRoutes() {
+/** The page at /a/:id holds no data (like the chat page); it reads the answer through the guarded API. */
+export function answerPage() {
   const router = Router();
-  router.get('/a/:id', (req, res) => {
+  router.get('/:id', (req, res) => {
     if (!/^[A-Za-z0-9_-]{1,64}$/.test(String(req.params.id))) throw new AppError('not_found', `answers: no kept answer with id "${String(req.params.id)}"`);
     res.sendFile(PAGE);
   });
