@@ -4,7 +4,10 @@
  * each path is sent in many spellings (letter case, trailing and doubled slashes, percent-encoded
  * letters and slashes, dot segments) exactly as written, over raw HTTP.
  */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inspectFolder } from '../src/store/folder.js';
 import { openSources, type Sources } from '../src/sources/service.js';
 import { createApp } from '../src/server/app.js';
 import { listen, quiet, seedServer } from './helpers.js';
@@ -172,6 +175,25 @@ describe('the guards by mount: every route of the router table in every spelling
       expect(added.text).not.toContain(secret);
       expect(list.text).not.toContain(secret);
     }
+  });
+
+  it('names what is wrong: a bare JSON value, a cross-site write to sources, a file as INDEX_DIR', async () => {
+    for (const body of ['"string"', 'null', '42']) {
+      const res = await raw(http.url, { method: 'POST', path: '/api/chat', headers: { 'content-type': 'application/json', authorization: `Bearer ${READER}` }, body });
+      expect(res.status, body).toBe(400);
+      expect(res.json.error.message).toMatch(/must be a JSON object/);
+    }
+    const open = await listen(createApp({ archive: srv.archive, config: { ...srv.config, apiToken: undefined, adminToken: undefined }, logger: quiet, sources }));
+    try {
+      const res = await raw(open.url, { method: 'POST', path: '/api/sources', headers: { 'content-type': 'application/json', origin: 'https://evil.example' }, body: JSON.stringify({ url: 'https://x.example/feed' }) });
+      expect(res.status).toBe(403);
+      expect(res.json.error.message).toMatch(/^sources: writes from another site/);
+    } finally {
+      await open.close();
+    }
+    const file = join(srv.dir, 'not-a-folder');
+    await writeFile(file, 'x');
+    await expect(inspectFolder(file)).rejects.toThrow(/^store: INDEX_DIR is a file, not a folder/);
   });
 
   it('counts every spelling against the rate limit', async () => {

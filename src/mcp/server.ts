@@ -14,7 +14,7 @@ import type { Archive } from '../archive.js';
 import type { Config } from '../config.js';
 import { AppError } from '../errors.js';
 import { archivistField } from '../server/openaiChat.js';
-import { date } from '../server/schemas.js';
+import { boundedText, chars, date } from '../server/schemas.js';
 
 export type McpLimits = Pick<Config, 'maxQuestionChars' | 'maxHistoryTurns' | 'topK'>;
 
@@ -51,7 +51,7 @@ export function createMcpServer(deps: { archive: Archive | Promise<Archive>; lim
   const { limits } = deps;
   const log = deps.log ?? ((e) => console.error(e));
   const server = new McpServer({ name: 'archivist', version: '0.1.0' });
-  const text = (max: number) => z.string({ required_error: 'is required', invalid_type_error: 'must be a string' }).trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
+  const text = boundedText;
 
   server.registerTool('ask', {
     title: 'Ask the news archive',
@@ -62,7 +62,7 @@ export function createMcpServer(deps: { archive: Archive | Promise<Archive>; lim
     inputSchema: {
       question: text(limits.maxQuestionChars).describe('The question, in plain words.'),
       history: z
-        .array(z.object({ role: z.enum(['user', 'assistant']), content: z.string().max(limits.maxQuestionChars * 10) }))
+        .array(z.object({ role: z.enum(['user', 'assistant']), content: z.string().refine((c) => chars(c) <= limits.maxQuestionChars * 10, `must be at most ${limits.maxQuestionChars * 10} characters`) }))
         .max(limits.maxHistoryTurns * 2, `must have at most ${limits.maxHistoryTurns * 2} turns`)
         .optional()
         .describe('Earlier turns of the conversation, oldest first, for follow-up questions such as "When did he arrive?".'),

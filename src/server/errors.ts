@@ -8,12 +8,25 @@ export const notFound: RequestHandler = (req, _res, next) => {
   next(new AppError('not_found', `no route for ${req.method} ${req.path}`));
 };
 
+const isJson = (body: unknown): boolean => {
+  if (typeof body !== 'string') return false;
+  try {
+    JSON.parse(body);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 /** Body-parser and other middleware errors carry `type`/`status`; give them our codes. */
 function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
   const e = err as { type?: string; status?: number; message?: string; limit?: number };
   if (e?.type === 'entity.too.large') return new AppError('payload_too_large', `request: body is larger than the limit of ${e.limit} bytes`);
-  if (e?.type === 'entity.parse.failed') return new AppError('bad_request', 'request: body is not valid JSON');
+  if (e?.type === 'entity.parse.failed') {
+    // The strict parser also refuses JSON that is not an object or array (`"text"`, `null`, `42`): say so, not "invalid".
+    return new AppError('bad_request', isJson((e as { body?: unknown }).body) ? 'request: the body must be a JSON object ({...}), not a bare value' : 'request: body is not valid JSON');
+  }
   if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported') return new AppError('unsupported_media_type', `request: ${e.message}`);
   if (e?.status === 400 || e?.status === 413 || e?.status === 415) {
     const code = e.status === 413 ? 'payload_too_large' : e.status === 415 ? 'unsupported_media_type' : 'bad_request';

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import type { AskInput, AskResult } from '../archive.js';
 import type { Turn } from '../answering/rewrite.js';
 import { AppError } from '../errors.js';
+import { chars } from './schemas.js';
 
 /** Message content: a string, or (newer clients, Open WebUI) an array of parts of which text parts count. */
 const content = z.union([z.string(), z.array(z.object({ type: z.string(), text: z.string().optional() }).passthrough()), z.null()]);
@@ -30,7 +31,7 @@ export function completionSchema(limits: { maxQuestionChars: number }) {
       .max(1000, 'must hold at most 1000 messages')
       .superRefine((msgs, ctx) => {
         msgs.forEach((m, i) => {
-          if (textOf(m.content).length > maxContent) ctx.addIssue({ code: z.ZodIssueCode.custom, path: [i, 'content'], message: `must be at most ${maxContent} characters` });
+          if (chars(textOf(m.content)) > maxContent) ctx.addIssue({ code: z.ZodIssueCode.custom, path: [i, 'content'], message: `must be at most ${maxContent} characters` });
         });
       }),
     stream: z.boolean().nullish(),
@@ -67,7 +68,7 @@ export function toAsk(body: CompletionBody, limits: { maxQuestionChars: number; 
   const question = textOf(last.content).trim();
   if (last.role !== 'user') throw new AppError('bad_request', `chat.completions: messages.${i}.role must be "user": the last message is the question`, { param: `messages.${i}.role` });
   if (!question) throw new AppError('bad_request', `chat.completions: messages.${i}.content must not be empty`, { param: `messages.${i}.content` });
-  if (question.length > limits.maxQuestionChars) {
+  if (chars(question) > limits.maxQuestionChars) {
     throw new AppError('bad_request', `chat.completions: messages.${i}.content must be at most ${limits.maxQuestionChars} characters`, { param: `messages.${i}.content` });
   }
   const history: Turn[] = body.messages

@@ -19,22 +19,29 @@ const isoDay = z
     const t = Date.parse(`${s}T00:00:00Z`);
     return /^\d{4}-\d{2}-\d{2}$/.test(s) && !Number.isNaN(t) && new Date(t).toISOString().startsWith(s); // rejects 2024-02-31
   }, 'must be an ISO date such as 2024-10-14');
-/** Length in characters (code points): an emoji is one character, not two UTF-16 units. */
-const chars = (s: string) => {
+/**
+ * Length in characters (code points): an emoji is one character, not two UTF-16 units. Every
+ * limit "at most N characters" (chat, /v1, MCP) counts with this.
+ */
+export const chars = (s: string) => {
   let n = 0;
   for (const _ of s) n++;
   return n;
 };
 
+/** A required, trimmed, non-empty string of at most `max` characters (code points). */
+export const boundedText = (max: number) =>
+  z
+    .string({ required_error: 'is required', invalid_type_error: 'must be a string' })
+    // A cheap bound before counting: no string of more than 2 units per character passes anyway.
+    .max(max * 2 + 1000, `must be at most ${max} characters`)
+    .trim()
+    .min(1, 'must not be empty')
+    .refine((q) => chars(q) <= max, `must be at most ${max} characters`);
+
 export function chatSchema(limits: { maxQuestionChars: number; maxHistoryTurns: number }) {
   return z.object({
-    question: z
-      .string({ required_error: 'is required', invalid_type_error: 'must be a string' })
-      // A cheap bound before counting: no string of more than 2 units per character passes anyway.
-      .max(limits.maxQuestionChars * 2 + 1000, `must be at most ${limits.maxQuestionChars} characters`)
-      .trim()
-      .min(1, 'must not be empty')
-      .refine((q) => chars(q) <= limits.maxQuestionChars, `must be at most ${limits.maxQuestionChars} characters`),
+    question: boundedText(limits.maxQuestionChars),
     history: z
       .array(z.object({
         role: z.enum(['user', 'assistant']),

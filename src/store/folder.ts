@@ -62,7 +62,13 @@ export async function syncDir(path: string): Promise<void> {
  * @throws AppError('store_unavailable') for a folder of another format or one that is not ours.
  */
 export async function inspectFolder(dir: string): Promise<FolderState> {
-  await mkdir(dir, { recursive: true });
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' || code === 'ENOTDIR') throw new AppError('bad_config', 'store: INDEX_DIR is a file, not a folder; point INDEX_DIR at a folder (it is created when missing)');
+    throw new AppError('bad_config', `store: INDEX_DIR cannot be created (${code ?? 'error'}); point INDEX_DIR at a folder this user may write`);
+  }
   const entries = await meaningfulEntries(dir);
   if (entries.includes(MARKER)) {
     let marker: { format?: string; version?: number };
