@@ -17,7 +17,7 @@
 import pg from 'pg';
 import type { Article } from '../corpus/article.js';
 import { AppError } from '../errors.js';
-import { STOP_WORDS } from '../text.js';
+import { searchWords } from '../text.js';
 import { migrate } from './migrations.js';
 import type { AnswerRetention, ArticleMeta, ArticleRecord, Hit, IndexSettings, SearchFilter, Store, StoredAnswer, StoredChunk } from './types.js';
 
@@ -109,13 +109,7 @@ function filterSql(filter: SearchFilter | undefined, params: unknown[]): string 
  * PostgreSQL's English configuration stems them ("visited" → "visit").
  * @example queryWords("Who visited Beijing's airport?") // ['visited', 'beijing', 'airport']
  */
-export function queryWords(query: string): string[] {
-  const words = new Set<string>();
-  for (const m of query.toLowerCase().replace(/['’]s\b/g, '').matchAll(/[\p{L}\p{N}]+/gu)) {
-    if (!STOP_WORDS.has(m[0])) words.add(m[0]);
-  }
-  return [...words];
-}
+export const queryWords = (query: string): string[] => searchWords(query);
 
 export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
