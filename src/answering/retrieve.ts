@@ -192,7 +192,9 @@ export function retrieveStage(retriever: Retriever): Stage {
     name: 'retrieve',
     async run(q: Question): Promise<Question> {
       let time = q.time;
-      const asOf = time.asOf ?? undefined;
+      // Only a date the asker gave: the archive's newest date standing in for "now" would push
+      // every older story down, and most questions about an archive are not about this week.
+      const asOf = q.asOfGiven ? (time.asOf ?? undefined) : undefined;
       let retrieval = await retriever.retrieve(q.query, { filter: filterOf(q, time), mode: q.mode, asOf });
       if (!retrieval.passages.length && q.absolute && (time.since || time.until)) {
         time = { ...time, since: null, until: null };
