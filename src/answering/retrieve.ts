@@ -194,7 +194,10 @@ export function retrieveStage(retriever: Retriever): Stage {
       let time = q.time;
       // Only a date the asker gave: the archive's newest date standing in for "now" would push
       // every older story down, and most questions about an archive are not about this week.
-      const asOf = q.asOfGiven ? (time.asOf ?? undefined) : undefined;
+      // A question with time words of its own ("last week", "the current …") already has its
+      // frame or the recency prior; the date prior is for the ones that say nothing of time.
+      const ownFrame = time.recency || !!time.since || !!time.until;
+      const asOf = q.asOfGiven && !ownFrame ? (time.asOf ?? undefined) : undefined;
       let retrieval = await retriever.retrieve(q.query, { filter: filterOf(q, time), mode: q.mode, asOf });
       if (!retrieval.passages.length && q.absolute && (time.since || time.until)) {
         time = { ...time, since: null, until: null };
