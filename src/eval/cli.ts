@@ -1,4 +1,5 @@
 /**
+ * `npm run eval -- --feedback [file] [--articles dir]` asks judged answers again (see feedback.ts).
  * `npm run eval -- [file] [--articles dir] [--json out.json] [--store local|postgres] [--no-baseline] [--sweep] [--generator extractive|openai]`
  * `npm run eval -- --realtimeqa <checkout or bare git dir> --weeks 20230106..20230331 [--modes hybrid,vector,keyword] [--baseline]`
  * asks RealTimeQA's quiz questions of the articles searched for them (see realtimeqa.ts); only
@@ -16,6 +17,7 @@ import { AppError } from '../errors.js';
 import { createHash } from 'node:crypto';
 import type { Article } from '../corpus/article.js';
 import { CHUNKER_VERSION, type ChunkSettings } from '../ingest/chunk.js';
+import { runFeedbackCli } from './feedback.js';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -118,6 +120,8 @@ export function thresholdSweep(rows: QuestionResult[], thresholds = [0.3, 0.35, 
 
 /** Runs the evaluation: progress goes to `log`, the table and figures to stdout. */
 export async function runEvalCli(config: Config, args: string[], log: Logger) {
+  // Judged answers asked again (feedback.ts): a run of its own, with its own options.
+  if (args.includes('--feedback')) return runFeedbackCli(config, args, log);
   const opts = parseArgs(args);
   const generator = (opts.generator ?? config.generator) as Config['generator'];
   if (generator === 'openai' && (!config.llmBaseUrl || !config.llmModel)) {
