@@ -61,7 +61,15 @@ export interface Store {
   getChunks(ids: string[]): Promise<{ chunk: StoredChunk; article: Article }[]>;
   vectorSearch(vector: Float32Array, k: number, filter?: SearchFilter): Promise<Hit[]>;
   keywordSearch(query: string, k: number, filter?: SearchFilter): Promise<Hit[]>;
+  /** Damage found while serving: `damaged` (reads or writes fail) takes the server out of readiness. */
+  health(): StoreHealth;
   close(): Promise<void>;
+}
+
+export interface StoreHealth {
+  /** ok; degraded: serving, but some stored data is unreadable; damaged: reads or writes fail. */
+  status: 'ok' | 'degraded' | 'damaged';
+  problem?: string;
 }
 
 /** Shared by both stores so a filter means the same thing everywhere. */
