@@ -13,6 +13,7 @@ export default defineConfig({
       'tests/answer.test.ts', // the real model
       'tests/ingest.test.ts',
       'tests/safety.test.ts',
+      'tests/embeddingCache.test.ts',
       'tests/store.contract.test.ts', // PostgreSQL through PGlite
     ],
   },

@@ -134,7 +134,7 @@ async function phaseCeiling(corpusPath: string, limit: number, withTitle: boolea
   const chunking = { chunkSize: config.chunkSize, chunkOverlap: config.chunkOverlap };
   const texts: string[] = [];
   for (const a of articles) {
-    for (const c of await chunkArticle(a, chunking)) texts.push(withTitle ? embeddingText(a, c.start, c.end) : a.text.slice(c.start, c.end));
+    for (const c of chunkArticle(a, chunking)) texts.push(withTitle ? embeddingText(a, c.start, c.end) : a.text.slice(c.start, c.end));
   }
   const t0 = performance.now();
   const sorted = [...texts].sort((a, b) => a.length - b.length);

@@ -80,7 +80,7 @@ export async function phaseLiveWrites(opts: { articles?: number; writes?: number
     for (let i = 0; i < background.length; i += 500) {
       const batch: ArticleRecord[] = [];
       for (const a of background.slice(i, i + 500) as Article[]) {
-        const chunks = (await chunkArticle(a, chunking)).map((c, k) => ({ id: `${a.id}:${k}`, articleId: a.id, start: c.start, end: c.end }));
+        const chunks = chunkArticle(a, chunking).map((c, k) => ({ id: `${a.id}:${k}`, articleId: a.id, start: c.start, end: c.end }));
         batch.push({ article: a, chunks, vectors: chunks.map((c) => syntheticVector(c.id, embedder.dims)) });
       }
       await store.apply({ put: batch, remove: [] });

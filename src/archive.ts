@@ -9,12 +9,12 @@ import { AppError } from './errors.js';
 import { buildRecords, indexSettings } from './ingest/ingest.js';
 import type { ChunkSettings } from './ingest/chunk.js';
 import { citation, type Answer, type Cited } from './answering/answer.js';
-import { createAnswerer, type AnswerOptions } from './answering/extractive.js';
-import { withCopies } from './answering/copies.js';
+import { createAsk } from './answering/ask.js';
+import type { AnswerOptions } from './answering/extractive.js';
 import type { GenerativeAnswerer } from './answering/generative.js';
 import { createRetriever, type Retrieval, type RetrievalMode, type RetrieverOptions } from './answering/retrieve.js';
-import { rewriteQuery, type Turn } from './answering/rewrite.js';
-import { dateOldQuotes, preferRecent, understandTime, type TimeFrame } from './answering/time.js';
+import type { Turn } from './answering/rewrite.js';
+import type { TimeFrame } from './answering/time.js';
 import { matchesFilter, type ArticleMeta, type SearchFilter, type Store } from './store/types.js';
 
 export interface AskInput {
@@ -39,7 +39,8 @@ export interface AskResult extends Answer {
   passages: PassageOut[];
   /** What the question was understood to mean in time. */
   time: TimeFrame;
-  timings: { embedMs: number; vectorMs: number; keywordMs: number; evidenceMs: number; generateMs?: number; totalMs: number };
+  /** Milliseconds: retrieval's parts, evidence (read + choose), the model, the total, and each stage by name. */
+  timings: { embedMs: number; vectorMs: number; keywordMs: number; evidenceMs: number; generateMs?: number; totalMs: number; stages: Record<string, number> };
 }
 
 export interface ArchiveOptions extends RetrieverOptions, AnswerOptions {
@@ -64,7 +65,7 @@ const aborted = (signal?: AbortSignal) => {
 export function createArchive(deps: { store: Store; embedder: Embedder; options: ArchiveOptions; generative?: GenerativeAnswerer }) {
   const { store, embedder, options, generative } = deps;
   const retriever = createRetriever({ store, embedder, options });
-  const answerer = createAnswerer({ embedder, options });
+  const ask = createAsk({ retriever, embedder, options, generative });
 
   // The newest article date, the default reference for "last week": one scan of the article
   // list, kept until a write (and for a minute, as another process may share a PostgreSQL store).
@@ -86,45 +87,29 @@ export function createArchive(deps: { store: Store; embedder: Embedder; options:
     /** The user's model behind `ask`, when one is configured (health reports its last call). */
     generative,
 
-    /** The chat answer: rewrite a follow-up, retrieve, then answer from the passages. */
+    /** The chat answer: the ask pipeline (answering/ask.ts) with the archive's newest date as the default asOf. */
     async ask(input: AskInput): Promise<AskResult> {
       const t0 = performance.now();
-      const understood = understandTime(input.question, input.history, input.asOf ?? (await newestDate()));
-      const { time } = understood;
-      const query = rewriteQuery(understood.question, input.history);
-      aborted(input.signal);
-      const filterOf = (t: TimeFrame) => {
-        const f = { ...input.filter, since: input.filter?.since ?? t.since ?? undefined, until: input.filter?.until ?? t.until ?? undefined };
-        return f.since || f.until || f.sources?.length ? f : undefined;
+      const asOf = input.asOf ?? (await newestDate());
+      let passages: PassageOut[] = [];
+      const onPassages = (r: Retrieval) => {
+        passages = r.passages.map(passageOut);
+        input.onPassages?.(passages);
       };
-      let retrieval = await retriever.retrieve(query, { filter: filterOf(time), mode: input.mode });
-      // A date the question names but no article of that time holds ("the Normans in 1066"):
-      // the date is about the story, not about when it was reported; search without it.
-      if (!retrieval.passages.length && understood.absolute && (time.since || time.until)) {
-        time.since = null;
-        time.until = null;
-        retrieval = await retriever.retrieve(query, { filter: filterOf(time), mode: input.mode });
-      }
-      if (time.recency) retrieval = { ...retrieval, passages: preferRecent(retrieval.passages, time.asOf) };
-      aborted(input.signal);
-      const passages = retrieval.passages.map(passageOut);
-      input.onPassages?.(passages);
-      const { timings, ...extractive } = await answerer.answer(understood.question, query, retrieval);
-      let answer = extractive;
-      const t1 = performance.now();
-      if (generative) {
-        aborted(input.signal);
-        answer = await generative.answer({ ...input, retrieval, extractive });
-      }
-      // Syndicated copies among what was retrieved are listed under the quote they repeat.
-      const seen = [...new Map(retrieval.passages.flatMap((p) => [p.article, ...(p.copies ?? [])]).map((a) => [a.id, a])).values()];
-      answer = { ...answer, quotes: withCopies(answer.quotes, seen, new Map(seen.map((a) => [a.id, a]))) };
+      const q = await ask({ ...input, asOf, onPassages });
+      const answer = q.answer!;
+      const ms = q.stageMs;
       return {
         ...answer,
-        answer: dateOldQuotes(answer.answer, answer.quotes, time),
         passages,
-        time,
-        timings: { ...retrieval.timings, ...timings, ...(generative ? { generateMs: performance.now() - t1 } : {}), totalMs: performance.now() - t0 },
+        time: q.time,
+        timings: {
+          ...q.retrieval!.timings,
+          evidenceMs: (ms.read ?? 0) + (ms.choose ?? 0),
+          ...(generative ? { generateMs: ms.phrase } : {}),
+          totalMs: performance.now() - t0,
+          stages: ms,
+        },
       };
     },
 

@@ -140,6 +140,12 @@ const settings = {
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Log the questions people ask (off by default: they can be private). */
   LOG_QUESTIONS: bool.default('false'),
+  /** Keep every answer in the store with an id (permalinks, Markdown export, feedback); false keeps none and gives no id. */
+  KEEP_ANSWERS: bool.default('true'),
+  /** Answers older than this many days are deleted (0: no age limit). Judged answers are kept until deleted: they are the archive's test set. */
+  ANSWER_RETENTION_DAYS: int(0, 36500).default(180),
+  /** Most unjudged answers kept; the oldest go first (0: no count limit). */
+  ANSWER_RETENTION_COUNT: int(0, 10_000_000).default(10000),
 };
 
 const schema = z

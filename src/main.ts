@@ -14,6 +14,7 @@ import { createApp } from './server/app.js';
 import { bootingHandler } from './server/booting.js';
 import { startSchedule } from './sources/schedule.js';
 import { openSources, type Sources } from './sources/service.js';
+import { redactUrl } from './sources/redact.js';
 
 /**
  * Listens first (health says "starting", readiness 503), boots, then serves the app. On
@@ -93,7 +94,8 @@ async function syncOnce(config: Config, logger: Logger) {
     if (!due.length) say('sync: no sources; list them in SOURCES_FILE or add one with POST /api/sources');
     const reports = await sources.syncer.syncDue();
     for (const r of reports) {
-      const name = sources.registry.get(r.id)?.def.name ?? sources.registry.get(r.id)?.def.url ?? r.id;
+      const def = sources.registry.get(r.id)?.def;
+      const name = def?.name ?? (def ? redactUrl(def.url) : r.id);
       const what = r.error ? `failed: ${r.error}` : r.notModified ? 'not modified' : `${r.added} added, ${r.known} already archived, ${r.skipped.length} skipped`;
       say(`sync: ${name}: ${what} (${(r.ms / 1000).toFixed(1)} s)`);
       for (const s of r.skipped.slice(0, 5)) say(`  skipped ${s.url}: ${s.reason}`);

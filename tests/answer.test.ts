@@ -6,6 +6,9 @@ import { candidates, missingNames, overlap } from '../src/answering/evidence.js'
 import { makeArticle } from '../src/corpus/article.js';
 import { Embedder } from '../src/embed.js';
 import type { Passage, Retrieval } from '../src/answering/retrieve.js';
+import { createChoose, embeddedSentences } from '../src/answering/choose.js';
+import { newQuestion, type Question } from '../src/answering/question.js';
+import { read } from '../src/answering/read.js';
 
 const text = [
   'Russian Defense Minister Andrei Belousov arrived in Beijing Monday for talks with his Chinese counterpart.',
@@ -29,6 +32,7 @@ function embedderWith(near: string, far = 0.1) {
   };
   return new Embedder('fake', 2, 16, extract);
 }
+const options = { minEvidenceScore: 0.5, maxQuotes: 2 };
 const retrieval = (passages: Passage[]): Retrieval => ({
   passages,
   queryVector: new Float32Array([1, 0]),
@@ -71,7 +75,6 @@ describe('missingNames', () => {
 });
 
 describe('createAnswerer', () => {
-  const options = { minEvidenceScore: 0.5, maxQuotes: 2 };
 
   it('quotes the best-supported sentence verbatim, with its source and a short answer', async () => {
     const answerer = createAnswerer({ embedder: embedderWith('Belousov'), options });
@@ -114,5 +117,20 @@ describe('createAnswerer', () => {
     const q = 'When did Belousov arrive in Beijing?';
     const a = await answerer.answer(q, q, retrieval([passage, copy]));
     expect(a.quotes).toHaveLength(1);
+  });
+});
+
+describe('createChoose', () => {
+  const reading = (question: string) => read.run({ ...newQuestion({ question }), retrieval: retrieval([passage]) }) as Question;
+  it('leads with the sentence the embedding and the words agree on, with its short answer', async () => {
+    const choose = createChoose({ vectors: embeddedSentences(embedderWith('Belousov')), options });
+    const out = await choose.run(reading('Where did Belousov arrive?'));
+    expect(out.choice).toMatchObject({ found: true, short: { text: 'Beijing' } });
+    expect(out.choice?.chosen[0].text).toContain('arrived in Beijing');
+  });
+  it('refuses when no sentence is similar enough', async () => {
+    const choose = createChoose({ vectors: embeddedSentences(embedderWith('nothing matches this', 0.3)), options });
+    const out = await choose.run(reading('What did the mayor of Lisbon say?'));
+    expect(out.choice).toMatchObject({ found: false, chosen: [] });
   });
 });

@@ -63,6 +63,8 @@ describe('a folder that is not an Archivist index', () => {
     ['foreign files and a garbage CURRENT', { 'my-notes.txt': 'shopping list', 'photos/cat.jpg': 'not really a jpeg', CURRENT: 'garbage\n' }],
     ['foreign files alone', { 'my-notes.txt': 'shopping list', 'photos/cat.jpg': 'jpeg' }],
     ['a previous-format index whose CURRENT names nothing', { CURRENT: 'garbage\n', 'gen-000003/manifest.json': '{}' }],
+    ['foreign files beside a .gitkeep', { '.gitkeep': '', 'my-notes.txt': 'shopping list' }],
+    ['a .gitkeep that is not empty', { '.gitkeep': 'my notes, kept here' }],
   ])('is refused at start with a clear message, every file still there: %s', async (_name, files) => {
     const index = join(root, `foreign-${Math.random().toString(36).slice(2)}`);
     for (const [name, text] of Object.entries(files)) {
@@ -76,6 +78,26 @@ describe('a folder that is not an Archivist index', () => {
     expect(err.message).toMatch(/^store: .*nothing was changed/);
     expect(err.message).not.toContain(index);
     expect(await tree(index)).toEqual(before);
+  }, 120_000);
+});
+
+describe('a folder kept in version control by an empty .gitkeep (as the repository keeps index/)', () => {
+  it('is a new index: it is built from SEEDS_DIR, answers, and the .gitkeep is still there', async () => {
+    const index = join(root, 'gitkeep');
+    await mkdir(index, { recursive: true });
+    await writeFile(join(index, '.gitkeep'), '');
+    const archive = await bootArchive(testConfig(index), quiet);
+    try {
+      expect((await archive.ask({ question: 'Who is the Russian defense minister who visited Beijing?' })).found).toBe(true);
+    } finally {
+      await archive.close();
+    }
+    const entries = await readdir(index);
+    expect(entries).toContain('.gitkeep');
+    expect(entries).toContain('archivist-index.json');
+    // A second start reads it as the index it now is.
+    const again = await bootArchive(testConfig(index), quiet);
+    await again.close();
   }, 120_000);
 });
 

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { containsAnswer, exactMatch, f1, firstHit, normalise, percentile } from '../src/eval/metrics.js';
 import { fromJsonl, fromSquad } from '../src/eval/dataset.js';
+// Imported with the file, not inside the test: the CLI module's imports take seconds on a busy machine.
+import { thresholdSweep } from '../src/eval/cli.js';
 
 describe('SQuAD metrics', () => {
   it('normalises case, punctuation, articles and spaces', () => {
@@ -47,8 +49,7 @@ describe('evaluation sets', () => {
 });
 
 describe('thresholdSweep', () => {
-  it('counts a question as refused below the threshold and as a hit only above it', async () => {
-    const { thresholdSweep } = await import('../src/eval/cli.js');
+  it('counts a question as refused below the threshold and as a hit only above it', () => {
     const rows = [
       { id: 'a', impossible: false, rank: 1, hit: true, evidence: 0.6, ms: 1 },
       { id: 'b', impossible: false, rank: 1, hit: true, evidence: 0.4, ms: 1 },

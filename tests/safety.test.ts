@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeArticle } from '../src/corpus/article.js';
 import { parseMarkdown } from '../src/corpus/markdown.js';
 import { AppError } from '../src/errors.js';
-import { fromAnotherSite } from '../src/server/routes/articles.js';
+import { fromAnotherSite } from '../src/server/middleware/auth.js';
 import { LocalStore } from '../src/store/local.js';
 import { postJson, seedServer, tempDir } from './helpers.js';
 

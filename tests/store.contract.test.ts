@@ -5,7 +5,7 @@
 import { rm } from 'node:fs/promises';
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from 'vitest';
-import { makeArticle, type Article } from '../src/corpus/article.js';
+import { makeArticle } from '../src/corpus/article.js';
 import { LocalStore } from '../src/store/local.js';
 import { MIGRATIONS } from '../src/store/migrations.js';
 import { PostgresStore, queryWords } from '../src/store/postgres.js';
@@ -77,7 +77,7 @@ async function wipeDatabase(url: string) {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    await client.query('DROP TABLE IF EXISTS chunks, articles, settings, schema_migrations CASCADE');
+    await client.query('DROP TABLE IF EXISTS chunks, articles, settings, answers, schema_migrations CASCADE');
   } finally {
     await client.end();
   }
@@ -243,6 +243,56 @@ describe.each(implementations)('Store contract: %s', (_name, make) => {
       expect(await again.getArticle(A.article.id)).toEqual(A.article);
       expect(ids(await again.vectorSearch(unit([1, 0, 0, 0]), 2))).toEqual([A0, A1]);
       expect(ids(await again.keywordSearch('visited', 5))).toEqual([A0]);
+    });
+  });
+
+  describe('kept answers', () => {
+    const answer = (n: number, at: string) => ({ id: `ans${n}`, at, record: { question: `question ${n}`, quotes: [{ articleId: A.article.id, start: 0, end: 9 }] } });
+
+    it('keeps, lists newest first, reads back by id and deletes', async () => {
+      await store.saveAnswer(answer(1, '2026-01-01T10:00:00.000Z'));
+      await store.saveAnswer(answer(2, '2026-01-02T10:00:00.000Z'));
+      await store.saveAnswer(answer(3, '2026-01-03T10:00:00.000Z'));
+      expect(await store.getAnswer('ans2')).toEqual({ ...answer(2, '2026-01-02T10:00:00.000Z'), feedback: null });
+      expect(await store.getAnswer('nope')).toBeUndefined();
+      const page = await store.listAnswers({ offset: 1, limit: 1 });
+      expect(page.total).toBe(3);
+      expect(page.items.map((a) => a.id)).toEqual(['ans2']);
+      expect(await store.deleteAnswer('ans2')).toBe(true);
+      expect(await store.deleteAnswer('ans2')).toBe(false);
+      expect(await store.getAnswer('ans2')).toBeUndefined();
+      expect((await store.listAnswers({ offset: 0, limit: 10 })).items.map((a) => a.id)).toEqual(['ans3', 'ans1']);
+    });
+
+    it('holds one current judgment per answer, kept across a restart and a rebuild of the articles', async () => {
+      await loaded();
+      await store.saveAnswer(answer(1, '2026-01-01T10:00:00.000Z'));
+      await store.saveAnswer(answer(2, '2026-01-02T10:00:00.000Z'));
+      expect(await store.setFeedback('ans1', { rating: 'down', reason: 'wrong year' })).toBe(true);
+      expect(await store.setFeedback('ans1', { rating: 'up' })).toBe(true);
+      expect(await store.setFeedback('missing', { rating: 'up' })).toBe(false);
+      await store.reset(SETTINGS);
+      await store.apply({ put: [B], remove: [] });
+      const again = await reopen();
+      expect(await again.judgedAnswers()).toEqual([{ ...answer(1, '2026-01-01T10:00:00.000Z'), feedback: { rating: 'up' } }]);
+      expect((await again.getAnswer('ans2'))?.feedback).toBeNull();
+    });
+
+    it('prunes unjudged answers by age and by count as it saves, and never a judged one', async () => {
+      await store.saveAnswer(answer(1, '2026-01-01T00:00:00.000Z'));
+      await store.setFeedback('ans1', { rating: 'up' });
+      await store.saveAnswer(answer(2, '2026-01-02T00:00:00.000Z'));
+      await store.saveAnswer(answer(3, '2026-01-03T00:00:00.000Z'));
+      await store.saveAnswer(answer(4, '2026-01-04T00:00:00.000Z'), { before: '2026-01-02T12:00:00.000Z' });
+      expect((await store.listAnswers({ offset: 0, limit: 10 })).items.map((a) => a.id)).toEqual(['ans4', 'ans3', 'ans1']);
+      await store.saveAnswer(answer(5, '2026-01-05T00:00:00.000Z'), { keep: 1 });
+      expect((await store.listAnswers({ offset: 0, limit: 10 })).items.map((a) => a.id)).toEqual(['ans5', 'ans1']);
+    });
+
+    it('refuses a second answer with the same id', async () => {
+      await store.saveAnswer(answer(1, '2026-01-01T00:00:00.000Z'));
+      await expect(store.saveAnswer(answer(1, '2026-01-02T00:00:00.000Z'))).rejects.toThrow();
+      expect((await store.getAnswer('ans1'))?.at).toBe('2026-01-01T00:00:00.000Z');
     });
   });
 

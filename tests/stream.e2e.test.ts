@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { NOT_FOUND } from '../src/answering/answer.js';
 import { AppError } from '../src/errors.js';
-import type { Archive, AskInput } from '../src/archive.js';
+import type { Archive } from '../src/archive.js';
 import { createApp } from '../src/server/app.js';
 import { wordPieces } from '../src/server/routes/stream.js';
 import { listen, postJson, quiet, seedServer } from './helpers.js';

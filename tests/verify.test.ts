@@ -12,7 +12,7 @@ let article: Article;
 let passages: Passage[];
 beforeAll(async () => {
   [article] = (await loadCorpus(SEEDS)).articles;
-  const chunks = await chunkArticle(article, { chunkSize: 800, chunkOverlap: 100 });
+  const chunks = chunkArticle(article, { chunkSize: 800, chunkOverlap: 100 });
   passages = chunks.map((c, i) => ({ chunkId: `c${i}`, article, start: c.start, end: c.end, text: article.text.slice(c.start, c.end), score: 1 / (i + 1) }));
 });
 

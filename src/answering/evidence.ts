@@ -6,7 +6,7 @@
 import type { Article } from '../corpus/article.js';
 import type { Passage } from './retrieve.js';
 import { findShortAnswer, type QuestionType } from './shortAnswer.js';
-import { sentences, terms, type Span } from '../text.js';
+import { isStrong, sentences, strongWords, terms, words, type Span } from '../text.js';
 import { inBoilerplate } from '../ingest/boilerplate.js';
 
 export const MIN_QUOTE_WORDS = 5;
@@ -40,12 +40,11 @@ export interface Candidate extends Span {
  * @example overlap('When did Belousov visit?', new Set(['belousov', 'visit'])) // 1
  */
 export function overlap(question: string, have: Set<string>, idf?: (term: string) => number): number {
-  const raw = question.match(/[\p{L}\p{N}]+(?:['’.-][\p{L}\p{N}]+)*/gu) ?? [];
   const weightOf = new Map<string, number>();
-  for (const w of raw) {
+  for (const w of words(question)) {
     const [t] = terms(w);
     if (!t) continue;
-    const strong = /^\p{Lu}/u.test(w) || /\p{N}/u.test(w);
+    const strong = isStrong(w);
     weightOf.set(t, Math.max(weightOf.get(t) ?? 0, (strong ? 2 : 1) * (idf?.(t) ?? 1)));
   }
   let total = 0;
@@ -64,11 +63,9 @@ export function overlap(question: string, have: Set<string>, idf?: (term: string
  */
 export function missingNames(question: string, passages: Pick<Passage, 'text' | 'article'>[]): string[] {
   const have = new Set(passages.flatMap((p) => [...terms(p.text), ...terms(p.article.title)]));
-  const words = question.match(/[\p{L}\p{N}]+(?:['’.-][\p{L}\p{N}]+)*/gu) ?? [];
-  return words.filter((w, i) => {
-    const strong = (i > 0 && /^\p{Lu}/u.test(w)) || /\p{N}/u.test(w);
+  return strongWords(question).filter((w) => {
     const [t] = terms(w);
-    return strong && t && !have.has(t);
+    return t && !have.has(t);
   });
 }
 

@@ -5,7 +5,9 @@
 import type { Article } from '../corpus/article.js';
 import type { Embedder } from '../embed.js';
 import type { Hit, SearchFilter, Store } from '../store/types.js';
-import { terms } from '../text.js';
+import { strongWords, terms } from '../text.js';
+import type { Question, Stage } from './question.js';
+import { preferRecent, type TimeFrame } from './time.js';
 
 export type RetrievalMode = 'hybrid' | 'vector' | 'keyword';
 
@@ -87,8 +89,7 @@ export function dedupe<P extends Pick<Passage, 'article' | 'start' | 'end' | 'te
  * @example keywordQuery('How many ships did Calderra see in 2024?') // '… Calderra 2024'
  */
 export function keywordQuery(query: string): string {
-  const words = query.match(/[\p{L}\p{N}]+(?:['’.,-][\p{L}\p{N}]+)*/gu) ?? [];
-  const strong = words.filter((w, i) => (i > 0 && /^\p{Lu}/u.test(w)) || /\p{N}/u.test(w));
+  const strong = strongWords(query);
   return strong.length ? `${query} ${strong.join(' ')}` : query;
 }
 
@@ -136,3 +137,31 @@ export function createRetriever(deps: { store: Store; embedder: Embedder; option
 }
 
 export type Retriever = ReturnType<typeof createRetriever>;
+
+const filterOf = (q: Question, time: TimeFrame): SearchFilter | undefined => {
+  const f = { ...q.filter, since: q.filter?.since ?? time.since ?? undefined, until: q.filter?.until ?? time.until ?? undefined };
+  return f.since || f.until || f.sources?.length ? f : undefined;
+};
+
+/**
+ * The "retrieve" stage: the passages for the query within the question's time frame. A date
+ * the question names but no article of that time holds ("the Normans in 1066") is about the
+ * story, not about when it was reported: then the search runs again without it, and the frame
+ * says so. A "latest" question moves newer passages up.
+ */
+export function retrieveStage(retriever: Retriever): Stage {
+  return {
+    name: 'retrieve',
+    async run(q: Question): Promise<Question> {
+      let time = q.time;
+      let retrieval = await retriever.retrieve(q.query, { filter: filterOf(q, time), mode: q.mode });
+      if (!retrieval.passages.length && q.absolute && (time.since || time.until)) {
+        time = { ...time, since: null, until: null };
+        retrieval = await retriever.retrieve(q.query, { filter: filterOf(q, time), mode: q.mode });
+      }
+      if (time.recency) retrieval = { ...retrieval, passages: preferRecent(retrieval.passages, time.asOf) };
+      q.onPassages?.(retrieval);
+      return { ...q, time, retrieval };
+    },
+  };
+}

@@ -3,7 +3,8 @@
  * the subject and key terms of the earlier turns. Pronouns are replaced by the last name the
  * conversation mentioned; a question that already names its subject is left alone.
  */
-import { STOP_WORDS } from '../text.js';
+import { names as namesIn, STOP_WORDS, words } from '../text.js';
+import type { Question, Stage } from './question.js';
 
 export interface Turn {
   role: 'user' | 'assistant';
@@ -17,15 +18,15 @@ const QUESTION_WORDS = new Set(['who', 'what', 'when', 'where', 'why', 'how', 'w
 /** Capitalised phrases that are not the first word of a question: "Andrei Belousov", "Dong Jun". */
 export function names(text: string): string[] {
   const out: string[] = [];
-  for (const m of text.matchAll(/\b[A-Z][\p{L}'’-]+(?:\s+(?:of\s+|de\s+|al-)?[A-Z][\p{L}'’-]+)*/gu)) {
-    const words = m[0].split(/\s+/).filter((w) => !QUESTION_WORDS.has(w.toLowerCase()));
+  for (const name of namesIn(text)) {
+    const words = name.split(/\s+/).filter((w) => !QUESTION_WORDS.has(w.toLowerCase()));
     if (words.length) out.push(words.join(' '));
   }
   return out;
 }
 
 function contentWords(text: string): string[] {
-  return (text.toLowerCase().match(/[\p{L}\p{N}]+(?:['’-][\p{L}\p{N}]+)*/gu) ?? []).filter(
+  return words(text.toLowerCase()).filter(
     (w) => !STOP_WORDS.has(w) && !QUESTION_WORDS.has(w) && w.length > 2,
   );
 }
@@ -68,3 +69,9 @@ export function rewriteQuery(question: string, history: Turn[] = []): string {
   const extra = [...new Set(carried)].slice(0, 6);
   return extra.length ? `${rewritten.replace(/\s*[?.!]+$/, '')} (${extra.join(' ')})` : rewritten;
 }
+
+/** The "rewrite" stage: the standalone query a follow-up stands for. */
+export const rewrite: Stage = {
+  name: 'rewrite',
+  run: (q: Question): Question => ({ ...q, query: rewriteQuery(q.focus, q.history) }),
+};

@@ -2,7 +2,7 @@
  * Short answers: what kind of thing a question asks for, and the one clear piece of a sentence
  * that is that kind of thing ("Dong Jun", "October 14, 2024", "Beijing", "3,000 troops").
  */
-import { terms } from '../text.js';
+import { NAME_PATTERN, terms } from '../text.js';
 
 export type QuestionType = 'person' | 'date' | 'place' | 'number' | 'other';
 
@@ -56,7 +56,6 @@ const NOT_A_PERSON = /\b(Party|University|College|School|Company|Council|Associa
 /** Words of a title before a name: "Chinese Defense Minister Dong Jun" names Dong Jun. */
 const TITLES = new Set(['President', 'Vice', 'Prime', 'Minister', 'Defense', 'Defence', 'Foreign', 'Finance', 'Secretary', 'General', 'Chancellor', 'Senator', 'Sen', 'Rep', 'Governor', 'Gov', 'Mayor', 'CEO', 'Chief', 'Executive', 'Chairman', 'Chairwoman', 'Director', 'Ambassador', 'Commander', 'Admiral', 'Colonel', 'Captain', 'Lieutenant', 'Deputy', 'Justice', 'Judge', 'Speaker', 'Premier', 'Spokesman', 'Spokeswoman', 'Dr', 'Mr', 'Mrs', 'Ms', 'Pope']);
 
-const NAME = /\b[A-Z][\p{L}'’-]+(?:\s+(?:(?:de|van|von|al|bin)\s+)?[A-Z][\p{L}'’-]+)*/gu;
 const contentTerms = (words: string[]) => words.flatMap((w) => terms(w));
 
 /**
@@ -78,7 +77,7 @@ export function questionSubjects(question: string, texts: string[]): Set<string>
     if (t.length && !t.every((x) => q.has(x))) t.forEach((x) => out.add(x));
   };
   for (const text of texts) {
-    for (const m of text.matchAll(NAME)) {
+    for (const m of text.matchAll(NAME_PATTERN)) {
       const words = m[0].split(/\s+/).filter((w) => !NOT_A_NAME.has(w));
       // The longest title-like prefix that the question says in its own words.
       for (let k = words.length - 1; k >= 2; k--) {

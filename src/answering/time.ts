@@ -7,6 +7,7 @@
  * day seven days back, which is not what a reader means.
  */
 import * as chrono from 'chrono-node';
+import type { Question, Stage } from './question.js';
 import type { Turn } from './rewrite.js';
 
 export interface TimeFrame {
@@ -188,3 +189,15 @@ export function dateOldQuotes(answer: string, quotes: { n: number; date?: string
   }
   return out;
 }
+
+/**
+ * The "understand time" stage: the frame the question names (or an earlier turn carried),
+ * against the question's asOf, and the question without its time words.
+ */
+export const understand: Stage = {
+  name: 'understand time',
+  run(q: Question): Question {
+    const u = understandTime(q.text, q.history, q.time.asOf);
+    return { ...q, time: u.time, absolute: u.absolute, focus: u.question };
+  },
+};

@@ -1,5 +1,10 @@
 /**
  * `npm run eval -- [file] [--articles dir] [--json out.json] [--store local|postgres] [--no-baseline] [--sweep] [--generator extractive|openai]`
+ * `npm run eval -- --realtimeqa <checkout or bare git dir> --weeks 20230106..20230331 [--modes hybrid,vector,keyword] [--baseline]`
+ * asks RealTimeQA's quiz questions of the articles searched for them (see realtimeqa.ts); only
+ * the weeks in `--weeks` are opened.
+ * Embeddings are cached in `--cache <dir>` (default .cache/eval; `--no-cache` to embed afresh),
+ * keyed by model and exact text, so a second run over the same articles embeds nothing.
  * Prints a table comparing retrieval configurations and writes the full result as JSON. A JSONL
  * file is asked of `--articles`, else of the `articles/` folder next to it, else of SEEDS_DIR:
  * `npm run eval -- eval/news/questions.jsonl` asks the news set of its own articles.
@@ -21,35 +26,61 @@ import type { Logger } from '../log.js';
 import type { RetrievalMode } from '../answering/retrieve.js';
 import { buildStockRecipe } from './baseline.js';
 import { loadEvalSet } from './dataset.js';
+import { CachedEmbedder } from './embeddingCache.js';
+import { loadRealtimeQa, MIN_ARTICLE_CHARS, parseWeeks, type WeekRange } from './realtimeqa.js';
 import { evaluateArchive, evaluateSearch, type QuestionResult, type Scores } from './run.js';
 
 export const DEFAULT_EVAL_FILE = '../shared/eval/squad-v2-small.json';
 
-function parseArgs(args: string[]) {
-  const opts = { file: DEFAULT_EVAL_FILE, articles: undefined as string | undefined, json: undefined as string | undefined, store: undefined as string | undefined, baseline: true, sweep: false, generator: undefined as string | undefined };
+export const DEFAULT_CACHE_DIR = '.cache/eval';
+const MODES: RetrievalMode[] = ['hybrid', 'vector', 'keyword'];
+
+export function parseArgs(args: string[]) {
+  const opts = {
+    file: DEFAULT_EVAL_FILE, articles: undefined as string | undefined, json: undefined as string | undefined, store: undefined as string | undefined,
+    baseline: undefined as boolean | undefined, sweep: false, generator: undefined as string | undefined,
+    realtimeqa: undefined as string | undefined, weeks: undefined as WeekRange | undefined, cache: DEFAULT_CACHE_DIR as string | undefined, modes: MODES,
+  };
+  const value = (i: number, name: string) => {
+    const v = args[i];
+    if (v === undefined || v.startsWith('--')) throw new AppError('bad_request', `eval: ${name} needs a value`);
+    return v;
+  };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
-    if (a === '--json') opts.json = args[++i];
+    if (a === '--realtimeqa') opts.realtimeqa = value(++i, a);
+    else if (a === '--weeks') opts.weeks = parseWeeks(value(++i, a));
+    else if (a === '--cache') opts.cache = value(++i, a);
+    else if (a === '--no-cache') opts.cache = undefined;
+    else if (a === '--baseline') opts.baseline = true;
+    else if (a === '--modes') {
+      const modes = value(++i, a).split(',').map((m) => m.trim()) as RetrievalMode[];
+      const bad = modes.find((m) => !MODES.includes(m));
+      if (bad || !modes.length) throw new AppError('bad_request', `eval: --modes must be a list of ${MODES.join(', ')}, not ${JSON.stringify(bad ?? '')}`);
+      opts.modes = modes;
+    } else if (a === '--json') opts.json = args[++i];
     else if (a === '--store') opts.store = args[++i];
     else if (a === '--articles') opts.articles = args[++i];
     else if (a === '--no-baseline') opts.baseline = false;
     else if (a === '--sweep') opts.sweep = true;
     else if (a === '--generator') opts.generator = args[++i];
-    else if (a.startsWith('--')) throw new AppError('bad_request', `eval: unknown option ${a}; must be one of --articles, --json, --store, --no-baseline, --sweep, --generator`);
+    else if (a.startsWith('--')) throw new AppError('bad_request', `eval: unknown option ${a}; must be one of --articles, --json, --store, --no-baseline, --baseline, --sweep, --generator, --realtimeqa, --weeks, --modes, --cache, --no-cache`);
     else opts.file = a;
   }
   if (opts.store && opts.store !== 'local' && opts.store !== 'postgres') throw new AppError('bad_request', 'eval: --store must be local or postgres');
   if (opts.generator && opts.generator !== 'extractive' && opts.generator !== 'openai') throw new AppError('bad_request', 'eval: --generator must be extractive or openai');
+  if (opts.realtimeqa && !opts.weeks) throw new AppError('bad_request', 'eval: --realtimeqa needs --weeks YYYYMMDD..YYYYMMDD: only the weeks asked for are read');
+  if (opts.weeks && !opts.realtimeqa) throw new AppError('bad_request', 'eval: --weeks goes with --realtimeqa <dir>');
   return opts;
 }
 
 const f = (x: number | undefined, digits = 3) => (x === undefined ? '—' : x.toFixed(digits));
 
 export function table(rows: [string, Scores][]): string {
-  const head = ['config', 'R@1', 'R@5', 'R@10', 'MRR', 'hit', 'hit/R@5', 'refuse', 'falseRef', 'refFound', 'fidelity', 'spanEM', 'spanF1', 'bpQuotes', 'dupQuotes', 'rightDates', 'p50 ms', 'p95 ms'];
+  const head = ['config', 'R@1', 'R@5', 'R@10', 'MRR', 'A@5', 'hit', 'short', 'hit/R@5', 'refuse', 'falseRef', 'refFound', 'fidelity', 'spanEM', 'spanF1', 'bpQuotes', 'dupQuotes', 'rightDates', 'p50 ms', 'p95 ms'];
   const n = (x: number | undefined) => (x === undefined ? '—' : String(x));
   const lines = rows.map(([name, s]) => [
-    name, f(s.recallAt1), f(s.recallAt5), f(s.recallAt10), f(s.mrr), f(s.answerHit), f(s.hitPerRecall), f(s.refusal), f(s.falseRefusal),
+    name, f(s.recallAt1), f(s.recallAt5), f(s.recallAt10), f(s.mrr), f(s.articleRecallAt5), f(s.answerHit), f(s.shortHit), f(s.hitPerRecall), f(s.refusal), f(s.falseRefusal),
     f(s.refusalOfFound), f(s.quoteFidelity), f(s.spanEM), f(s.spanF1), n(s.boilerplateQuotes), n(s.duplicateQuotes), f(s.rightDates),
     f(s.p50Ms, 1), f(s.p95Ms, 1),
   ]);
@@ -80,13 +111,21 @@ export async function runEvalCli(config: Config, args: string[], log: Logger) {
   }
   const generative = modelAnswerer({ ...config, generator });
   const started = performance.now();
-  const set = await loadEvalSet(opts.file, opts.articles);
+  const rtqa = opts.realtimeqa ? await loadRealtimeQa(opts.realtimeqa, opts.weeks!) : undefined;
+  const set = rtqa ?? (await loadEvalSet(opts.file, opts.articles));
   let articles = set.articles;
   if (!articles.length) articles = (await loadCorpus(config.seedsDir)).articles; // a JSONL set without a folder asks the seeds
   log.info(`eval: ${set.name}: ${articles.length} articles, ${set.questions.length} questions`);
+  if (rtqa) {
+    const st = rtqa.stats;
+    log.info(`eval: ${st.weeks.length} weeks; kept ${st.kept} of ${st.questions} questions (gold in some article); ${st.articles} articles, ${st.shortDropped} search results under ${MIN_ARTICLE_CHARS} characters or unusable dropped`);
+  }
+  // The stock recipe embeds everything again, uncached: on by default only for the small sets.
+  const baseline = opts.baseline ?? !rtqa;
 
   const dir = await mkdtemp(join(tmpdir(), 'archivist-eval-'));
   let stopPg: (() => Promise<void>) | undefined;
+  let closeCache: (() => void) | undefined;
   let storeConfig: Config = { ...config, indexDir: dir, store: 'local' };
   if (opts.store === 'postgres') {
     let url = config.databaseUrl;
@@ -100,18 +139,27 @@ export async function runEvalCli(config: Config, args: string[], log: Logger) {
     storeConfig = { ...storeConfig, store: 'postgres', databaseUrl: url };
   }
   try {
-    const embedder = await createEmbedder(config);
+    const model = await createEmbedder(config);
+    const embedder = opts.cache ? new CachedEmbedder(model, join(opts.cache, 'embeddings.sqlite')) : model;
+    closeCache = () => (embedder instanceof CachedEmbedder ? embedder.close() : undefined);
     const store = await openStore(storeConfig, log);
     const chunking = { chunkSize: config.chunkSize, chunkOverlap: config.chunkOverlap };
-    const report = await ingest({ store, embedder, chunking, articles, force: true });
-    log.info(`eval: indexed ${report.chunksEmbedded} chunks in ${(report.ms / 1000).toFixed(1)} s (${store.kind} store)`);
+    let last = 0;
+    const onProgress = (_: string, done: number, total: number) => {
+      if (performance.now() - last < 30_000) return;
+      last = performance.now();
+      log.info(`eval: embedding ${done} of ${total} chunks`);
+    };
+    const report = await ingest({ store, embedder, chunking, articles, force: true, onProgress });
+    const cached = embedder instanceof CachedEmbedder ? `; ${embedder.stats.hits} vectors from the cache, ${embedder.stats.misses} embedded` : '';
+    log.info(`eval: indexed ${report.chunksEmbedded} chunks in ${(report.ms / 1000).toFixed(1)} s (${store.kind} store${cached})`);
     // topK 10 so recall@10 can be measured; answers only read the first passages, as in the server.
     const options = { ...archiveOptions(config), topK: Math.max(10, config.topK) };
     const archive = createArchive({ store, embedder, options });
 
     const rows: [string, Scores][] = [];
     const perQuestion: QuestionResult[] = [];
-    for (const mode of ['hybrid', 'vector', 'keyword'] as RetrievalMode[]) {
+    for (const mode of opts.modes) {
       // The model answers the hybrid row, the one the server uses: a model run costs real time.
       const asked = mode === 'hybrid' && generative ? createArchive({ store, embedder, options, generative }) : archive;
       const scores = await evaluateArchive(asked, set, mode, mode === 'hybrid' ? perQuestion : undefined);
@@ -136,14 +184,16 @@ refusal trade-off (hybrid): MIN_EVIDENCE_SCORE → share refused
       console.log('|-----------|------------------------|----------------------------|------------|');
       for (const r of sweep) console.log(`| ${r.threshold.toFixed(2)}      | ${f(r.refusal)}                  | ${f(r.falseRefusal)}                      | ${f(r.answerHit)}      |`);
     }
-    if (opts.baseline) {
+    if (baseline) {
       const stock = await buildStockRecipe(articles, { model: config.embeddingModel, modelDir: config.modelDir });
       rows.push(['stock LangChain', await evaluateSearch(stock.search, set)]);
     }
     await store.close();
 
-    console.log(`\n${set.name} (${set.questions.length} questions, ${store.kind} store, MIN_EVIDENCE_SCORE=${config.minEvidenceScore})\n`);
+    const kept = rtqa ? `, kept of ${rtqa.stats.questions} with the gold in some article; ${rtqa.stats.articles} articles` : '';
+    console.log(`\n${set.name} (${set.questions.length} questions${kept}, ${store.kind} store, MIN_EVIDENCE_SCORE=${config.minEvidenceScore})\n`);
     console.log(table(rows));
+    for (const [name, s] of rows) if (s.stageMs && Object.keys(s.stageMs).length) console.log(`${name}: mean ms per stage ${Object.entries(s.stageMs).map(([k, v]) => `${k} ${v}`).join(', ')}`);
     for (const [name, s] of rows) {
       const g = s.generated;
       if (g) console.log(`\n${name}: the model (${config.llmModel}) wrote ${g.answers} answers; ${g.fallbacks} fell back to extractive; quotes ${g.quotes}, verified ${g.verified}, removed ${g.removed}`);
@@ -153,6 +203,7 @@ refusal trade-off (hybrid): MIN_EVIDENCE_SCORE → share refused
     const [, main] = rows[0];
     const result = {
       file: set.name,
+      ...(rtqa ? { realtimeqa: rtqa.stats } : {}),
       store: store.kind,
       config: 'hybrid',
       settings: { ...archiveOptions(config), model: config.embeddingModel },
@@ -165,6 +216,7 @@ refusal trade-off (hybrid): MIN_EVIDENCE_SCORE → share refused
     if (opts.json) await writeFile(opts.json, JSON.stringify(result, null, 2));
     return result;
   } finally {
+    closeCache?.();
     await stopPg?.();
     await rm(dir, { recursive: true, force: true });
   }

@@ -25,6 +25,12 @@ export interface Scores {
   spanF1?: number;
   /** answerHit ÷ recall@5: how much of what retrieval found reaches the user. */
   hitPerRecall?: number;
+  /** Answerable questions with the gold in the whole text of an article of the first five passages. */
+  articleRecallAt5?: number;
+  /** Answerable questions whose short answer holds the gold (normalised, as a quote hit). */
+  shortHit?: number;
+  /** Mean milliseconds per stage of `ask` (the timings it reports). */
+  stageMs?: Record<string, number>;
   /** Refused among answerable questions whose gold answer is in the first five passages. */
   refusalOfFound?: number;
   /** Quotes overlapping a gold boilerplate line (must be 0); needs gold data. */
@@ -44,7 +50,10 @@ export interface QuestionResult {
   id: string;
   impossible: boolean;
   rank: number;
+  /** 1-based rank (among distinct articles, in passage order) of the first article holding the gold; 0 = none. */
+  articleRank?: number;
   found?: boolean;
+  shortHit?: boolean;
   hit?: boolean;
   short?: string;
   evidence?: number;
@@ -61,6 +70,7 @@ export async function evaluateArchive(archive: Archive, set: EvalSet, mode: Retr
   const texts = new Map<string, string>();
   const gen = { answers: 0, fallbacks: 0, quotes: 0, verified: 0, removed: 0 };
   const goldLines = new Set(set.gold?.boilerplate ?? []);
+  const stageMs = new Map<string, number>();
   for (const q of set.questions) {
     const t = performance.now();
     const r: AskResult = await archive.ask({ question: q.question, history: q.history, asOf: q.asOf, mode });
@@ -78,12 +88,26 @@ export async function evaluateArchive(archive: Archive, set: EvalSet, mode: Retr
       fidelity.push(text.slice(quote.start, quote.end) === quote.text && text.includes(quote.text) ? 1 : 0);
       if (goldLines.size && overlapsAny(quote, goldBoilerplateSpans(text, goldLines))) boilerplateQuotes++;
     }
+    let articleRank = 0;
+    if (!q.impossible) {
+      const ids = [...new Set(r.passages.map((p) => p.articleId))];
+      for (const [i, id] of ids.entries()) {
+        if (!texts.has(id)) texts.set(id, (await archive.get(id))?.text ?? '');
+        if (containsAnswer(texts.get(id)!, q.answers)) {
+          articleRank = i + 1;
+          break;
+        }
+      }
+    }
+    for (const [k, v] of Object.entries(r.timings)) if (typeof v === 'number') stageMs.set(k, (stageMs.get(k) ?? 0) + v);
     const prediction = r.found ? (r.short?.text ?? r.quotes[0]?.text ?? '') : '';
     rows.push({
       id: q.id,
       impossible: q.impossible,
       rank: q.impossible ? 0 : firstHit(r.passages.map((p) => p.text), q.answers),
+      articleRank,
       found: r.found,
+      shortHit: !q.impossible && !!r.short && containsAnswer(r.short.text, q.answers),
       hit: !q.impossible && containsAnswer(r.quotes.map((x) => x.text).join(' \n '), q.answers),
       short: r.short?.text,
       evidence: Number(r.evidence.toFixed(4)),
@@ -109,6 +133,9 @@ export async function evaluateArchive(archive: Archive, set: EvalSet, mode: Retr
     ...retrieval,
     answerHit,
     hitPerRecall: retrieval.recallAt5 ? answerHit / retrieval.recallAt5 : 0,
+    articleRecallAt5: mean(ans.map((r) => (r.articleRank && r.articleRank <= 5 ? 1 : 0))),
+    shortHit: mean(ans.map((r) => (r.shortHit ? 1 : 0))),
+    stageMs: Object.fromEntries([...stageMs].map(([k, v]) => [k, Number((v / (rows.length || 1)).toFixed(1))])),
     refusalOfFound: mean(foundInTop5.map((r) => (r.found ? 0 : 1))),
     boilerplateQuotes: sum(rows.map((r) => r.boilerplateQuotes ?? 0)),
     duplicateQuotes: sum(rows.map((r) => r.duplicateQuotes ?? 0)),

@@ -27,7 +27,7 @@ export interface ChunkSettings {
 }
 
 /** Bump when chunking or boilerplate rules change what is indexed: stored indexes are rebuilt. */
-export const CHUNKER_VERSION = 2;
+export const CHUNKER_VERSION = 3;
 
 /** Non-empty lines of the text outside boilerplate, grouped into runs that no boilerplate line interrupts. */
 function proseRuns(article: Pick<Article, 'text' | 'boilerplate'>): Span[][] {

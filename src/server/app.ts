@@ -3,23 +3,23 @@
  * does, and tests bind it to a free port.
  */
 import { fileURLToPath } from 'node:url';
-import express from 'express';
+import express, { Router } from 'express';
 import helmet from 'helmet';
 import type { Archive } from '../archive.js';
 import { defaultConfig, type Config } from '../config.js';
 import { createLogger, type Logger } from '../log.js';
 import { createQueue, type Queue } from '../queue.js';
-import { errorHandler, notFound } from './errors.js';
+import { errorHandler, notFound, openaiErrors } from './errors.js';
 import { cors } from './middleware/cors.js';
 import { allowedHosts, hostCheck } from './middleware/hostCheck.js';
 import { rateLimiter } from './middleware/rateLimit.js';
-import { requireReader } from './middleware/auth.js';
+import { requireReader, requireWriter } from './middleware/auth.js';
 import { requestLog } from './middleware/requestLog.js';
-import { timeLimit } from './middleware/timeLimit.js';
-import { articleRoutes } from './routes/articles.js';
+import { timeLimit, untimed } from './middleware/timeLimit.js';
+import { articleReads, articleWrites } from './routes/articles.js';
 import { chatRoutes } from './routes/chat.js';
 import { healthRoutes } from './routes/health.js';
-import { sourceRoutes } from './routes/sources.js';
+import { sourceReads, sourceWrites } from './routes/sources.js';
 import type { Sources } from '../sources/service.js';
 import { mcpRoutes } from './routes/mcp.js';
 import { openaiRoutes } from './routes/openai.js';
@@ -54,6 +54,31 @@ export function queuedArchive(archive: Archive, queue: Queue): Archive {
   return { ...archive, ask: (input) => queue.run(() => archive.ask(input), input.signal) };
 }
 
+/**
+ * Everything that hands out archive data or changes it, behind the rate limit, the reader guard
+ * (API_TOKEN) and the time limit; writes also behind the writer guard where they are mounted.
+ */
+function guardedApi(deps: { archive: Archive; config: Config; logger: Logger; hosts: ReturnType<typeof allowedHosts>; sources?: Sources }) {
+  const { archive, config, logger, hosts } = deps;
+  const api = Router();
+  api.use(rateLimiter({ limit: config.rateLimitPerMinute, windowMs: config.rateLimitWindowMs }));
+  api.use(requireReader(config));
+  api.use(timeLimit(config.requestTimeoutMs));
+  api.use('/api/articles', articleReads({ archive }));
+  // Before the app-wide JSON parser: article bodies have their own limit (MAX_UPLOAD_BYTES).
+  // Untimed: embedding a long upload may take minutes; MAX_UPLOAD_BYTES bounds it instead.
+  api.use('/api/articles', requireWriter(config, 'articles', hosts), untimed, articleWrites({ archive, config }));
+  api.use(express.json({ limit: config.bodyLimit }));
+  api.use(chatRoutes({ archive, limits: config }));
+  api.use(streamRoutes({ archive, limits: config, logger }));
+  api.use('/api/sources', sourceReads({ sources: deps.sources }));
+  // Without sources, writes there answer 404.
+  if (deps.sources) api.use('/api/sources', requireWriter(config, 'sources', hosts), sourceWrites({ sources: deps.sources }));
+  api.use(openaiRoutes({ archive, config }));
+  api.use(mcpRoutes({ archive, limits: config, log: (err) => logger.error({ err }, 'mcp tool failed') }));
+  return api;
+}
+
 export function createApp(deps: AppDeps) {
   // Settings a caller left out take their defaults from the one place defaults live.
   const config = { ...defaultConfig(), ...deps.config };
@@ -86,23 +111,12 @@ export function createApp(deps: AppDeps) {
     }),
   );
   app.use(cors(config.corsOrigins));
-  app.use(rateLimiter({ limit: config.rateLimitPerMinute, windowMs: config.rateLimitWindowMs }));
-  // Article uploads are bounded by MAX_UPLOAD_BYTES instead: embedding a long one may take minutes.
-  app.use(requireReader(config));
-  // A sync on request fetches and embeds a whole feed: like an upload, it may take minutes.
-  app.use(timeLimit(config.requestTimeoutMs, (req) => req.method !== 'GET' && (req.path.startsWith('/api/articles') || /^\/api\/sources\/[^/]+\/sync$/.test(req.path))));
-  // Before the app-wide JSON parser: article bodies have their own limit (MAX_UPLOAD_BYTES).
-  app.use(articleRoutes({ archive, config, hosts }));
-  app.use(express.json({ limit: config.bodyLimit }));
-  app.use(chatRoutes({ archive, limits: config }));
-  app.use(streamRoutes({ archive, limits: config, logger }));
-  if (deps.sources) app.use(sourceRoutes({ sources: deps.sources, config }));
-  // Without sources the page still asks; a 404 would show as an error in the browser console.
-  else app.get('/api/sources', (_req, res) => void res.json({ enabled: false, sources: [] }));
-  app.use(openaiRoutes({ archive, config }));
-  app.use(mcpRoutes({ archive, limits: config, log: (err) => logger.error({ err }, 'mcp tool failed') }));
+  // Open to all: the probes (an orchestrator has no token) and the page (it holds no data).
   app.use(healthRoutes({ archive, queue, isDraining: deps.isDraining }));
   app.use(express.static(WEB_DIR, { dotfiles: 'deny', index: 'index.html', redirect: false }));
+  app.use('/v1', openaiErrors);
+  // Everything else is mounted behind the guards, so a route added here cannot be left open.
+  app.use(guardedApi({ archive, config, logger, hosts, sources: deps.sources }));
   app.use(notFound);
   app.use(errorHandler(logger));
   return app;

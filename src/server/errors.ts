@@ -31,13 +31,19 @@ function openaiType(status: number): string {
 }
 
 /**
- * Writes the one error shape. A busy server (503) tells the client when to come back. Under
- * /v1 (the OpenAI-compatible API) the same error goes out in OpenAI's shape
- * `{ error: { message, type, param, code } }`, which its clients parse.
+ * Marks what it is mounted in front of (the OpenAI-compatible API, /v1) as answering errors in
+ * OpenAI's shape `{ error: { message, type, param, code } }`, which its clients parse; mounted
+ * before the guards, so their 401 and 429 come in that shape too.
  */
+export const openaiErrors: RequestHandler = (_req, res, next) => {
+  res.locals.errorShape = 'openai';
+  next();
+};
+
+/** Writes the one error shape (OpenAI's where `openaiErrors` marked the request). A busy server (503) tells the client when to come back. */
 export function sendError(res: Response, err: AppError): void {
   if (err.status === 503 && !res.getHeader('Retry-After')) res.set('Retry-After', '1');
-  if (/^\/v1(\/|$|\?)/.test(res.req?.originalUrl ?? '')) {
+  if (res.locals.errorShape === 'openai') {
     res.status(err.status).json({ error: { message: err.message, type: openaiType(err.status), param: err.param ?? null, code: err.code } });
     return;
   }

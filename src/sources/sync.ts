@@ -10,6 +10,7 @@ import { ACCEPT, FetchError, type Fetcher, type Validators } from './fetch.js';
 import { parseDocument, type FeedEntry } from './feeds.js';
 import { readPage } from './page.js';
 import { intervalMs, type Registry, type SourceDef } from './registry.js';
+import { redactText, redactUrl } from './redact.js';
 import type { SourceState } from './state.js';
 
 export interface SyncReport {
@@ -103,7 +104,7 @@ export function createSyncer(deps: { archive: Pick<Archive, 'put' | 'fingerprint
           const permanent = !(err instanceof FetchError) || err.permanent;
           if (permanent) state.seen[e.key] = '';
           else transient++;
-          report.skipped.push({ url: e.url, reason: (err as Error).message.replace(/^(sources|article): /, '') });
+          report.skipped.push({ url: redactUrl(e.url), reason: redactText((err as Error).message.replace(/^(sources|article): /, '')) });
         }
         if (batch.length >= BATCH) await flush();
       }
@@ -115,12 +116,12 @@ export function createSyncer(deps: { archive: Pick<Archive, 'put' | 'fingerprint
       state.lastError = report.skipped.length ? `${report.skipped.length} skipped: ${report.skipped[0].reason}` : undefined;
       state.nextDue = new Date(now.getTime() + intervalMs(def.interval)).toISOString();
     } catch (err) {
-      report.error = (err as Error).message.replace(/^sources: /, '');
+      report.error = redactText((err as Error).message.replace(/^sources: /, ''));
       state.failures += 1;
       state.lastError = report.error;
       const backoff = Math.min(intervalMs(def.interval) * 2 ** (state.failures - 1), DAY_MS);
       state.nextDue = new Date(now.getTime() + backoff).toISOString();
-      deps.say?.(`sources: ${def.name ?? def.url} failed (${state.failures} in a row): ${report.error}`);
+      deps.say?.(`sources: ${def.name ?? redactUrl(def.url)} failed (${state.failures} in a row): ${report.error}`);
     }
     // The oldest keys go first once a source has seen very many entries (a feed lists its newest).
     const keys = Object.keys(state.seen);

@@ -20,6 +20,12 @@ export const FOLDER_FORMAT = 2;
 /** Names Archivist itself puts in the folder (format 2 and, for the import, format 1). */
 const OURS = /^(archivist-index\.json(\.tmp-\d+)?|sources-state\.json(\.tmp)?|articles\.db(-wal|-shm|-journal)?|articles\.db\.(damaged|copy)-\d+(-wal|-shm)?|articles\.seq(\.tmp-\d+)?|snapshot-\d+(\.damaged-\d+)?|\.snapshot-\d+\.tmp-\d+|CURRENT(\.tmp)?|gen-\d+|\.gen-\d+\.tmp-\d+)$/;
 const LEGACY = /^(CURRENT(\.tmp)?|gen-\d+|\.gen-\d+\.tmp-\d+)$/;
+/**
+ * Empty placeholder files that keep a folder in version control (the repository tracks `index/`
+ * this way). They say nothing about what the folder holds, so they are neither counted as foreign
+ * nor ever removed: the folder is judged by its other entries.
+ */
+const PLACEHOLDERS = new Set(['.gitkeep', '.keep']);
 
 export type FolderState = { kind: 'current' } | { kind: 'new' } | { kind: 'legacy' };
 
@@ -57,7 +63,7 @@ export async function syncDir(path: string): Promise<void> {
  */
 export async function inspectFolder(dir: string): Promise<FolderState> {
   await mkdir(dir, { recursive: true });
-  const entries = await readdir(dir);
+  const entries = await meaningfulEntries(dir);
   if (entries.includes(MARKER)) {
     let marker: { format?: string; version?: number };
     try {
@@ -79,6 +85,16 @@ export async function inspectFolder(dir: string): Promise<FolderState> {
     throw new AppError('store_unavailable', `store: INDEX_DIR holds ${entries.length} entries and no ${MARKER}, so it is not an Archivist index; nothing was changed. Point INDEX_DIR at an empty or new folder`);
   }
   return { kind: 'legacy' };
+}
+
+/** The folder's entries without the empty placeholders version control keeps it with. */
+async function meaningfulEntries(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    if (PLACEHOLDERS.has(e.name) && e.isFile() && (await stat(join(dir, e.name))).size === 0) continue;
+    out.push(e.name);
+  }
+  return out;
 }
 
 /** Marks the folder as ours, in this format: the last step of creating or importing it. */

@@ -16,10 +16,11 @@ import type { Article } from '../corpus/article.js';
 import { AppError } from '../errors.js';
 import { markWriter, readMark, type Mark } from './committed.js';
 import { inspectFolder, readLegacy, writeMarker } from './folder.js';
+import type { AnswerLog } from './answerLog.js';
 import { ArticleLog, damageError, isDamage, LOG_FILE } from './log.js';
 import { MemoryIndex } from './memory.js';
 import { loadSnapshot, readManifest, snapshotFolders, writeSnapshot } from './snapshot.js';
-import type { ArticleRecord, Hit, IndexSettings, SearchFilter, Store, StoreHealth } from './types.js';
+import type { AnswerRetention, ArticleRecord, Hit, IndexSettings, SearchFilter, Store, StoreHealth } from './types.js';
 
 /** Changes after which a snapshot is written at once, however busy the writes. */
 const SNAPSHOT_EVERY = 1000;
@@ -91,9 +92,12 @@ export class LocalStore implements Store {
   private damage: string | null = null;
   /** Records skipped for their checksum (served without them). */
   private skipped = new Set<string>();
+  /** Kept answers: read and written straight in the log file, so every process sees them at once. */
+  private readonly answers: AnswerLog;
 
   private constructor(private readonly dir: string, private readonly log: ArticleLog, private readonly opts: LocalStoreOptions) {
     this.settingsNow = log.settings();
+    this.answers = log.answers(opts.report);
   }
 
   /**
@@ -107,8 +111,9 @@ export class LocalStore implements Store {
     await checkLogEnd(dir);
     const legacy = state.kind === 'legacy' ? await readLegacy(dir) : undefined;
     const log = new ArticleLog(join(dir, LOG_FILE));
-    const store = new LocalStore(dir, log, opts);
+    let store: LocalStore;
     try {
+      store = new LocalStore(dir, log, opts);
       if (legacy) {
         await log.write({ reset: legacy.settings, put: legacy.records, remove: [] });
         store.settingsNow = legacy.settings;
@@ -337,6 +342,30 @@ export class LocalStore implements Store {
 
   async keywordSearch(query: string, k: number, filter?: SearchFilter): Promise<Hit[]> {
     return (await this.view())?.keywordSearch(query, k, filter) ?? [];
+  }
+
+  saveAnswer(answer: { id: string; at: string; record: unknown }, retention?: AnswerRetention) {
+    return this.answers.save(answer, retention);
+  }
+
+  async getAnswer(id: string) {
+    return this.answers.get(id);
+  }
+
+  async listAnswers(page: { offset: number; limit: number }) {
+    return this.answers.list(page);
+  }
+
+  setFeedback(id: string, feedback: unknown) {
+    return this.answers.setFeedback(id, feedback);
+  }
+
+  deleteAnswer(id: string) {
+    return this.answers.delete(id);
+  }
+
+  async judgedAnswers() {
+    return this.answers.judged();
   }
 
   /** Every stored article with its chunks and vectors, read from the log (moving to PostgreSQL needs no re-embedding). */

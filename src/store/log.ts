@@ -15,6 +15,7 @@ import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { Article } from '../corpus/article.js';
 import { AppError } from '../errors.js';
+import { AnswerLog } from './answerLog.js';
 import type { IndexSettings, StoredChunk } from './types.js';
 
 export const LOG_FILE = 'articles.db';
@@ -271,6 +272,11 @@ export class ArticleLog {
   /** Every chunk label in the log (for checking a snapshot against it). */
   labels(): Set<number> {
     return new Set((this.db.prepare('SELECT label FROM chunks').pluck().all() as number[]));
+  }
+
+  /** The kept answers, in this same file (their table is created on first use; see answerLog.ts). */
+  answers(report?: (line: string) => void): AnswerLog {
+    return new AnswerLog(this.db, report);
   }
 
   close(): void {

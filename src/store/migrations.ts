@@ -81,6 +81,20 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 4,
+    name: 'kept answers with their judgments (src/answers/)',
+    statements: [
+      // `at` as ISO 8601 text, as in the local store, so both order and prune alike.
+      `CREATE TABLE answers (
+        id text PRIMARY KEY,
+        at text NOT NULL,
+        record jsonb NOT NULL,
+        feedback jsonb
+      )`,
+      'CREATE INDEX answers_at ON answers (at)',
+    ],
+  },
 ];
 
 /** Any constant works; it only has to be the same in every replica. */

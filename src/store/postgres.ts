@@ -17,9 +17,9 @@
 import pg from 'pg';
 import type { Article } from '../corpus/article.js';
 import { AppError } from '../errors.js';
-import { STOP_WORDS } from '../text.js';
+import { searchWords } from '../text.js';
 import { migrate } from './migrations.js';
-import type { ArticleMeta, ArticleRecord, Hit, IndexSettings, SearchFilter, Store, StoredChunk, StoreHealth } from './types.js';
+import type { AnswerRetention, ArticleMeta, ArticleRecord, Hit, IndexSettings, SearchFilter, Store, StoredAnswer, StoredChunk, StoreHealth } from './types.js';
 
 /**
  * Runs `fn` in one transaction on a pooled connection: COMMIT when it resolves, ROLLBACK when
@@ -109,13 +109,7 @@ function filterSql(filter: SearchFilter | undefined, params: unknown[]): string 
  * PostgreSQL's English configuration stems them ("visited" → "visit").
  * @example queryWords("Who visited Beijing's airport?") // ['visited', 'beijing', 'airport']
  */
-export function queryWords(query: string): string[] {
-  const words = new Set<string>();
-  for (const m of query.toLowerCase().replace(/['’]s\b/g, '').matchAll(/[\p{L}\p{N}]+/gu)) {
-    if (!STOP_WORDS.has(m[0])) words.add(m[0]);
-  }
-  return [...words];
-}
+export const queryWords = (query: string): string[] => searchWords(query);
 
 export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
@@ -360,6 +354,50 @@ export class PostgresStore implements Store {
   /** The database reports its own failures on each query; nothing is kept here. */
   health(): StoreHealth {
     return { status: 'ok' };
+  }
+
+  async saveAnswer(answer: { id: string; at: string; record: unknown }, retention: AnswerRetention = {}): Promise<void> {
+    await this.transaction(async (c) => {
+      await c.query('INSERT INTO answers (id, at, record) VALUES ($1, $2, $3)', [answer.id, answer.at, JSON.stringify(answer.record)]);
+      if (retention.before) await c.query('DELETE FROM answers WHERE feedback IS NULL AND at COLLATE "C" < $1', [retention.before]);
+      if (retention.keep) {
+        await c.query(
+          `DELETE FROM answers WHERE feedback IS NULL AND id NOT IN
+             (SELECT id FROM answers WHERE feedback IS NULL ORDER BY at COLLATE "C" DESC, id COLLATE "C" DESC LIMIT $1)`,
+          [retention.keep],
+        );
+      }
+    });
+  }
+
+  async getAnswer(id: string): Promise<StoredAnswer | undefined> {
+    const { rows } = await this.pool.query<StoredAnswer>('SELECT id, at, record, feedback FROM answers WHERE id = $1', [id]);
+    return rows[0];
+  }
+
+  async listAnswers({ offset, limit }: { offset: number; limit: number }) {
+    const { rows } = await this.pool.query(
+      `SELECT id, at, record, feedback, count(*) OVER () AS total FROM answers
+        ORDER BY at COLLATE "C" DESC, id COLLATE "C" DESC OFFSET $1 LIMIT $2`,
+      [offset, limit],
+    );
+    const total = rows.length ? Number(rows[0].total) : Number((await this.pool.query('SELECT count(*) AS n FROM answers')).rows[0].n);
+    return { total, items: rows.map(({ total: _t, ...r }) => r as StoredAnswer) };
+  }
+
+  async setFeedback(id: string, feedback: unknown): Promise<boolean> {
+    const r = await this.pool.query('UPDATE answers SET feedback = $2 WHERE id = $1', [id, JSON.stringify(feedback)]);
+    return (r.rowCount ?? 0) > 0;
+  }
+
+  async deleteAnswer(id: string): Promise<boolean> {
+    const r = await this.pool.query('DELETE FROM answers WHERE id = $1', [id]);
+    return (r.rowCount ?? 0) > 0;
+  }
+
+  async judgedAnswers(): Promise<StoredAnswer[]> {
+    const { rows } = await this.pool.query<StoredAnswer>('SELECT id, at, record, feedback FROM answers WHERE feedback IS NOT NULL ORDER BY at COLLATE "C", id COLLATE "C"');
+    return rows;
   }
 
   async close(): Promise<void> {

@@ -44,6 +44,24 @@ export interface Hit {
   score: number;
 }
 
+/**
+ * A kept answer as the store holds it: the answer's record and its current judgment, both JSON
+ * whose shape belongs to src/answers/record.ts (the store only keeps and returns them).
+ */
+export interface StoredAnswer {
+  id: string;
+  /** When it was answered, ISO 8601 in UTC (sorts as text). */
+  at: string;
+  record: unknown;
+  feedback: unknown | null;
+}
+
+/** What a save prunes, in the same transaction: unjudged answers older than `before` or beyond the newest `keep`. */
+export interface AnswerRetention {
+  before?: string;
+  keep?: number;
+}
+
 export interface Store {
   readonly kind: 'local' | 'postgres';
   /** Settings the stored vectors were made with, or null for an empty store. */
@@ -63,6 +81,17 @@ export interface Store {
   keywordSearch(query: string, k: number, filter?: SearchFilter): Promise<Hit[]>;
   /** Damage found while serving: `damaged` (reads or writes fail) takes the server out of readiness. */
   health(): StoreHealth;
+  /** Keeps an answer (durable when this resolves) and prunes by `retention`. Ids are unique. */
+  saveAnswer(answer: { id: string; at: string; record: unknown }, retention?: AnswerRetention): Promise<void>;
+  getAnswer(id: string): Promise<StoredAnswer | undefined>;
+  /** Newest first. */
+  listAnswers(page: { offset: number; limit: number }): Promise<{ total: number; items: StoredAnswer[] }>;
+  /** Replaces the answer's judgment; false when there is no such answer. */
+  setFeedback(id: string, feedback: unknown): Promise<boolean>;
+  /** False when there was no such answer. */
+  deleteAnswer(id: string): Promise<boolean>;
+  /** Every answer with a judgment, oldest first. */
+  judgedAnswers(): Promise<StoredAnswer[]>;
   close(): Promise<void>;
 }
 

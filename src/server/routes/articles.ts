@@ -1,10 +1,11 @@
 /**
- * The live article API: add (JSON or one uploaded file), list, read and delete articles. A
- * change is searchable and saved when the request returns; writes are serialised by the store.
+ * The live article API at /api/articles: list and read (`articleReads`), add (JSON or one
+ * uploaded file) and delete (`articleWrites`). A change is searchable and saved when the request
+ * returns; writes are serialised by the store.
  *
- * Mounted before the app-wide JSON parser so that an article body may be as large as an
- * upload (MAX_UPLOAD_BYTES) rather than a chat request (BODY_LIMIT), and so that a write is
- * authorised before its body is read.
+ * The writes are mounted behind the writer guard and before the app-wide JSON parser
+ * (server/app.ts), so that a write is authorised before its body is read and an article body may
+ * be as large as an upload (MAX_UPLOAD_BYTES) rather than a chat request (BODY_LIMIT).
  */
 import express, { Router, type RequestHandler } from 'express';
 import multer from 'multer';
@@ -14,69 +15,14 @@ import type { Config } from '../../config.js';
 import { apiArticle, apiArticlesFromFile } from '../../corpus/api.js';
 import { FORMATS } from '../../corpus/load.js';
 import { AppError } from '../../errors.js';
-import { sameSecret } from '../middleware/auth.js';
-import { allowedHosts, splitHost } from '../middleware/hostCheck.js';
 import { parse } from '../schemas.js';
 
-export type ArticlesConfig = Pick<Config, 'host' | 'adminToken' | 'maxUploadBytes'> & Partial<Pick<Config, 'allowedHosts'>>;
-
-const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|::1|::ffff:127(?:\.\d{1,3}){3})$/i;
+export type ArticlesConfig = Pick<Config, 'maxUploadBytes'>;
 
 const pageSchema = z.object({
   offset: z.coerce.number().int('must be a whole number').min(0, 'must be 0 or more').default(0),
   limit: z.coerce.number().int('must be a whole number').min(1, 'must be at least 1').max(100, 'must be at most 100').default(20),
 });
-
-
-/**
- * True when a browser says the request comes from a page that is not this server's: its Origin
- * names a host outside `allowed` or another port (`localhost` and `127.0.0.1` on the same port
- * count as the same site), or, without an Origin, Sec-Fetch-Site says cross-site.
- */
-export function fromAnotherSite(
-  fetchSite: string | undefined,
-  origin: string | undefined,
-  host: string | undefined,
-  allowed: ReadonlySet<string> | '*' = '*',
-): boolean {
-  if (!origin) return fetchSite === 'cross-site' || fetchSite === 'same-site';
-  let from: URL;
-  try {
-    from = new URL(origin);
-  } catch {
-    return true; // "null" (sandboxed or file:// pages) or garbage
-  }
-  if (from.protocol !== 'http:' && from.protocol !== 'https:') return true;
-  const self = splitHost(host);
-  const page = splitHost(from.host, from.protocol === 'https:' ? '443' : '80');
-  if (!self || !page || page.port !== self.port) return true;
-  return allowed === '*' ? page.name !== self.name : !allowed.has(page.name);
-}
-
-/**
- * Writes need the admin token when one is set. Without one they are allowed only when the
- * server listens on loopback, where the only callers are on this machine — and not from a web
- * page of another site, which a browser would let post a form to 127.0.0.1 without asking.
- */
-export function requireWriter(config: ArticlesConfig, hosts = allowedHosts(config)): RequestHandler {
-  return (req, _res, next) => {
-    if (!config.adminToken && fromAnotherSite(req.get('sec-fetch-site'), req.get('origin'), req.get('host'), hosts)) {
-      throw new AppError('forbidden', 'articles: writes from another site\'s page are refused; call the API directly or set ADMIN_TOKEN');
-    }
-    if (config.adminToken) {
-      const m = /^Bearer\s+(.+)$/i.exec(req.get('authorization') ?? '');
-      if (!m || !sameSecret(m[1].trim(), config.adminToken)) {
-        throw new AppError('unauthorized', 'articles: send the admin token as "Authorization: Bearer <ADMIN_TOKEN>" to change articles');
-      }
-    } else if (!LOOPBACK.test(config.host)) {
-      throw new AppError(
-        'forbidden',
-        `articles: writes are disabled because the server listens on ${config.host} without ADMIN_TOKEN; set ADMIN_TOKEN (and send it as a Bearer token) or listen on 127.0.0.1`,
-      );
-    }
-    next();
-  };
-}
 
 /** multer's errors become ours, so the one error handler answers them like everything else. */
 function upload(config: ArticlesConfig): RequestHandler {
@@ -92,13 +38,13 @@ function upload(config: ArticlesConfig): RequestHandler {
     });
 }
 
-export function articleRoutes(deps: { archive: Archive; config: ArticlesConfig; hosts?: ReadonlySet<string> | '*' }) {
+/** POST / and DELETE /:id, for mounting at /api/articles behind the writer guard. */
+export function articleWrites(deps: { archive: Archive; config: ArticlesConfig }) {
   const { archive, config } = deps;
   const router = Router();
-  const writer = requireWriter(config, deps.hosts);
   const json = express.json({ limit: config.maxUploadBytes });
 
-  router.post('/api/articles', writer, json, upload(config), async (req, res) => {
+  router.post('/', json, upload(config), async (req, res) => {
     let articles;
     if (req.is('multipart/form-data')) {
       const file = req.file;
@@ -114,7 +60,21 @@ export function articleRoutes(deps: { archive: Archive; config: ArticlesConfig; 
     res.status(results.some((r) => r.status !== 'unchanged') ? 201 : 200).json({ articles: results });
   });
 
-  router.get('/api/articles', async (req, res) => {
+  router.delete('/:id', async (req, res) => {
+    const id = String(req.params.id);
+    await archive.remove(id);
+    res.json({ id, status: 'removed' });
+  });
+
+  return router;
+}
+
+/** GET / and GET /:id, for mounting at /api/articles behind the reader guard. */
+export function articleReads(deps: { archive: Archive }) {
+  const { archive } = deps;
+  const router = Router();
+
+  router.get('/', async (req, res) => {
     const { offset, limit } = parse(pageSchema, req.query, 'articles');
     const { total, items } = await archive.list({ offset, limit });
     res.json({
@@ -125,18 +85,12 @@ export function articleRoutes(deps: { archive: Archive; config: ArticlesConfig; 
     });
   });
 
-  router.get('/api/articles/:id', async (req, res) => {
+  router.get('/:id', async (req, res) => {
     const id = String(req.params.id);
     const article = await archive.get(id);
     if (!article) throw new AppError('not_found', `articles: no article with id "${id}"`);
     const { hash: _hash, ...rest } = article;
     res.json({ ...rest, date: article.date ?? null, url: article.url ?? null });
-  });
-
-  router.delete('/api/articles/:id', writer, async (req, res) => {
-    const id = String(req.params.id);
-    await archive.remove(id);
-    res.json({ id, status: 'removed' });
   });
 
   return router;

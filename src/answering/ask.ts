@@ -1,0 +1,54 @@
+/**
+ * The ask path as a pipeline of named stages passing one `Question` (question.ts):
+ *
+ *   understand time → rewrite → retrieve → read → choose → phrase → cite
+ *
+ * Each stage is one module with its own test; a new stage is one more entry here. The
+ * evaluation reads `stageMs` for per-stage figures.
+ */
+import type { Embedder } from '../embed.js';
+import { AppError } from '../errors.js';
+import { cite } from './cite.js';
+import { createChoose, embeddedSentences } from './choose.js';
+import type { AnswerOptions } from './extractive.js';
+import type { GenerativeAnswerer } from './generative.js';
+import { createPhrase } from './phrase.js';
+import { newQuestion, runStages, type Question, type Stage } from './question.js';
+import { read } from './read.js';
+import { retrieveStage, type Retriever } from './retrieve.js';
+import { rewrite } from './rewrite.js';
+import { understand } from './time.js';
+
+/** A stage that stops the pipeline when the request was cancelled. */
+const unlessCancelled = (stage: Stage): Stage => ({
+  name: stage.name,
+  run(q) {
+    if (q.signal?.aborted) throw new AppError('cancelled', 'chat: the request was cancelled');
+    return stage.run(q);
+  },
+});
+
+/** The stages in order, wired to the retriever, the embedder and (optionally) the user's model. */
+export function askStages(deps: { retriever: Retriever; embedder: Embedder; options: AnswerOptions; generative?: GenerativeAnswerer }): Stage[] {
+  return [
+    understand,
+    rewrite,
+    retrieveStage(deps.retriever),
+    read,
+    createChoose({ vectors: embeddedSentences(deps.embedder), options: deps.options }),
+    createPhrase({ generative: deps.generative }),
+    cite,
+  ].map(unlessCancelled);
+}
+
+/**
+ * @example
+ *   const ask = createAsk({ retriever, embedder, options });
+ *   const q = await ask({ question: 'Who visited Beijing?', asOf: '2024-10-16' });
+ *   q.answer?.quotes[0].text; q.stageMs.retrieve
+ */
+export function createAsk(deps: Parameters<typeof askStages>[0]) {
+  const stages = askStages(deps);
+  return (input: Parameters<typeof newQuestion>[0] & Pick<Question, 'onPassages' | 'onDelta'>): Promise<Question> =>
+    runStages({ ...newQuestion(input), onPassages: input.onPassages, onDelta: input.onDelta }, stages);
+}

@@ -1,0 +1,153 @@
+/**
+ * The "choose" stage: the quotes that answer, the short answer inside the lead one, or a
+ * refusal when the evidence is weak. Cheap signals (overlap, cue, passage rank) shortlist the
+ * candidates; only the shortlist is compared with the query by the embedding model.
+ */
+import type { Embedder } from '../embed.js';
+import { terms } from '../text.js';
+import type { AnswerOptions } from './extractive.js';
+import { vocabulary, type Candidate } from './evidence.js';
+import { sameStory } from './copies.js';
+import { needs, type Choice, type Question, type Stage } from './question.js';
+import { chooseShortAnswer } from './shortAnswer.js';
+import { AppError } from '../errors.js';
+
+// Fixed, not settings: measured on the evaluation sets (docs/quality.md) and never varied per
+// deployment. Changing one is a code change that `npm run eval` must confirm.
+/** How much each signal counts in a sentence's evidence score. */
+const WEIGHTS = { similarity: 0.5, overlap: 0.35, cue: 0.1, rank: 0.05 };
+/** Sentences (the lexical best) that are embedded and re-ranked; each costs ~3 ms of model time. */
+const RERANK = 6;
+/** Evidence lost for each name or number of the question that no passage mentions. */
+const MISSING_PENALTY = 0.2;
+/** A further quote must score at least this share of the best one's score. */
+const FURTHER_QUOTE = 0.8;
+/** Share of the question's words a sentence (with its headline) must carry to answer on its short answer alone. */
+const PLAIN_COVERAGE = 0.75;
+/** Sentences scoring within this share of the best may offer the short answer … */
+const SHORT_WINDOW = 0.85;
+/** … up to this many of them. */
+const SHORT_SENTENCES = 3;
+/** Characters of a candidate the model reads: the cost of a forward pass grows with length. */
+const EMBED_CHARS = 300;
+
+/** Share of the question's distinct terms found in `have` (unweighted: every word of the question must count). */
+function coverage(question: string, have: Set<string>): number {
+  const want = new Set(terms(question));
+  let n = 0;
+  for (const t of want) if (have.has(t)) n++;
+  return want.size ? n / want.size : 0;
+}
+
+const dot = (a: Float32Array, b: Float32Array) => {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+};
+
+/** True when two sentences say much the same (a second quote must add something). */
+function redundant(a: Candidate, b: Candidate): boolean {
+  if (a.article.id === b.article.id && a.start < b.end && b.start < a.end) return true;
+  let inter = 0;
+  for (const t of a.terms) if (b.terms.has(t)) inter++;
+  return inter / Math.min(a.terms.size, b.terms.size || 1) > 0.6;
+}
+
+/** A small LRU of sentence vectors: follow-up questions keep hitting the same passages. */
+function lru<V>(max: number) {
+  const m = new Map<string, V>();
+  return {
+    get(k: string) {
+      const v = m.get(k);
+      if (v !== undefined) {
+        m.delete(k);
+        m.set(k, v);
+      }
+      return v;
+    },
+    set(k: string, v: V) {
+      m.set(k, v);
+      if (m.size > max) m.delete(m.keys().next().value!);
+    },
+  };
+}
+
+/** The vectors of candidate sentences: the one place evidence calls the model at query time. */
+export type SentenceVectors = (cands: Candidate[], extra: string[]) => Promise<{ sentences: Float32Array[]; extra: Float32Array[] }>;
+
+/** Sentence vectors from the embedding model, with a small cache keyed by article hash and offsets. */
+export function embeddedSentences(embedder: Embedder): SentenceVectors {
+  const cache = lru<Float32Array>(5000);
+  const key = (c: Candidate) => `${c.article.hash}:${c.start}:${c.end}`;
+  return async (cands, extra) => {
+    const missing = cands.filter((c) => !cache.get(key(c)));
+    const texts = [...missing.map((c) => c.text.slice(0, EMBED_CHARS)), ...extra];
+    const vectors = texts.length ? await embedder.vectors(texts) : [];
+    missing.forEach((c, i) => cache.set(key(c), vectors[i]));
+    return { sentences: cands.map((c) => cache.get(key(c))!), extra: vectors.slice(missing.length) };
+  };
+}
+
+export function createChoose(deps: { vectors: SentenceVectors; options: AnswerOptions }): Stage {
+  const { vectors, options } = deps;
+  const w = WEIGHTS;
+
+  /** Similarity of each candidate to the query; in a follow-up, also to the user's own words. */
+  async function similarities(cands: Candidate[], q: Question, queryVector: Float32Array) {
+    // The carried topic would otherwise drown the follow-up ("And the navy?" must find the
+    // warships, not the drills in general).
+    const followUp = q.focus !== q.query;
+    const v = await vectors(cands, followUp ? [q.focus] : []);
+    const own = v.extra[0];
+    cands.forEach((c, i) => {
+      c.querySimilarity = dot(v.sentences[i], queryVector);
+      c.similarity = own ? (c.querySimilarity + dot(v.sentences[i], own)) / 2 : c.querySimilarity;
+    });
+  }
+
+  return {
+    name: 'choose',
+    async run(q: Question): Promise<Question> {
+      const retrieval = needs(q, 'retrieval', 'choose');
+      const { type, subjects, candidates: cands, missing } = needs(q, 'reading', 'choose');
+      const refuse = (evidence: number, signals?: Choice['signals']): Question => ({ ...q, choice: { found: false, evidence, signals, chosen: [] } });
+      if (!cands.length) return refuse(0);
+
+      const prior = (c: Candidate) => w.overlap * c.overlap + w.cue * c.cue + w.rank / (1 + c.passageRank);
+      const shortlist = [...cands].sort((a, b) => prior(b) - prior(a)).slice(0, RERANK).map((c) => ({ ...c }));
+      await similarities(shortlist, q, retrieval.queryVector);
+      for (const c of shortlist) c.score = w.similarity * c.similarity + prior(c);
+      const ranked = shortlist.sort((a, b) => b.score - a.score);
+      const best = ranked[0];
+      const signals = { similarity: best.querySimilarity, overlap: best.overlap, cue: best.cue, missing };
+      // Evidence is not the ranking score: lexical overlap picks the sentence but says little
+      // about answerability (unanswerable questions are often written with the passage's own
+      // words). Similarity, less a penalty per name or number no passage mentions, separates
+      // them best on the evaluation data (docs/quality.md).
+      const evidence = Math.max(0, best.querySimilarity - MISSING_PENALTY * missing);
+      // The short answer may come from any of the close best sentences; its sentence leads.
+      const close = ranked.filter((c) => c.score >= best.score * SHORT_WINDOW).slice(0, SHORT_SENTENCES);
+      const pick = chooseShortAnswer(q.query, close.map((c) => ({ text: c.text, score: c.score, commonWords: vocabulary(c.article), key: `${c.article.id}:${c.start}` })), type, subjects);
+      const lead = pick ? close[pick.index] : best;
+      // Calibrated for archives: a sentence that carries the question's words (its names and
+      // numbers all found) and a clear candidate of the asked-for kind answers the question,
+      // however the embedding rates its phrasing ("Who is the Russian defense minister?").
+      const plain = !!pick && missing === 0 && coverage(q.query, new Set([...lead.terms, ...terms(lead.article.title)])) >= PLAIN_COVERAGE;
+      if (evidence < options.minEvidenceScore && !plain) return refuse(evidence, signals);
+
+      const chosen = [lead];
+      for (const c of ranked) {
+        if (c === lead) continue;
+        if (chosen.length >= options.maxQuotes) break;
+        if (c.score < best.score * FURTHER_QUOTE) break;
+        // One quote per story: a syndicated copy that carries the chosen sentence adds nothing.
+        if (chosen.some((x) => redundant(x, c) || sameStory(x.article, c.article, x.text))) continue;
+        chosen.push(c);
+      }
+      const span = pick?.hit;
+      const short = span ? { text: span.text, articleId: lead.article.id, start: lead.start + span.start, end: lead.start + span.start + span.text.length } : undefined;
+      if (short && lead.article.text.slice(short.start, short.end) !== short.text) throw new AppError('internal', 'answer: short answer is not verbatim');
+      return { ...q, choice: { found: true, evidence, signals, chosen, ...(short ? { short } : {}) } };
+    },
+  };
+}
