@@ -4,7 +4,7 @@
  * recipe's retrieval (HNSWLib + HuggingFaceTransformersEmbeddings, same model and chunk size)
  * on the same questions and articles.
  *
- *   npm run bench:query                       # ../shared/eval/squad-v2-small.json, 2,000 distractors
+ *   npm run bench:query                       # eval/squad/squad-v2-small.json, 2,000 distractors
  *   npm run bench:query -- path/to/squad.json --distractors 2000 --json out.json
  *   npm run bench:query -- --store postgres   # also the same index on PostgreSQL (PGlite, or DATABASE_URL)
  *
@@ -37,7 +37,7 @@ function args(argv: string[]) {
   };
   const positional = argv.filter((a, i) => !a.startsWith('--') && !argv[i - 1]?.startsWith('--'));
   return {
-    evalPath: positional[0] ?? '../shared/eval/squad-v2-small.json',
+    evalPath: positional[0] ?? 'eval/squad/squad-v2-small.json',
     distractors: Number(flag('--distractors') ?? 2000),
     json: flag('--json'),
     store: flag('--store') ?? 'local',

@@ -8,6 +8,7 @@ import type { Embedder } from './embed.js';
 import { AppError } from './errors.js';
 import { buildRecords, indexSettings } from './ingest/ingest.js';
 import type { ChunkSettings } from './ingest/chunk.js';
+import { createAnswerBook } from './answers/book.js';
 import { citation, type Answer, type Cited } from './answering/answer.js';
 import { createAsk } from './answering/ask.js';
 import type { AnswerOptions } from './answering/extractive.js';
@@ -39,6 +40,8 @@ export interface AskResult extends Answer {
   passages: PassageOut[];
   /** What the question was understood to mean in time. */
   time: TimeFrame;
+  /** The kept answer's id (src/answers/keep.ts), when answers are kept. */
+  answerId?: string;
   /** Milliseconds: retrieval's parts, evidence (read + choose), the model, the total, and each stage by name. */
   timings: { embedMs: number; vectorMs: number; keywordMs: number; evidenceMs: number; generateMs?: number; totalMs: number; stages: Record<string, number> };
 }
@@ -86,6 +89,9 @@ export function createArchive(deps: { store: Store; embedder: Embedder; options:
   return {
     /** The user's model behind `ask`, when one is configured (health reports its last call). */
     generative,
+
+    /** Kept answers: permalinks, Markdown export, feedback (answers/book.ts), in the same store. */
+    answers: createAnswerBook({ store }),
 
     /** The chat answer: the ask pipeline (answering/ask.ts) with the archive's newest date as the default asOf. */
     async ask(input: AskInput): Promise<AskResult> {

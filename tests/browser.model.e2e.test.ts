@@ -37,7 +37,7 @@ describe('the chat page with your own model', () => {
     await llm?.close();
   });
 
-  it('marks verified quotes, links them, and marks an invented quote unverified and apart from the sources', async () => {
+  it('marks verified quotes, links them, and keeps the sentence of an invented quote out of the answer, listed apart', async () => {
     llm.script({ kind: 'answer', text: `He met Dong Jun. “${DONG}” [1] He also said “${INVENTED}” [1].` });
     const turn = await askOnPage(page, QUESTION);
     expect(await turn.getAttribute('data-state')).toBe('done');
@@ -52,19 +52,16 @@ describe('the chat page with your own model', () => {
     const target = (await ref.getAttribute('href'))!.slice(1);
     expect(await turn.locator(`[id="${target}"] mark`).textContent()).toBe(DONG);
 
-    const unverified = turn.locator('.answer-text .quoted.unverified');
-    expect(await unverified.count()).toBe(1);
-    expect(await unverified.textContent()).toContain(INVENTED);
-    expect(await unverified.locator('.unverified-label').textContent()).toBe('unverified');
-    // Distinct to the eye, not only in the DOM: the two marks are styled differently.
-    const style = (sel: string) => turn.locator(sel).evaluate((n) => { const s = getComputedStyle(n); return `${s.textDecorationLine} ${s.backgroundColor} ${s.borderBottomStyle}`; });
-    expect(await style('.answer-text .quoted.verified')).not.toBe(await style('.answer-text .quoted.unverified'));
-
-    // The sources list holds only the verified quote; the invented one is listed apart, struck out.
+    // The invented sentence is not in the answer text; it is listed apart, struck out.
+    expect(await turn.locator('.answer-text').textContent()).not.toContain('lunar');
+    expect(await turn.locator('.answer-text .quoted.unverified').count()).toBe(0);
     expect(await turn.locator('.quotes .quote').count()).toBe(1);
     expect(await turn.locator('.quotes .verified-badge').count()).toBe(1);
     expect(await turn.locator('.quotes').textContent()).not.toContain('lunar');
-    expect(await turn.locator('.removed-quotes .removed-quote').textContent()).toBe(INVENTED);
+    const removed = turn.locator('.removed-quotes .removed-quote');
+    expect(await removed.textContent()).toBe(`He also said “${INVENTED}” [1].`);
+    expect(await removed.locator('s').count()).toBe(1);
+    expect(await turn.locator('.removed-quotes .removed-title').textContent()).toMatch(/^1 sentence the model wrote quoted words not found in the articles/);
     expect(await turn.locator('.warning').textContent()).toMatch(/1 of 2 quoted passages .* not found/);
   });
 
@@ -79,16 +76,16 @@ describe('the chat page with your own model', () => {
   });
 
   it('keeps the marks across a reload', async () => {
-    llm.script({ kind: 'answer', text: `“${DONG}” [1] and “${INVENTED}” [1]` });
+    llm.script({ kind: 'answer', text: `“${DONG}” [1]. He added “${INVENTED}” [1].` });
     const turn = await askOnPage(page, 'Whom did Belousov meet?');
-    expect(await turn.locator('.quoted.unverified').count()).toBe(1);
+    expect(await turn.locator('.removed-quotes .removed-quote').count()).toBe(1);
     const n = await page.locator('#conversation > li.turn').count();
     await page.reload();
     const same = page.locator('#conversation > li.turn').nth(n - 1);
-    await same.locator('.quoted.unverified').waitFor();
+    await same.locator('.removed-quotes').waitFor();
     expect(await same.locator('.question-text').textContent()).toBe('Whom did Belousov meet?');
     expect(await same.locator('.quoted.verified').count()).toBe(1);
-    expect(await same.locator('.removed-quotes .removed-quote').textContent()).toBe(INVENTED);
+    expect(await same.locator('.removed-quotes .removed-quote').textContent()).toBe(`He added “${INVENTED}” [1].`);
     expect(await same.locator('.generator').textContent()).toContain('Written by your model');
     expect(problems).toEqual([]);
   });

@@ -87,24 +87,55 @@ describe('a model answer, verified', () => {
     const fabricated = 'Belousov signed a treaty on joint lunar bases';
     llm.script({ kind: 'answer', text: `Dong Jun: “${DONG}” [1]. He also said “${fabricated}” [1].` });
     const json = await chat();
-    expect(json.verification).toMatchObject({ quotes: 2, verified: 1, removed: 1, unverified: [fabricated] });
+    expect(json.verification).toMatchObject({ quotes: 2, verified: 1, removed: 1, unverified: [`He also said “${fabricated}” [1].`] });
     expect(json.quotes).toHaveLength(1);
     expect(json.quotes[0].text).toBe(DONG);
     await expectVerbatim(json.quotes);
     expect(json.quotes.some((q: any) => q.text.includes('lunar'))).toBe(false);
-    expect(json.warning).toMatch(/1 of 2 quoted passages .* not found in the articles/);
-    // The fabricated quote keeps no citation: nothing passes it off as sourced.
-    expect(json.answer).toContain(`“${fabricated}”.`);
+    expect(json.warning).toMatch(/1 of 2 quoted passages .* not found in the articles; the sentence holding it is left out/);
+    // The sentence with the fabricated quote is not in the text a client shows.
+    expect(json.answer).toBe(`Dong Jun: “${DONG}” [1].`);
+  });
+
+  it('keeps a fabricated sentence out of /v1 message.content and lists it in archivist.unverified', async () => {
+    const fabricated = 'Belousov signed a treaty on joint lunar bases';
+    const reply = `Dong Jun: “${DONG}” [1]. He also said “${fabricated}.” [2] Dong Jun spoke for China.`;
+    for (const stream of [false, true]) {
+      llm.script({ kind: 'answer', text: reply });
+      const res = await fetch(`${srv.url}/v1/chat/completions`, {
+        method: 'POST', headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'archivist', stream, messages: [{ role: 'user', content: QUESTION }] }),
+      });
+      let content: string;
+      let archivist: any;
+      if (stream) {
+        const chunks = (await res.text()).split('\n\n').filter((b) => b.startsWith('data: {')).map((b) => JSON.parse(b.slice(6)));
+        content = chunks.map((c) => c.choices[0]?.delta?.content ?? '').join('');
+        archivist = chunks.at(-1).choices[0].delta.archivist;
+      } else {
+        const json = await res.json();
+        content = json.choices[0].message.content;
+        archivist = json.choices[0].message.archivist;
+      }
+      expect(content).not.toContain('lunar');
+      expect(content.split('\n\n')[0]).toBe(`Dong Jun: “${DONG}” [1]. Dong Jun spoke for China.`);
+      expect(archivist.unverified).toEqual([`He also said “${fabricated}.” [2]`]);
+      expect(archivist.quotes).toHaveLength(1);
+    }
   });
 
   it('does not verify a quote with one word changed', async () => {
     const changed = DONG.replace('strategic', 'tactical');
     llm.script({ kind: 'answer', text: `“${changed}” [1]` });
     const json = await chat();
-    expect(json.verification).toMatchObject({ quotes: 1, verified: 0, removed: 1, unverified: [changed] });
-    expect(json.quotes).toEqual([]);
+    expect(json.verification).toMatchObject({ quotes: 1, verified: 0, removed: 1, unverified: [`“${changed}” [1]`] });
+    // Nothing of the model's answer is left: the articles' own sentences answer instead.
+    expect(json.generator).toBe('extractive');
+    expect(json.answer).not.toContain('tactical');
+    expect(json.quotes.length).toBeGreaterThan(0);
+    await expectVerbatim(json.quotes);
     expect(json.found).toBe(true);
-    expect(json.warning).toMatch(/not found in the articles/);
+    expect(json.warning).toMatch(/Every sentence your model wrote quoted words not found in the articles/);
   });
 
   it('removes a citation of a passage that does not exist', async () => {

@@ -72,6 +72,7 @@ describe('the guards by mount: every route of the router table in every spelling
   let http: Awaited<ReturnType<typeof listen>>;
   let articleId: string;
   let sourceId: string;
+  let answerId: string;
   /** A valid request body for every route that takes one, so a guard that let it through would answer 2xx. */
   let bodies: Record<string, { body: unknown; headers?: Record<string, string> }>;
 
@@ -83,6 +84,7 @@ describe('the guards by mount: every route of the router table in every spelling
     app = createApp({ archive: srv.archive, config: srv.config, logger: quiet, sources });
     http = await listen(app);
     articleId = (await srv.archive.list({ offset: 0, limit: 1 })).items[0].id;
+    answerId = await srv.archive.answers.keep({ question: QUESTION }, await srv.archive.ask({ question: QUESTION }), { days: 0, count: 0 });
     bodies = {
       'POST /api/chat': { body: { question: QUESTION } },
       'POST /api/chat/stream': { body: { question: QUESTION } },
@@ -92,6 +94,7 @@ describe('the guards by mount: every route of the router table in every spelling
       'POST /api/articles': { body: { title: 'Guard test', text: 'A short article that only the guard test adds.' } },
       'POST /api/sources': { body: { url: 'https://other.example/feed.xml' } },
       'POST /api/sources/:id/sync': { body: {} },
+      'POST /api/answers/:id/feedback': { body: { rating: 'up' } },
     };
   }, 180_000);
   afterAll(async () => {
@@ -100,7 +103,8 @@ describe('the guards by mount: every route of the router table in every spelling
     await srv?.close();
   });
 
-  const concrete = (path: string) => path.replace('/api/articles/:id', `/api/articles/${articleId}`).replace('/api/sources/:id', `/api/sources/${sourceId}`).replace('/v1/models/:id', '/v1/models/archivist');
+  const concrete = (path: string) => path.replace('/api/articles/:id', `/api/articles/${articleId}`).replace('/api/sources/:id', `/api/sources/${sourceId}`).replace('/v1/models/:id', '/v1/models/archivist')
+    .replace('/api/answers/:id', `/api/answers/${answerId}`).replace('/a/:id', `/a/${answerId}`);
   const send = (r: Route, path: string, token?: string) => {
     const sample = bodies[`${r.method} ${r.path}`];
     if (r.method !== 'GET' && r.method !== 'DELETE' && !sample) throw new Error(`no sample body for ${r.method} ${r.path}: add one above, so the guard test covers it`);
@@ -111,11 +115,12 @@ describe('the guards by mount: every route of the router table in every spelling
       body: sample ? JSON.stringify(sample.body) : undefined,
     });
   };
-  const isPublic = (r: Route) => r.path === '/api/health' || r.path === '/api/ready';
+  // The probes, and a kept answer's page: static like the chat page, it reads the answer through the guarded API.
+  const isPublic = (r: Route) => r.path === '/api/health' || r.path === '/api/ready' || r.path === '/a/:id';
 
   it('finds the routes that hand out data in the router table', () => {
     const names = routeTable(app).map((r) => `${r.method} ${r.path}`);
-    for (const want of ['POST /api/chat', 'POST /api/chat/stream', 'GET /api/articles', 'GET /api/articles/:id', 'DELETE /api/articles/:id', 'GET /v1/models', 'POST /v1/chat/completions', 'POST /mcp', 'GET /api/sources', 'POST /api/sources', 'POST /api/sources/:id/sync']) {
+    for (const want of ['POST /api/chat', 'POST /api/chat/stream', 'GET /api/articles', 'GET /api/articles/:id', 'DELETE /api/articles/:id', 'GET /v1/models', 'POST /v1/chat/completions', 'POST /mcp', 'GET /api/sources', 'POST /api/sources', 'POST /api/sources/:id/sync', 'GET /api/answers', 'GET /api/answers/:id', 'POST /api/answers/:id/feedback', 'DELETE /api/answers/:id', 'GET /api/feedback']) {
       expect(names).toContain(want);
     }
   });
@@ -133,7 +138,7 @@ describe('the guards by mount: every route of the router table in every spelling
   });
 
   it('with the reader token, no spelling of a write route gets past the writer guard', async () => {
-    const writes = routeTable(app).filter((r) => /^\/api\/(articles|sources)/.test(r.path) && r.method !== 'GET');
+    const writes = routeTable(app).filter((r) => /^\/api\/(articles|sources|answers)/.test(r.path) && r.method !== 'GET');
     expect(writes.length).toBeGreaterThanOrEqual(5);
     const open: string[] = [];
     for (const r of writes) {

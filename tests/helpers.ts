@@ -66,3 +66,23 @@ export async function postJson(url: string, body: unknown, headers: Record<strin
   try { json = JSON.parse(text); } catch { json = undefined; }
   return { status: res.status, json, text, headers: res.headers };
 }
+
+/** A real server process (`main.ts start`) on INDEX_DIR and a free port; resolves once serving. */
+export async function serverProcess(index: string, env: Record<string, string> = {}): Promise<{ url: string; child: import('node:child_process').ChildProcess }> {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'start'], {
+    cwd: REPO,
+    env: { ...process.env, INDEX_DIR: index, SEEDS_DIR: SEEDS, PORT: '0', LOG_LEVEL: 'silent', SNAPSHOT_DELAY_MS: '200', ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  return new Promise((resolve, reject) => {
+    let url = '';
+    let out = '';
+    child.stderr!.on('data', (d: Buffer) => {
+      out += d.toString();
+      url ||= /listening on (http:\/\/[^;\s]+)/.exec(out)?.[1] ?? '';
+      if (url && /; serving /.test(out)) resolve({ url, child });
+    });
+    child.on('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)));
+  });
+}

@@ -315,11 +315,14 @@ describe('sources across restarts and deletes', () => {
     expect(extra.json.error.message).toMatch(/colour/);
   });
 
-  it('writes its state file atomically in the index folder, versioned', async () => {
-    const { readFile } = await import('node:fs/promises');
-    const doc = JSON.parse(await readFile(join(config.indexDir, STATE_FILE), 'utf8'));
-    expect(doc.version).toBe(1);
-    expect(Object.keys(doc.sources)).toContain(ids.rss);
-    expect(doc.sources[ids.rss].def.url).toBe(`${site.base}/rss.xml`);
+  it('keeps its sources in the article log, not in a file of their own', async () => {
+    const { readdir } = await import('node:fs/promises');
+    expect((await readdir(config.indexDir)).filter((f) => f.startsWith(STATE_FILE))).toEqual([]);
+    const reopened = await openSources(config, archive);
+    try {
+      expect(reopened.registry.get(ids.rss)?.def.url).toBe(`${site.base}/rss.xml`);
+    } finally {
+      await reopened.close();
+    }
   });
 });

@@ -65,6 +65,20 @@ describe('verifyAnswer', () => {
     expect(r.answer).not.toMatch(/\[\d+\]/);
   });
 
+  it.each([
+    ['in the middle of its sentence', 'Then “Belousov flew to the Moon on a rocket” [2] they said.', 'Then “Belousov flew to the Moon on a rocket” [2] they said.'],
+    ['ending its sentence inside the quote', 'Then “Belousov flew to the Moon on a rocket.” [2]', 'Then “Belousov flew to the Moon on a rocket.” [2]'],
+    ['after a citation with no full stop', 'Then “Belousov flew to the Moon on a rocket” [2]', 'Then “Belousov flew to the Moon on a rocket” [2]'],
+    ['in straight quotes, on its own line', '\nHe said "Belousov flew to the Moon on a rocket"\n', 'He said "Belousov flew to the Moon on a rocket"'],
+  ])('leaves the sentence of an unverified quote %s out of the answer and lists it', (_name, invented, listed) => {
+    const real = 'Andrei Belousov arrived in Beijing Monday';
+    const answer = `Belousov came. “${real}” [1] ${invented} Dong Jun met him [1].`;
+    const r = verifyAnswer(answer, passages, passages);
+    expect(r.answer.replace(/\s+/g, ' ')).toBe(`Belousov came. “${real}” [1] Dong Jun met him [1].`);
+    expect(r.answer).not.toContain('Moon');
+    expect(r.verification).toMatchObject({ quotes: 2, verified: 1, removed: 1, unverified: [listed] });
+  });
+
   it('gives a quote repeated twice one number, and points a bare citation of its article at it', () => {
     const quote = 'Andrei Belousov arrived in Beijing Monday';
     const weather: Article = { ...article, id: 'weather', title: 'Weather', text: 'Rain is expected in Oslo on Tuesday.', hash: 'w' };

@@ -61,13 +61,17 @@ export function createGenerativeAnswerer(deps: { generator: Generator; budget: P
       }
       const checked = verifyAnswer(text, prompt.passages, input.retrieval.passages);
       const v = checked.verification;
+      if (!checked.answer) {
+        // Every sentence quoted words the articles do not hold: nothing of the model's answer is left.
+        return { ...extractive, generator: 'extractive', verification: v, warning: `Every sentence your model wrote quoted words not found in the articles, so none is shown; this answer is built from the articles' own sentences.` };
+      }
       return {
         ...base,
         answer: checked.answer,
         found: true,
         quotes: checked.quotes,
         verification: v,
-        ...(v.removed ? { warning: `${v.removed} of ${v.quotes} quoted ${v.quotes === 1 ? 'passage was' : 'passages were'} not found in the articles and ${v.removed === 1 ? 'is' : 'are'} marked unverified.` }
+        ...(v.removed ? { warning: `${v.removed} of ${v.quotes} quoted ${v.quotes === 1 ? 'passage was' : 'passages were'} not found in the articles; ${v.removed === 1 ? 'the sentence holding it is' : 'the sentences holding them are'} left out of this answer.` }
           : !v.quotes ? { warning: 'The model quoted nothing, so no part of this answer could be checked against the articles.' } : {}),
       };
     },

@@ -2,9 +2,11 @@
  * Checks a model's answer in code. Every string it puts in double quotes is looked up verbatim,
  * after normalising only quote marks, dashes and white space, first in the passages it cites,
  * then in any retrieved passage. A quote found becomes a `Quote` whose text is the article's own
- * `text.slice(start, end)`, as the extractive answers' are; one not found is never a source
- * (listed in `unverified`). Citation numbers are rewritten to the quote numbers the reader sees;
- * a number that names no passage, or leads to no verified quote, is removed.
+ * `text.slice(start, end)`, as the extractive answers' are. One not found is never a source, and
+ * the sentence holding it is taken out of the answer text (listed in `unverified`), so a client
+ * that shows only the text never shows a made-up claim as if it were sourced. Citation numbers
+ * are rewritten to the quote numbers the reader sees; a number that names no passage, or leads
+ * to no verified quote, is removed.
  */
 import { AppError } from '../errors.js';
 import { citation, type Quote } from './answer.js';
@@ -14,11 +16,11 @@ export interface Verification {
   /** Quoted strings in the model's answer. */
   quotes: number;
   verified: number;
-  /** Quotes not found in the passages: shown as unverified, never as a source. */
+  /** Quotes not found in the passages: never a source, their sentences left out of the answer. */
   removed: number;
   /** Citation numbers taken out: naming no passage, or a passage no verified quote came from. */
   citationsRemoved: number;
-  /** The removed quotes' text as the model wrote it, so a reader can be warned where they are. */
+  /** The sentences left out, as the model wrote them: each quoted words not found in the articles. */
   unverified: string[];
 }
 
@@ -56,6 +58,22 @@ function locate(quote: string, p: Passage): { start: number; end: number } | und
 
 // A quoted string, or a citation such as [2] or [1, 3]. Straight quotes inside curly ones stay part of the quote.
 const TOKENS = /“([^”]*)”|"([^"]*)"|\[(\d+(?:\s*,\s*\d+)*)\]/g;
+// The end of a sentence: its mark, closing quotes or brackets, its citations, then white space;
+// or citations followed by a capital (models often leave out the full stop after "[1]").
+const SENTENCE_END = /[.!?]+["”’)]*(?:\s*\[\d+(?:\s*,\s*\d+)*\])*(?:\s+|$)|\[\d+(?:\s*,\s*\d+)*\]\s+(?=[A-Z])|\n\s*/g;
+const CITATIONS = /^(?:\s*\[\d+(?:\s*,\s*\d+)*\])*[.!?]*\s*/;
+
+/** The sentence of `text` that holds the quote at `[start, end)`, with the white space after it. */
+function sentenceAround(text: string, start: number, end: number, quote: string): { start: number; end: number } {
+  let from = 0;
+  for (const m of text.slice(0, start).matchAll(SENTENCE_END)) from = m.index + m[0].length;
+  // A quote that ends its sentence ("… invented.” [2]) ends it with its citations.
+  if (/[.!?]\s*$/.test(quote)) return { start: from, end: end + CITATIONS.exec(text.slice(end))![0].length };
+  const next = new RegExp(SENTENCE_END.source, 'g');
+  next.lastIndex = end;
+  const m = next.exec(text);
+  return { start: from, end: m ? m.index + m[0].length : text.length };
+}
 
 /**
  * @param answer the model's answer
@@ -73,8 +91,9 @@ export function verifyAnswer(answer: string, cited: Passage[], retrieved: Passag
   const quoteOf = new Map<Passage, Quote>();
   let citationsRemoved = 0;
   let quoted = 0;
-  // What each token becomes in the answer the reader sees.
+  // What each token becomes in the answer the reader sees, and the sentences left out of it.
   const replace = new Map<number, string>();
+  const drops: { start: number; end: number }[] = [];
 
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i];
@@ -95,7 +114,9 @@ export function verifyAnswer(answer: string, cited: Passage[], retrieved: Passag
     }
     for (const c of chain) replace.set(c.index, '');
     if (!found) {
-      unverified.push(t.quote);
+      const sentence = sentenceAround(answer, t.index, t.end, t.quote);
+      drops.push(sentence);
+      unverified.push(answer.slice(sentence.start, sentence.end).trim());
       citationsRemoved += chain.reduce((s, c) => s + c.numbers!.length, 0);
       continue;
     }
@@ -127,15 +148,19 @@ export function verifyAnswer(answer: string, cited: Passage[], retrieved: Passag
     replace.set(t.index, [...refs].map((n) => `[${n}]`).join(''));
   }
 
+  const edits = [
+    ...drops.map((d) => ({ ...d, by: '', sentence: true })),
+    ...tokens.filter((t) => replace.has(t.index)).map((t) => ({ start: t.index, end: t.end, by: replace.get(t.index)!, sentence: false })),
+  ].sort((a, b) => a.start - b.start || Number(b.sentence) - Number(a.sentence));
   let out = '';
   let last = 0;
-  for (const t of tokens) {
-    if (!replace.has(t.index)) continue;
-    const by = replace.get(t.index)!;
+  for (const e of edits) {
+    if (e.start < last) continue; // inside a sentence already left out
+    const before = answer.slice(last, e.start);
     // A removed citation takes the space before it along (" [7]." → ".").
-    out += by ? answer.slice(last, t.index) : answer.slice(last, t.index).replace(/[ \t]+$/, '');
-    out += by;
-    last = t.end;
+    out += e.by || e.sentence ? before : before.replace(/[ \t]+$/, '');
+    out += e.by;
+    last = e.end;
   }
   out += answer.slice(last);
   return {

@@ -30,7 +30,8 @@ import { CachedEmbedder } from './embeddingCache.js';
 import { loadRealtimeQa, MIN_ARTICLE_CHARS, parseWeeks, type WeekRange } from './realtimeqa.js';
 import { evaluateArchive, evaluateSearch, type QuestionResult, type Scores } from './run.js';
 
-export const DEFAULT_EVAL_FILE = '../shared/eval/squad-v2-small.json';
+/** The SQuAD 2.0 sample shipped in the repository (CC BY-SA 4.0, see eval/squad/README.md). */
+export const DEFAULT_EVAL_FILE = 'eval/squad/squad-v2-small.json';
 
 export const DEFAULT_CACHE_DIR = '.cache/eval';
 const MODES: RetrievalMode[] = ['hybrid', 'vector', 'keyword'];

@@ -112,7 +112,12 @@ const exists = (p: string) => stat(p).then(() => true, () => false);
  * @example await loadEvalSet('eval/news/questions.jsonl') // { articles: 45 news articles, questions: 126, gold }
  */
 export async function loadEvalSet(path: string, articlesDir?: string): Promise<EvalSet> {
-  const content = await readFile(path, 'utf8');
+  const content = await readFile(path, 'utf8').catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT' || e.code === 'EISDIR') {
+      throw new AppError('bad_request', `eval: there is no question file ${path}; give a SQuAD v2 .json or a .jsonl file of questions (without one, npm run eval reads eval/squad/squad-v2-small.json from the repository)`);
+    }
+    throw e;
+  });
   const name = path.split(/[\\/]/).pop()!;
   if (!path.endsWith('.jsonl')) return fromSquad(JSON.parse(content), name);
   const set = fromJsonl(content, name);

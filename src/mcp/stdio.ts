@@ -8,6 +8,7 @@
  */
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { Archive } from '../archive.js';
+import { keepingArchive } from '../answers/keep.js';
 import { bootArchive } from '../boot.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
@@ -17,8 +18,10 @@ import { createMcpServer } from './server.js';
 export async function serveStdio(config: Config, log: Logger): Promise<void> {
   // A library that prints with console.log would corrupt the protocol stream; send it to stderr.
   console.log = console.info = console.debug = console.error;
-  const booting = bootArchive(config, log);
-  booting.catch((e: unknown) => {
+  const opened = bootArchive(config, log);
+  // The tool's answers are kept like the HTTP transports' (answers/keep.ts).
+  const booting = opened.then((a) => keepingArchive(a, config, log));
+  opened.catch((e: unknown) => {
     log.error(`Archivist MCP: could not start: ${e instanceof Error ? e.message : String(e)}`);
     process.exit(1);
   });

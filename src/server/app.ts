@@ -16,6 +16,8 @@ import { rateLimiter } from './middleware/rateLimit.js';
 import { requireReader, requireWriter } from './middleware/auth.js';
 import { requestLog } from './middleware/requestLog.js';
 import { timeLimit, untimed } from './middleware/timeLimit.js';
+import { keepingArchive } from '../answers/keep.js';
+import { answerPage, answerReads, answerWrites, feedbackReads } from './routes/answers.js';
 import { articleReads, articleWrites } from './routes/articles.js';
 import { chatRoutes } from './routes/chat.js';
 import { healthRoutes } from './routes/health.js';
@@ -44,7 +46,8 @@ export interface AppDeps {
 
 type HardeningSettings =
   | 'requestTimeoutMs' | 'rateLimitPerMinute' | 'rateLimitWindowMs' | 'trustProxy' | 'queueConcurrency' | 'queueLimit'
-  | 'corsOrigins' | 'logLevel' | 'logQuestions' | 'allowedHosts';
+  | 'corsOrigins' | 'logLevel' | 'logQuestions' | 'allowedHosts'
+  | 'keepAnswers' | 'answerRetentionDays' | 'answerRetentionCount' | 'llmModel';
 
 /**
  * The archive the routes see: `ask` (query embedding, search, evidence) goes through the bounded
@@ -71,6 +74,9 @@ function guardedApi(deps: { archive: Archive; config: Config; logger: Logger; ho
   api.use(express.json({ limit: config.bodyLimit }));
   api.use(chatRoutes({ archive, limits: config }));
   api.use(streamRoutes({ archive, limits: config, logger }));
+  api.use('/api/answers', answerReads({ archive }));
+  api.use('/api/answers', requireWriter(config, 'answers', hosts), answerWrites({ archive }));
+  api.use('/api/feedback', feedbackReads({ archive }));
   api.use('/api/sources', sourceReads({ sources: deps.sources }));
   // Without sources, writes there answer 404.
   if (deps.sources) api.use('/api/sources', requireWriter(config, 'sources', hosts), sourceWrites({ sources: deps.sources }));
@@ -84,7 +90,8 @@ export function createApp(deps: AppDeps) {
   const config = { ...defaultConfig(), ...deps.config };
   const logger = deps.logger ?? createLogger(config.logLevel);
   const queue = deps.queue ?? createQueue({ concurrency: config.queueConcurrency, limit: config.queueLimit });
-  const archive = queuedArchive(deps.archive, queue);
+  // Every transport asks through one layer that keeps the answer and gives it an id.
+  const archive = keepingArchive(queuedArchive(deps.archive, queue), config, logger);
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
@@ -114,6 +121,8 @@ export function createApp(deps: AppDeps) {
   // Open to all: the probes (an orchestrator has no token) and the page (it holds no data).
   app.use(healthRoutes({ archive, queue, isDraining: deps.isDraining }));
   app.use(express.static(WEB_DIR, { dotfiles: 'deny', index: 'index.html', redirect: false }));
+  // A kept answer's page: static like the chat page; what it shows it reads through the guarded API.
+  app.use('/a', answerPage());
   app.use('/v1', openaiErrors);
   // Everything else is mounted behind the guards, so a route added here cannot be left open.
   app.use(guardedApi({ archive, config, logger, hosts, sources: deps.sources }));

@@ -91,8 +91,10 @@ export function messageContent(r: Pick<AskResult, 'answer' | 'quotes'>): string 
  * answer, and the quotes with article ids and `[start, end)` offsets into the article's text;
  * with a generator model, who wrote the answer and any warning.
  */
-export function archivistField(r: Pick<AskResult, 'found' | 'query' | 'short' | 'quotes' | 'generator' | 'warning'>) {
+export function archivistField(r: Pick<AskResult, 'found' | 'query' | 'short' | 'quotes' | 'generator' | 'warning' | 'verification' | 'answerId'>) {
   return {
+    // The kept answer (GET /api/answers/<answerId>, the page /a/<answerId>), when answers are kept.
+    ...(r.answerId ? { answerId: r.answerId } : {}),
     found: r.found,
     query: r.query,
     ...(r.short ? { short: r.short } : {}),
@@ -100,5 +102,7 @@ export function archivistField(r: Pick<AskResult, 'found' | 'query' | 'short' | 
     // With GENERATOR=openai: who wrote this answer (the model, or the extractive fallback) and why not.
     ...(r.generator ? { generator: r.generator } : {}),
     ...(r.warning ? { warning: r.warning } : {}),
+    // The model's sentences left out of `content` because their quotes are not in the articles.
+    ...(r.verification?.unverified.length ? { unverified: r.verification.unverified } : {}),
   };
 }

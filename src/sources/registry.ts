@@ -1,6 +1,6 @@
 /**
  * The list of sources: those in SOURCES_FILE (YAML or JSON) and those added through the API
- * (kept in the state store, so they survive a restart). A source's id comes from its url, so the
+ * (kept in the state store with the articles, so they survive a restart). A source's id comes from its url, so the
  * same url listed twice is one source and its state follows it across restarts and edits.
  */
 import { createHash } from 'node:crypto';
@@ -72,10 +72,14 @@ export interface SourceEntry {
   record: SourceRecord;
 }
 
-/** File sources plus API sources, with their state; changes go to the state store at once. */
+/**
+ * File sources plus API sources, with their state; changes go to the state store at once. The
+ * list is what this process last read: `refresh` reads what every process sharing the store has
+ * committed (the routes and `syncDue` call it first).
+ */
 export async function createRegistry(deps: { states: StateStore; fileSources: SourceDef[] }) {
   const { states } = deps;
-  const records = await states.load();
+  let records = await states.load();
   const fromFile = new Map(deps.fileSources.map((d) => [d.id, d]));
 
   const entry = (id: string): SourceEntry | undefined => {
@@ -83,35 +87,37 @@ export async function createRegistry(deps: { states: StateStore; fileSources: So
     const def = fromFile.get(id) ?? record.def;
     return def ? { def, origin: fromFile.has(id) ? 'file' : 'api', record } : undefined;
   };
+  const refresh = async () => {
+    records = await states.load();
+  };
 
   return {
+    refresh,
     list: (): SourceEntry[] => [...new Set([...fromFile.keys(), ...records.keys()])].flatMap((id) => entry(id) ?? []),
     get: entry,
-    /** Adds a source (or returns the one with that url); `created` says which. */
+    /** Adds a source (or returns the one with that url, whichever process added it); `created` says which. */
     async add(input: unknown): Promise<{ entry: SourceEntry; created: boolean }> {
       const def = toDef(input, 'sources');
-      const have = entry(def.id);
-      if (have) return { entry: have, created: false };
-      const record = { def, state: emptyState() };
-      records.set(def.id, record);
-      await states.save(def.id, record);
-      return { entry: entry(def.id)!, created: true };
+      if (fromFile.has(def.id)) return { entry: entry(def.id)!, created: false };
+      const created = await states.create(def.id, { def, state: emptyState() });
+      await refresh();
+      return { entry: entry(def.id)!, created };
     },
     /** Removes an API source and its state; the articles it added stay. */
     async remove(id: string): Promise<void> {
+      await refresh();
       const have = entry(id);
       if (!have) throw new AppError('not_found', `sources: no source with id "${id}"`);
       if (have.origin === 'file') throw new AppError('conflict', `sources: "${id}" is listed in SOURCES_FILE; remove it there and restart`);
-      records.delete(id);
       await states.remove(id);
+      records.delete(id);
     },
-    /** Saves a source's new state, unless the source was removed meanwhile. */
+    /** Saves a source's new state, unless the source was removed meanwhile (by any process). */
     async saveState(id: string, state: SourceRecord['state']): Promise<void> {
       const have = entry(id);
       if (!have) return;
-      const record = { ...(have.origin === 'api' ? { def: have.def } : {}), state };
-      records.set(id, record);
-      await states.save(id, record);
+      await states.saveState(id, state, have.origin === 'file');
+      records.set(id, { ...(have.origin === 'api' ? { def: have.def } : {}), state });
     },
   };
 }

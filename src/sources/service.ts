@@ -21,7 +21,7 @@ export type SourcesConfig = Pick<
  */
 export async function openSources(config: SourcesConfig, archive: Pick<Archive, 'put' | 'fingerprints'>, say?: (line: string) => void) {
   const fileSources: SourceDef[] = config.sourcesFile ? await readSourcesFile(config.sourcesFile) : [];
-  const states = config.store === 'postgres' && config.databaseUrl ? postgresStateStore(config.databaseUrl) : localStateStore(config.indexDir);
+  const states = config.store === 'postgres' && config.databaseUrl ? postgresStateStore(config.databaseUrl) : await localStateStore(config.indexDir);
   const registry = await createRegistry({ states, fileSources });
   const fetcher = createFetcher({
     allowPrivate: config.allowPrivateSources,

@@ -146,6 +146,7 @@ export function createSyncer(deps: { archive: Pick<Archive, 'put' | 'fingerprint
     sync,
     /** Syncs every source whose time has come; never rejects. */
     async syncDue(now = Date.now()): Promise<SyncReport[]> {
+      await registry.refresh().catch(() => undefined); // the list last read is still a list to sync
       const due = registry.list().filter((s) => !s.record.state.nextDue || Date.parse(s.record.state.nextDue) <= now);
       const settled = await Promise.allSettled(due.map((s) => sync(s.def.id)));
       return settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));

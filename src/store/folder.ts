@@ -18,7 +18,7 @@ export const MARKER = 'archivist-index.json';
 export const FOLDER_FORMAT = 2;
 
 /** Names Archivist itself puts in the folder (format 2 and, for the import, format 1). */
-const OURS = /^(archivist-index\.json(\.tmp-\d+)?|sources-state\.json(\.tmp)?|articles\.db(-wal|-shm|-journal)?|articles\.db\.(damaged|copy)-\d+(-wal|-shm)?|articles\.seq(\.tmp-\d+)?|snapshot-\d+(\.damaged-\d+)?|\.snapshot-\d+\.tmp-\d+|CURRENT(\.tmp)?|gen-\d+|\.gen-\d+\.tmp-\d+)$/;
+const OURS = /^(archivist-index\.json(\.tmp-\d+)?|sources-state\.json(\.tmp|\.imported)?|articles\.db(-wal|-shm|-journal)?|articles\.db\.(damaged|copy)-\d+(-wal|-shm)?|articles\.seq(\.tmp-\d+)?|snapshot-\d+(\.damaged-\d+)?|\.snapshot-\d+\.tmp-\d+|CURRENT(\.tmp)?|gen-\d+|\.gen-\d+\.tmp-\d+)$/;
 const LEGACY = /^(CURRENT(\.tmp)?|gen-\d+|\.gen-\d+\.tmp-\d+)$/;
 /**
  * Empty placeholder files that keep a folder in version control (the repository tracks `index/`

@@ -16,6 +16,7 @@ import Database from 'better-sqlite3';
 import type { Article } from '../corpus/article.js';
 import { AppError } from '../errors.js';
 import { AnswerLog } from './answerLog.js';
+import { SourceLog } from './sourceLog.js';
 import type { IndexSettings, StoredChunk } from './types.js';
 
 export const LOG_FILE = 'articles.db';
@@ -277,6 +278,11 @@ export class ArticleLog {
   /** The kept answers, in this same file (their table is created on first use; see answerLog.ts). */
   answers(report?: (line: string) => void): AnswerLog {
     return new AnswerLog(this.db, report);
+  }
+
+  /** The feed, sitemap and page sources, in this same file (their table is created on first use; see sourceLog.ts). */
+  sources(): SourceLog {
+    return new SourceLog(this.db);
   }
 
   close(): void {

@@ -20,7 +20,7 @@ const HISTORY_ANSWER_CHARS = 4000;
  *   found?: boolean, short?: { text: string }, query?: string,
  *   time?: { asOf: string | null, since: string | null, until: string | null, recency: boolean },
  *   timings?: { totalMs?: number }, error?: string,
- *   generator?: 'extractive' | 'openai', warning?: string,
+ *   generator?: 'extractive' | 'openai', warning?: string, answerId?: string,
  *   verification?: { quotes: number, verified: number, removed: number, citationsRemoved: number, unverified: string[] },
  * }} Turn
  * @typedef {{ role: 'user' | 'assistant', content: string }} HistoryMessage

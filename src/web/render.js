@@ -2,6 +2,7 @@
 // Rendering. Every piece of article or user text goes in through text nodes, never as HTML.
 // A turn is re-rendered whole when its phase changes; deltas are appended in place.
 
+import { answerActions } from './keep.js';
 import { appendMarked, generatorNote, renderRemoved, verifiedBadge, warningNote } from './verified.js';
 
 /** @typedef {import('./conversation.js').Turn} Turn */
@@ -101,6 +102,8 @@ export function renderTurn(turn) {
     reply.append(el('p', { class: 'muted' }, 'Stopped before the answer was finished.'));
   }
   if (turn.status === 'done') reply.append(renderMeta(turn));
+  // A kept answer (the server gave it an id): copy, link and judge it.
+  if (turn.status === 'done' && turn.answerId) reply.append(answerActions(turn.answerId));
 
   return el(
     'li',

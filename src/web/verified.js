@@ -56,15 +56,18 @@ export function verifiedBadge(turn) {
   return turn.verification ? el('span', { class: 'verified-badge' }, '✓ verified in the article') : null;
 }
 
-/** The model's quotes that failed the check, listed apart so no one takes them for sources. @param {Turn} turn */
+/**
+ * The model's sentences whose quotes failed the check: the server left them out of the answer,
+ * and they are listed apart, struck out, so no one takes them for sourced. @param {Turn} turn
+ */
 export function renderRemoved(turn) {
   const removed = turn.verification?.unverified ?? [];
   if (!removed.length) return null;
   const one = removed.length === 1;
   return el(
     'section',
-    { class: 'removed-quotes', 'aria-label': 'Unverified quotes' },
-    el('p', { class: 'removed-title' }, `${plural(removed.length, 'quote')} the model wrote ${one ? 'was' : 'were'} not found in the articles, so ${one ? 'it is' : 'they are'} not shown as ${one ? 'a source' : 'sources'}:`),
+    { class: 'removed-quotes', 'aria-label': 'Unverified sentences' },
+    el('p', { class: 'removed-title' }, `${plural(removed.length, 'sentence')} the model wrote quoted words not found in the articles, so ${one ? 'it is' : 'they are'} left out of the answer:`),
     el('ul', { class: 'removed-list' }, removed.map((t) => el('li', { class: 'removed-quote' }, el('s', {}, t)))),
   );
 }

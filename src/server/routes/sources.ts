@@ -36,10 +36,11 @@ export function describeSource(s: SourceEntry, running: boolean) {
 /** GET /, for mounting at /api/sources behind the reader guard; without sources, `enabled: false`. */
 export function sourceReads(deps: { sources?: Sources }) {
   const router = Router();
-  router.get('/', (_req, res) => {
+  router.get('/', async (_req, res) => {
     const s = deps.sources;
     // Without sources the page still asks; a 404 would show as an error in the browser console.
     if (!s) return void res.json({ enabled: false, sources: [] });
+    await s.registry.refresh();
     res.json({ enabled: true, sources: s.registry.list().map((e) => describeSource(e, s.syncer.isRunning(e.def.id))) });
   });
   return router;
@@ -72,6 +73,7 @@ export function sourceWrites(deps: { sources: Sources }) {
   // A sync fetches and embeds a whole feed: like an upload, it may take minutes.
   router.post('/:id/sync', untimed, async (req, res) => {
     const id = String(req.params.id);
+    await registry.refresh();
     one(id);
     const report = await syncer.sync(id);
     const after = registry.get(id);

@@ -5,7 +5,7 @@
  *   event: sources  { passages: [{ chunkId, articleId, title, url, date, start, end, score, text }] }
  *   event: delta    { text }            word-sized pieces; joined they are the answer text. With
  *                                       GENERATOR=openai: the model's tokens as they arrive
- *   event: quotes   { answer, found, short, query, quotes, time, generator, verification, warning }
+ *   event: quotes   { answer, found, short, query, quotes, time, generator, verification, warning, answerId }
  *                                       the final answer: after a model answer is verified (or a
  *                                       failing model falls back) it replaces the text the deltas built
  *   event: done     { timings }
@@ -83,8 +83,8 @@ export function streamRoutes(deps: {
           await send('delta', { text });
         }
       }
-      const { answer, found, short, query, quotes, time, generator, verification, warning } = result;
-      await send('quotes', { answer, found, ...(short ? { short } : {}), query, quotes, time, ...(generator ? { generator } : {}), ...(verification ? { verification } : {}), ...(warning ? { warning } : {}) });
+      const { answer, found, short, query, quotes, time, generator, verification, warning, answerId } = result;
+      await send('quotes', { answer, found, ...(short ? { short } : {}), query, quotes, time, ...(generator ? { generator } : {}), ...(verification ? { verification } : {}), ...(warning ? { warning } : {}), ...(answerId ? { answerId } : {}) });
       await send('done', { timings: result.timings });
     } catch (err) {
       if (signal.aborted) return;
