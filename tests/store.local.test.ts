@@ -79,7 +79,7 @@ describe('snapshots beside writes', () => {
     expect(await again.getArticle(smallRecord(6).article.id)).toBeUndefined();
     expect(await again.counts()).toEqual({ articles: 300, chunks: 300 });
     await again.close();
-  });
+  }, 60_000);
 });
 
 describe('opening: snapshot + log tail; the full re-check is `npm run check`', () => {
@@ -115,7 +115,7 @@ describe('opening: snapshot + log tail; the full re-check is `npm run check`', (
     expect(await serves(fresh, 10)).toBe(true);
     expect(await fresh.counts()).toEqual({ articles: 40, chunks: 40 });
     await fresh.close();
-  });
+  }, 60_000);
 });
 
 /** Runs tests/logWriter.ts, waits for "ready" and kills it: a crash with the WAL full of frames. */
@@ -176,7 +176,7 @@ describe('a log that lost acknowledged commits (one flipped byte in articles.db-
     const store = await LocalStore.open(dir);
     expect((await store.counts()).articles).toBe(repaired.articles);
     await store.close();
-  });
+  }, 60_000);
 
   it('with a snapshot that covers the lost commits: refuses, and --repair restores every article from it', async () => {
     const dir = join(root, 'wal-snap');
@@ -193,7 +193,7 @@ describe('a log that lost acknowledged commits (one flipped byte in articles.db-
     const store = await LocalStore.open(dir);
     for (const i of [0, 75, 149]) expect(await serves(store, i)).toBe(true);
     await store.close();
-  });
+  }, 60_000);
 });
 
 describe('a damaged index page in the log', () => {
@@ -234,5 +234,5 @@ describe('a damaged index page in the log', () => {
     expect(mended.health()).toEqual({ status: 'ok' });
     expect((await mended.counts()).articles).toBe(400);
     await mended.close();
-  });
+  }, 60_000);
 });
