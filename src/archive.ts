@@ -102,7 +102,7 @@ export function createArchive(deps: { store: Store; embedder: Embedder; options:
         passages = r.passages.map(passageOut);
         input.onPassages?.(passages);
       };
-      const q = await ask({ ...input, asOf, onPassages });
+      const q = await ask({ ...input, asOf, asOfGiven: input.asOf !== undefined, onPassages });
       const answer = q.answer!;
       const ms = q.stageMs;
       return {

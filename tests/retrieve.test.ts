@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { makeArticle } from '../src/corpus/article.js';
-import { dedupe, fuse } from '../src/answering/retrieve.js';
+import { datePrior, dedupe, fuse } from '../src/answering/retrieve.js';
 
 describe('fuse', () => {
   it('ranks a passage found by both searches above ones found by either alone', () => {
@@ -47,5 +47,22 @@ describe('dedupe', () => {
     const text = 'Russian Defense Minister Andrei Belousov arrived in Beijing Monday for talks';
     const out = dedupe([p(article, 0, 80, text), p(other, 0, 80, text)]);
     expect(out).toHaveLength(1);
+  });
+});
+
+describe('datePrior', () => {
+  const prior = { after: 0.5, recentBoost: 1, recentDays: 14 };
+  it('counts an article published after the question less than any before it', () => {
+    expect(datePrior('2023-01-10', '2023-01-05', prior)).toBe(0.5);
+    expect(datePrior('2020-01-01', '2023-01-05', prior)).toBeGreaterThan(0.5);
+  });
+  it('prefers the days just before the question, fading by half every recentDays', () => {
+    expect(datePrior('2023-01-05', '2023-01-05', prior)).toBe(2);
+    expect(datePrior('2022-12-22', '2023-01-05', prior)).toBeCloseTo(1.5, 10);
+    expect(datePrior('2022-01-05', '2023-01-05', prior)).toBeLessThan(1.01);
+  });
+  it('leaves undated articles and questions without a date alone', () => {
+    expect(datePrior(undefined, '2023-01-05', prior)).toBe(1);
+    expect(datePrior('2023-01-05', undefined, prior)).toBe(1);
   });
 });

@@ -220,15 +220,21 @@ describe('private addresses', () => {
         const bad = await strict.syncer.sync(e.def.id);
         expect(bad.error).toMatch(/^refused (127\.0\.0\.1|localhost) \((127\.0\.0\.1|::1)\)/);
         expect(site.count('/rss.xml')).toBe(before);
+        // Refused by this server's settings, not failed by the source: no back-off, due at once.
         const st = strict.registry.get(e.def.id)!.record.state;
-        expect(st.failures).toBe(1);
-        // Back-off: a failed source waits its interval before the next try, doubling each time.
-        expect(Date.parse(st.nextDue!) - Date.parse(st.lastAttempt!)).toBe(10 * 60_000);
-        await strict.syncer.sync(e.def.id);
-        const st2 = strict.registry.get(e.def.id)!.record.state;
-        expect(st2.failures).toBe(2);
-        expect(Date.parse(st2.nextDue!) - Date.parse(st2.lastAttempt!)).toBe(20 * 60_000);
+        expect(st).toMatchObject({ failures: 0, lastError: bad.error });
+        expect(st.nextDue).toBeUndefined();
       }
+      // A source that fails (an allowed address answering 404) backs off: its interval, doubling each time.
+      const { entry: gone } = await strict.registry.add({ url: `${intranet.base}/no-such-feed.xml`, interval: '10m' });
+      await strict.syncer.sync(gone.def.id);
+      const st = strict.registry.get(gone.def.id)!.record.state;
+      expect(st.failures).toBe(1);
+      expect(Date.parse(st.nextDue!) - Date.parse(st.lastAttempt!)).toBe(10 * 60_000);
+      await strict.syncer.sync(gone.def.id);
+      const st2 = strict.registry.get(gone.def.id)!.record.state;
+      expect(st2.failures).toBe(2);
+      expect(Date.parse(st2.nextDue!) - Date.parse(st2.lastAttempt!)).toBe(20 * 60_000);
     } finally {
       await strict.close();
       await intranet.close();

@@ -46,6 +46,8 @@ export interface Question {
   onDelta?: (text: string) => void;
   /** understand time: the frame (asOf is set before the first stage). */
   time: TimeFrame;
+  /** The asker gave the reference date (rather than the archive's newest date standing in): retrieval prefers the days before it. */
+  asOfGiven: boolean;
   /** understand time: the range names a date, which may be about the story rather than its reporting. */
   absolute: boolean;
   /** understand time: the question without its time words. */
@@ -67,7 +69,7 @@ export interface Stage {
 }
 
 /** A question before any stage ran. */
-export function newQuestion(input: { question: string; history?: Turn[]; filter?: SearchFilter; mode?: RetrievalMode; asOf?: string | null; signal?: AbortSignal }): Question {
+export function newQuestion(input: { question: string; history?: Turn[]; filter?: SearchFilter; mode?: RetrievalMode; asOf?: string | null; asOfGiven?: boolean; signal?: AbortSignal }): Question {
   return {
     text: input.question,
     history: input.history ?? [],
@@ -75,6 +77,7 @@ export function newQuestion(input: { question: string; history?: Turn[]; filter?
     mode: input.mode,
     signal: input.signal,
     time: { asOf: input.asOf ? input.asOf.slice(0, 10) : null, since: null, until: null, recency: false },
+    asOfGiven: input.asOfGiven ?? !!input.asOf,
     absolute: false,
     focus: input.question,
     query: input.question,

@@ -93,14 +93,69 @@ export function keywordQuery(query: string): string {
   return strong.length ? `${query} ${strong.join(' ')}` : query;
 }
 
-export function createRetriever(deps: { store: Store; embedder: Embedder; options: RetrieverOptions }) {
+/**
+ * The question's date as a prior: news is asked about the days just before it. An article
+ * published after asOf cannot be what the asker read, so it counts less; one from the fortnight
+ * before counts more, fading with age (half-life RECENT_DAYS).
+ */
+export const DATE_PRIOR = { after: 0.5, recentBoost: 1, recentDays: 14 };
+/**
+ * The prior can only lift what the searches found: with a reference date each search returns
+ * this many times CANDIDATES, so a recent article ranked a little lower still reaches the fusion.
+ */
+export const PRIOR_DEPTH = 2;
+
+const DAY = 86_400_000;
+
+/** The date prior's factor for an article of `date` asked about on `asOf` (1 without either). */
+export function datePrior(date: string | undefined, asOf: string | undefined, prior = DATE_PRIOR): number {
+  if (!date || !asOf) return 1;
+  const days = (Date.parse(date.slice(0, 10)) - Date.parse(asOf.slice(0, 10))) / DAY;
+  if (days > 1) return prior.after;
+  return 1 + prior.recentBoost * Math.pow(0.5, Math.max(0, -days) / prior.recentDays);
+}
+
+export interface RetrieveOptions {
+  filter?: SearchFilter;
+  mode?: RetrievalMode;
+  topK?: number;
+  /** The question's reference date (YYYY-MM-DD): articles near it before it are preferred. */
+  asOf?: string;
+}
+
+export function createRetriever(deps: { store: Store; embedder: Embedder; options: RetrieverOptions & { datePrior?: typeof DATE_PRIOR } }) {
   const { store, embedder, options } = deps;
+  const prior = options.datePrior ?? DATE_PRIOR;
+
+  /** Fused hits as passages, in order, with their signals; chunks the store no longer has are left out. */
+  async function toPassages(fused: Hit[], vec: Hit[], kw: Hit[]): Promise<Passage[]> {
+    const vRank = new Map(vec.map((h, i) => [h.chunkId, i]));
+    const vSim = new Map(vec.map((h) => [h.chunkId, h.score]));
+    const kRank = new Map(kw.map((h, i) => [h.chunkId, i]));
+    const found = new Map((await store.getChunks(fused.map((h) => h.chunkId))).map((c) => [c.chunk.id, c]));
+    return fused.flatMap((h) => {
+      const c = found.get(h.chunkId);
+      if (!c) return [];
+      return [{
+        chunkId: h.chunkId,
+        article: c.article,
+        start: c.chunk.start,
+        end: c.chunk.end,
+        text: c.article.text.slice(c.chunk.start, c.chunk.end),
+        score: h.score,
+        similarity: vSim.get(h.chunkId),
+        vectorRank: vRank.get(h.chunkId),
+        keywordRank: kRank.get(h.chunkId),
+      }];
+    });
+  }
+
   return {
-    /** @example await retriever.retrieve('Who visited Beijing?') */
-    async retrieve(query: string, opts: { filter?: SearchFilter; mode?: RetrievalMode; topK?: number } = {}): Promise<Retrieval> {
+    /** @example await retriever.retrieve('Who visited Beijing?', { asOf: '2024-10-16' }) */
+    async retrieve(query: string, opts: RetrieveOptions = {}): Promise<Retrieval> {
       const mode = opts.mode ?? 'hybrid';
       const topK = opts.topK ?? options.topK;
-      const n = Math.max(options.candidates, topK);
+      const n = Math.max(options.candidates * (opts.asOf ? PRIOR_DEPTH : 1), topK);
       let t = performance.now();
       const [queryVector] = await embedder.vectors([query]);
       const embedMs = performance.now() - t;
@@ -110,27 +165,10 @@ export function createRetriever(deps: { store: Store; embedder: Embedder; option
       t = performance.now();
       const kw = mode === 'vector' ? [] : await store.keywordSearch(keywordQuery(query), n, opts.filter);
       const keywordMs = performance.now() - t;
-
-      const fused = fuse([vec, kw], [options.vectorWeight, options.keywordWeight], options.rrfK);
-      const vRank = new Map(vec.map((h, i) => [h.chunkId, i]));
-      const vSim = new Map(vec.map((h) => [h.chunkId, h.score]));
-      const kRank = new Map(kw.map((h, i) => [h.chunkId, i]));
-      const found = new Map((await store.getChunks(fused.slice(0, n).map((h) => h.chunkId))).map((c) => [c.chunk.id, c]));
-      const passages: Passage[] = fused.slice(0, n).flatMap((h) => {
-        const c = found.get(h.chunkId);
-        if (!c) return [];
-        return [{
-          chunkId: h.chunkId,
-          article: c.article,
-          start: c.chunk.start,
-          end: c.chunk.end,
-          text: c.article.text.slice(c.chunk.start, c.chunk.end),
-          score: h.score,
-          similarity: vSim.get(h.chunkId),
-          vectorRank: vRank.get(h.chunkId),
-          keywordRank: kRank.get(h.chunkId),
-        }];
-      });
+      const fused = fuse([vec, kw], [options.vectorWeight, options.keywordWeight], options.rrfK).slice(0, n);
+      const passages = (await toPassages(fused, vec, kw))
+        .map((p) => ({ ...p, score: p.score * datePrior(p.article.date, opts.asOf, prior) }))
+        .sort((a, b) => b.score - a.score);
       return { passages: dedupe(passages).slice(0, topK), queryVector, timings: { embedMs, vectorMs, keywordMs } };
     },
   };
@@ -154,10 +192,16 @@ export function retrieveStage(retriever: Retriever): Stage {
     name: 'retrieve',
     async run(q: Question): Promise<Question> {
       let time = q.time;
-      let retrieval = await retriever.retrieve(q.query, { filter: filterOf(q, time), mode: q.mode });
+      // Only a date the asker gave: the archive's newest date standing in for "now" would push
+      // every older story down, and most questions about an archive are not about this week.
+      // A question with time words of its own ("last week", "the current …") already has its
+      // frame or the recency prior; the date prior is for the ones that say nothing of time.
+      const ownFrame = time.recency || !!time.since || !!time.until;
+      const asOf = q.asOfGiven && !ownFrame ? (time.asOf ?? undefined) : undefined;
+      let retrieval = await retriever.retrieve(q.query, { filter: filterOf(q, time), mode: q.mode, asOf });
       if (!retrieval.passages.length && q.absolute && (time.since || time.until)) {
         time = { ...time, since: null, until: null };
-        retrieval = await retriever.retrieve(q.query, { filter: filterOf(q, time), mode: q.mode });
+        retrieval = await retriever.retrieve(q.query, { filter: filterOf(q, time), mode: q.mode, asOf });
       }
       if (time.recency) retrieval = { ...retrieval, passages: preferRecent(retrieval.passages, time.asOf) };
       q.onPassages?.(retrieval);

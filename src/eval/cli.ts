@@ -1,4 +1,5 @@
 /**
+ * `npm run eval -- --feedback [file] [--articles dir]` asks judged answers again (see feedback.ts).
  * `npm run eval -- [file] [--articles dir] [--json out.json] [--store local|postgres] [--no-baseline] [--sweep] [--generator extractive|openai]`
  * `npm run eval -- --realtimeqa <checkout or bare git dir> --weeks 20230106..20230331 [--modes hybrid,vector,keyword] [--baseline]`
  * asks RealTimeQA's quiz questions of the articles searched for them (see realtimeqa.ts); only
@@ -13,6 +14,10 @@
  * fared against the article text; the other rows stay extractive.
  */
 import { AppError } from '../errors.js';
+import { createHash } from 'node:crypto';
+import type { Article } from '../corpus/article.js';
+import { CHUNKER_VERSION, type ChunkSettings } from '../ingest/chunk.js';
+import { runFeedbackCli } from './feedback.js';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,6 +39,16 @@ import { evaluateArchive, evaluateSearch, type QuestionResult, type Scores } fro
 export const DEFAULT_EVAL_FILE = 'eval/squad/squad-v2-small.json';
 
 export const DEFAULT_CACHE_DIR = '.cache/eval';
+
+/**
+ * What a built index depends on: the articles (ids and content hashes), the model, the chunk
+ * settings and the chunker's version (CHUNKER_VERSION, bumped whenever chunking or boilerplate
+ * rules change what is indexed).
+ */
+export function indexKey(articles: Pick<Article, 'id' | 'hash'>[], config: Pick<Config, 'embeddingModel'>, chunking: ChunkSettings): string {
+  const ids = articles.map((a) => `${a.id}:${a.hash}`).sort();
+  return createHash('sha256').update(JSON.stringify([config.embeddingModel, chunking, CHUNKER_VERSION, ids])).digest('hex').slice(0, 16);
+}
 const MODES: RetrievalMode[] = ['hybrid', 'vector', 'keyword'];
 
 export function parseArgs(args: string[]) {
@@ -105,6 +120,8 @@ export function thresholdSweep(rows: QuestionResult[], thresholds = [0.3, 0.35, 
 
 /** Runs the evaluation: progress goes to `log`, the table and figures to stdout. */
 export async function runEvalCli(config: Config, args: string[], log: Logger) {
+  // Judged answers asked again (feedback.ts): a run of its own, with its own options.
+  if (args.includes('--feedback')) return runFeedbackCli(config, args, log);
   const opts = parseArgs(args);
   const generator = (opts.generator ?? config.generator) as Config['generator'];
   if (generator === 'openai' && (!config.llmBaseUrl || !config.llmModel)) {
@@ -124,7 +141,11 @@ export async function runEvalCli(config: Config, args: string[], log: Logger) {
   // The stock recipe embeds everything again, uncached: on by default only for the small sets.
   const baseline = opts.baseline ?? !rtqa;
 
-  const dir = await mkdtemp(join(tmpdir(), 'archivist-eval-'));
+  const chunking = { chunkSize: config.chunkSize, chunkOverlap: config.chunkOverlap };
+  // The built index is kept in the cache folder under a key of everything it is built from, so a
+  // second run over the same articles with the same settings opens it instead of building it.
+  const keptDir = opts.cache && opts.store !== 'postgres' ? join(opts.cache, `index-${indexKey(articles, config, chunking)}`) : undefined;
+  const dir = keptDir ?? (await mkdtemp(join(tmpdir(), 'archivist-eval-')));
   let stopPg: (() => Promise<void>) | undefined;
   let closeCache: (() => void) | undefined;
   let storeConfig: Config = { ...config, indexDir: dir, store: 'local' };
@@ -144,16 +165,16 @@ export async function runEvalCli(config: Config, args: string[], log: Logger) {
     const embedder = opts.cache ? new CachedEmbedder(model, join(opts.cache, 'embeddings.sqlite')) : model;
     closeCache = () => (embedder instanceof CachedEmbedder ? embedder.close() : undefined);
     const store = await openStore(storeConfig, log);
-    const chunking = { chunkSize: config.chunkSize, chunkOverlap: config.chunkOverlap };
     let last = 0;
     const onProgress = (_: string, done: number, total: number) => {
       if (performance.now() - last < 30_000) return;
       last = performance.now();
       log.info(`eval: embedding ${done} of ${total} chunks`);
     };
-    const report = await ingest({ store, embedder, chunking, articles, force: true, onProgress });
+    // A kept index is brought in line (nothing to do when it is whole); a temporary one is built.
+    const report = await ingest({ store, embedder, chunking, articles, force: !keptDir, onProgress });
     const cached = embedder instanceof CachedEmbedder ? `; ${embedder.stats.hits} vectors from the cache, ${embedder.stats.misses} embedded` : '';
-    log.info(`eval: indexed ${report.chunksEmbedded} chunks in ${(report.ms / 1000).toFixed(1)} s (${store.kind} store${cached})`);
+    log.info(`eval: indexed ${report.chunksEmbedded} chunks in ${(report.ms / 1000).toFixed(1)} s (${store.kind} store${cached}${keptDir ? `; index kept in ${keptDir}` : ''})`);
     // topK 10 so recall@10 can be measured; answers only read the first passages, as in the server.
     const options = { ...archiveOptions(config), topK: Math.max(10, config.topK) };
     const archive = createArchive({ store, embedder, options });
@@ -191,7 +212,7 @@ refusal trade-off (hybrid): MIN_EVIDENCE_SCORE → share refused
     }
     await store.close();
 
-    const kept = rtqa ? `, kept of ${rtqa.stats.questions} with the gold in some article; ${rtqa.stats.articles} articles` : '';
+    const kept = rtqa ? ` kept of ${rtqa.stats.questions} (gold in some article), ${rtqa.stats.articles} articles` : '';
     console.log(`\n${set.name} (${set.questions.length} questions${kept}, ${store.kind} store, MIN_EVIDENCE_SCORE=${config.minEvidenceScore})\n`);
     console.log(table(rows));
     for (const [name, s] of rows) if (s.stageMs && Object.keys(s.stageMs).length) console.log(`${name}: mean ms per stage ${Object.entries(s.stageMs).map(([k, v]) => `${k} ${v}`).join(', ')}`);
@@ -219,6 +240,6 @@ refusal trade-off (hybrid): MIN_EVIDENCE_SCORE → share refused
   } finally {
     closeCache?.();
     await stopPg?.();
-    await rm(dir, { recursive: true, force: true });
+    if (!keptDir) await rm(dir, { recursive: true, force: true });
   }
 }

@@ -99,7 +99,8 @@ export async function evaluateArchive(archive: Archive, set: EvalSet, mode: Retr
         }
       }
     }
-    for (const [k, v] of Object.entries(r.timings)) if (typeof v === 'number') stageMs.set(k, (stageMs.get(k) ?? 0) + v);
+    const stages = Object.entries(r.timings.stages ?? {}).map(([k, v]) => [`stage ${k}`, v] as const);
+    for (const [k, v] of [...Object.entries(r.timings), ...stages]) if (typeof v === 'number') stageMs.set(k, (stageMs.get(k) ?? 0) + v);
     const prediction = r.found ? (r.short?.text ?? r.quotes[0]?.text ?? '') : '';
     rows.push({
       id: q.id,

@@ -32,9 +32,13 @@ export type Fetched =
   | { status: 200; url: string; body: string; contentType: string; validators: Validators }
   | { status: 304; url: string };
 
-/** A fetch that failed; `permanent` ones are not worth retrying for the same url. */
+/**
+ * A fetch that failed; `permanent` ones are not worth retrying for the same url. `bySettings`
+ * ones were refused by this server's settings (ALLOW_PRIVATE_SOURCES, PRIVATE_SOURCE_RANGES): they
+ * say nothing about the source, and are tried again as soon as the settings may have changed.
+ */
 export class FetchError extends AppError {
-  constructor(message: string, readonly permanent: boolean) {
+  constructor(message: string, readonly permanent: boolean, readonly bySettings = false) {
     super('unavailable', `sources: ${message}`);
   }
 }
@@ -44,7 +48,8 @@ export const ACCEPT = {
   feed: /^(application|text)\/((rss|atom|rdf|feed)\+)?(xml|json)$|^application\/(rss|atom)(\+xml)?$|^text\/plain$/,
   sitemap: /^(application|text)\/xml$|^text\/plain$/,
   page: /^text\/html$|^application\/xhtml\+xml$/,
-  robots: /^text\/plain$/,
+  // Any type: sites serve robots.txt as text/html or with none, and a Disallow is honoured all the same (as crawlers do).
+  robots: /^/,
 } as const;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -114,7 +119,7 @@ export function createFetcher(settings: FetchSettings) {
     } catch (e) {
       if (e instanceof FetchError) throw e;
       const cause = (e as { cause?: unknown }).cause;
-      if (cause instanceof RefusedAddress) throw new FetchError(cause.message.replace(/^sources: /, ''), true);
+      if (cause instanceof RefusedAddress) throw new FetchError(cause.message.replace(/^sources: /, ''), true, true);
       if (signal.aborted) throw new FetchError(`${url.href} took longer than FETCH_TIMEOUT_MS (${settings.timeoutMs} ms)`, false);
       throw new FetchError(`${url.href} could not be fetched (${(cause as Error)?.message ?? (e as Error).message})`, false);
     }
@@ -135,7 +140,7 @@ export function createFetcher(settings: FetchSettings) {
         try {
           checkLiteralHost(url, settings);
         } catch (e) {
-          throw new FetchError((e as Error).message.replace(/^sources: /, ''), true);
+          throw new FetchError((e as Error).message.replace(/^sources: /, ''), true, true);
         }
         const rules = await robots.rules(url);
         if (!rules.allowed(url.href)) throw new FetchError(`robots.txt of ${url.host} does not allow ${url.pathname}`, true);

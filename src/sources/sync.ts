@@ -70,13 +70,15 @@ export function createSyncer(deps: { archive: Pick<Archive, 'put' | 'fingerprint
     const report: SyncReport = { id, added: 0, known: 0, skipped: [], notModified: false, ms: 0 };
     const now = new Date();
     state.lastAttempt = now.toISOString();
+    // A Map, not the record: an entry key is the feed's text, and `__proto__` or `toString` in a plain object is already "there".
+    const seen = new Map(Object.entries(state.seen));
     try {
       const fresh: Record<string, Validators> = {};
       const { entries, notModified } = await entriesOf(def, state, fresh);
       report.notModified = notModified;
       // A page source is fetched every time (conditionally); feed entries once.
       const todo = [...new Map(entries.map((e) => [e.key, e])).values()]
-        .filter((e) => def.kind === 'page' || !(e.key in state.seen))
+        .filter((e) => def.kind === 'page' || !seen.has(e.key))
         .filter((e) => wanted(def, e))
         .slice(0, deps.maxEntries);
       let transient = 0;
@@ -89,7 +91,7 @@ export function createSyncer(deps: { archive: Pick<Archive, 'put' | 'fingerprint
         const added = results.filter((r) => r.status === 'added').length;
         report.added += added;
         report.known += batch.length - added;
-        for (const b of batch) state.seen[b.key] = b.article.id;
+        for (const b of batch) seen.set(b.key, b.article.id);
         batch = [];
       };
       for (const e of todo) {
@@ -101,8 +103,9 @@ export function createSyncer(deps: { archive: Pick<Archive, 'put' | 'fingerprint
           if (def.kind === 'page') fresh[e.url] = page.validators;
           batch.push({ key: e.key, article: makeArticle(readPage(page.body, page.url, e), feedSource(id)) });
         } catch (err) {
+          const bySettings = err instanceof FetchError && err.bySettings;
           const permanent = !(err instanceof FetchError) || err.permanent;
-          if (permanent) state.seen[e.key] = '';
+          if (permanent && !bySettings) seen.set(e.key, '');
           else transient++;
           report.skipped.push({ url: redactUrl(e.url), reason: redactText((err as Error).message.replace(/^(sources|article): /, '')) });
         }
@@ -117,15 +120,21 @@ export function createSyncer(deps: { archive: Pick<Archive, 'put' | 'fingerprint
       state.nextDue = new Date(now.getTime() + intervalMs(def.interval)).toISOString();
     } catch (err) {
       report.error = redactText((err as Error).message.replace(/^sources: /, ''));
-      state.failures += 1;
       state.lastError = report.error;
-      const backoff = Math.min(intervalMs(def.interval) * 2 ** (state.failures - 1), DAY_MS);
-      state.nextDue = new Date(now.getTime() + backoff).toISOString();
+      if (err instanceof FetchError && err.bySettings) {
+        // Refused by our own settings, not failed by the source: due again at once (the next run may have them fixed).
+        state.nextDue = undefined;
+      } else {
+        state.failures += 1;
+        const backoff = Math.min(intervalMs(def.interval) * 2 ** (state.failures - 1), DAY_MS);
+        state.nextDue = new Date(now.getTime() + backoff).toISOString();
+      }
       deps.say?.(`sources: ${def.name ?? redactUrl(def.url)} failed (${state.failures} in a row): ${report.error}`);
     }
     // The oldest keys go first once a source has seen very many entries (a feed lists its newest).
-    const keys = Object.keys(state.seen);
-    for (const k of keys.slice(0, Math.max(0, keys.length - MAX_SEEN))) delete state.seen[k];
+    const keys = [...seen.keys()];
+    for (const k of keys.slice(0, Math.max(0, keys.length - MAX_SEEN))) seen.delete(k);
+    state.seen = Object.fromEntries(seen); // own properties, `__proto__` too; JSON keeps them
     state.added += report.added;
     state.lastAdded = report.added;
     await registry.saveState(id, state);
