@@ -4,6 +4,7 @@
  * article-sized pieces. It is only used as volume and as distractors, so it does not need to
  * be news; it must just be real, varied English text.
  */
+import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -102,3 +103,20 @@ export async function distractorArticles(n: number, opts: { size?: number; root?
   }
   return out;
 }
+
+/**
+ * A unit vector that depends only on `seed`: the same synthetic index on every run. For benches
+ * that measure the store, not the model (what a write or an open costs does not depend on what
+ * the vectors say).
+ */
+export function syntheticVector(seed: string, dims: number): Float32Array {
+  const v = new Float32Array(dims);
+  let h = createHash('sha256').update(seed).digest();
+  for (let i = 0; i < dims; i++) {
+    if (i % 32 === 0 && i) h = createHash('sha256').update(h).digest();
+    v[i] = h[i % 32] / 255 - 0.5;
+  }
+  const n = Math.hypot(...v);
+  return v.map((x) => x / n);
+}
+

@@ -10,7 +10,6 @@
  * say. The index is built once and cached in the temp folder between runs. The articles whose
  * writes are timed are real ones, embedded with the real model before the clock starts.
  */
-import { createHash } from 'node:crypto';
 import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,25 +20,13 @@ import { chunkArticle } from '../src/ingest/chunk.js';
 import { buildRecords } from '../src/ingest/ingest.js';
 import { indexBytes, LocalStore } from '../src/store/local.js';
 import type { ArticleRecord } from '../src/store/types.js';
-import { distractorArticles } from './corpus.js';
+import { distractorArticles, syntheticVector } from './corpus.js';
 
 const say = (s: string) => process.stderr.write(`${s}\n`);
 
 /** Bytes this process has handed to write(2)/pwrite(2) so far, worker threads included. */
 async function bytesWritten(): Promise<number> {
   return Number(/wchar:\s+(\d+)/.exec(await readFile('/proc/self/io', 'utf8'))![1]);
-}
-
-/** A unit vector that depends only on `seed`: the same synthetic index on every run. */
-function syntheticVector(seed: string, dims: number): Float32Array {
-  const v = new Float32Array(dims);
-  let h = createHash('sha256').update(seed).digest();
-  for (let i = 0; i < dims; i++) {
-    if (i % 32 === 0 && i) h = createHash('sha256').update(h).digest();
-    v[i] = h[i % 32] / 255 - 0.5;
-  }
-  const n = Math.hypot(...v);
-  return v.map((x) => x / n);
 }
 
 const quantile = (xs: number[], q: number) => {

@@ -188,6 +188,8 @@ export function createArchive(deps: { store: Store; embedder: Embedder; options:
     counts: () => store.counts(),
     /** What answers: the model and the kind of store (for health and readiness). */
     about: () => ({ model: embedder.model, dims: embedder.dims, store: store.kind }),
+    /** Damage the store found while serving (health shows it; readiness fails while it is `damaged`). */
+    storeHealth: () => store.health(),
     /** Closes the store; the archive answers nothing after this. */
     close: () => store.close(),
   };

@@ -1,5 +1,6 @@
 /**
- * The command line: `start` (default), `ingest [dir]`, `ask "question"`, `sync`, `mcp` (stdio), `eval [file]`.
+ * The command line: `start` (default), `ingest [dir]`, `ask "question"`, `sync`, `mcp` (stdio), `eval [file]`,
+ * `check [--repair]`.
  * Reads the config once, wires the parts, and for `start` listens.
  */
 import { AppError } from './errors.js';
@@ -7,7 +8,7 @@ import { createServer, type RequestListener, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { Archive } from './archive.js';
 import { loadConfig, loadDotEnv, type Config } from './config.js';
-import { bootArchive } from './boot.js';
+import { bootArchive, checkIndex } from './boot.js';
 import { cliLogger, createLogger, type Logger } from './log.js';
 import { createApp } from './server/app.js';
 import { bootingHandler } from './server/booting.js';
@@ -155,13 +156,19 @@ async function main(argv: string[]) {
       const { serveStdio } = await import('./mcp/stdio.js');
       return serveStdio(config, cliLogger(logger, 'mcp'));
     }
+    case 'check': {
+      const { ok, lines } = await checkIndex(config, { repair: rest.includes('--repair') });
+      for (const line of lines) console.log(line);
+      if (!ok) process.exitCode = 1;
+      return;
+    }
     case 'eval': {
       const { runEvalCli } = await import('./eval/cli.js');
       await runEvalCli(config, rest, cliLogger(logger, 'eval'));
       return;
     }
     default:
-      throw new AppError('bad_request', `main: unknown command "${command}"; must be one of start, ingest, ask, sync, mcp, eval`);
+      throw new AppError('bad_request', `main: unknown command "${command}"; must be one of start, ingest, ask, sync, mcp, eval, check`);
   }
 }
 

@@ -5,7 +5,8 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { Agent, createServer } from 'node:http';
-import { rm } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import Database from 'better-sqlite3';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -160,7 +161,7 @@ describe('/api/health and /api/ready', () => {
   it('reports the queue next to the model and index', async () => {
     const { url } = await serve({ QUEUE_CONCURRENCY: '3', QUEUE_LIMIT: '7' });
     const json = await health(url);
-    expect(json).toMatchObject({ status: 'ok', model: { loaded: true }, index: { loaded: true, articles: 1 }, queue: { active: 0, waiting: 0, concurrency: 3, limit: 7 } });
+    expect(json).toMatchObject({ status: 'ok', model: { loaded: true }, index: { loaded: true, articles: 1 }, store: { status: 'ok', problem: null }, queue: { active: 0, waiting: 0, concurrency: 3, limit: 7 } });
   });
 
   it('is ready once model and index are loaded, and not ready while draining', async () => {
@@ -174,6 +175,38 @@ describe('/api/health and /api/ready', () => {
     expect(notReady.status).toBe(503);
     expect((await notReady.json()).error.code).toBe('unavailable');
     expect((await health(url)).status).toBe('stopping');
+  });
+
+  it('reports a damaged store: the failed write names it, health says damaged, readiness is 503 with the reason', async () => {
+    const damaged = await tempDir();
+    const first = await bootArchive(testConfig(damaged), quiet);
+    await first.close();
+    // One page of the log's chunks-by-article index overwritten with garbage, as a disk fault would.
+    const db = new Database(join(damaged, 'articles.db'), { readonly: true });
+    const page = db.prepare(`SELECT pageno FROM dbstat WHERE name = 'chunks_article' ORDER BY pageno LIMIT 1`).pluck().get() as number;
+    const size = db.pragma('page_size', { simple: true }) as number;
+    db.close();
+    const file = await readFile(join(damaged, 'articles.db'));
+    file.fill(0x5a, (page - 1) * size, page * size);
+    await writeFile(join(damaged, 'articles.db'), file);
+    const opened = await bootArchive(testConfig(damaged), quiet, { sync: false });
+    const http = await listen(createApp({ archive: opened, config: testConfig(damaged), logger: quiet }));
+    try {
+      expect((await fetch(`${http.url}/api/ready`)).status).toBe(200);
+      const put = await postJson(`${http.url}/api/articles`, { title: 'A new article', text: 'The lighthouse keeper of Vell retired on Monday after thirty years.' });
+      expect(put.status).toBe(503);
+      expect(put.json.error.code).toBe('store_unavailable');
+      expect(put.json.error.message).toMatch(/article log is damaged .*npm run check/);
+      const h = await health(http.url);
+      expect(h.store).toEqual({ status: 'damaged', problem: put.json.error.message });
+      const ready = await fetch(`${http.url}/api/ready`);
+      expect(ready.status).toBe(503);
+      expect((await ready.json()).error.message).toMatch(/^ready: the store is damaged: store: the article log is damaged/);
+    } finally {
+      await http.close();
+      await opened.close();
+      await rm(damaged, { recursive: true, force: true });
+    }
   });
 
   it('answers health as starting and readiness as 503 while booting', async () => {

@@ -18,7 +18,7 @@ export const MARKER = 'archivist-index.json';
 export const FOLDER_FORMAT = 2;
 
 /** Names Archivist itself puts in the folder (format 2 and, for the import, format 1). */
-const OURS = /^(archivist-index\.json(\.tmp-\d+)?|sources-state\.json(\.tmp|\.imported)?|articles\.db(-wal|-shm|-journal)?|snapshot-\d+(\.damaged-\d+)?|\.snapshot-\d+\.tmp-\d+|CURRENT(\.tmp)?|gen-\d+|\.gen-\d+\.tmp-\d+)$/;
+const OURS = /^(archivist-index\.json(\.tmp-\d+)?|sources-state\.json(\.tmp|\.imported)?|articles\.db(-wal|-shm|-journal)?|articles\.db\.(damaged|copy)-\d+(-wal|-shm)?|articles\.seq(\.tmp-\d+)?|snapshot-\d+(\.damaged-\d+)?|\.snapshot-\d+\.tmp-\d+|CURRENT(\.tmp)?|gen-\d+|\.gen-\d+\.tmp-\d+)$/;
 const LEGACY = /^(CURRENT(\.tmp)?|gen-\d+|\.gen-\d+\.tmp-\d+)$/;
 /**
  * Empty placeholder files that keep a folder in version control (the repository tracks `index/`
@@ -165,7 +165,7 @@ export async function folderBytes(dir: string): Promise<number> {
   const size = async (p: string) => (await stat(p).catch(() => undefined))?.size ?? 0;
   try {
     const entries = await readdir(dir);
-    for (const e of entries.filter((x) => x.startsWith(LOG_FILE_PREFIX))) total += await size(join(dir, e));
+    for (const e of entries.filter((x) => x.startsWith(LOG_FILE_PREFIX) && !x.includes('.tmp'))) total += await size(join(dir, e));
     const snap = entries.filter((e) => /^snapshot-\d+$/.test(e)).sort().at(-1);
     if (snap) for (const f of await readdir(join(dir, snap))) total += await size(join(dir, snap, f));
   } catch {

@@ -5,19 +5,22 @@
  * Write path: `apply` commits one SQLite transaction (durable when it returns), then brings the
  * in-memory indexes up to the log's change sequence. Every read first catches up the same way,
  * so several processes on one folder (two servers, `npm run ingest` beside a server) each see
- * every committed write. Start: load the newest good snapshot, then add what the log holds that
- * the snapshot does not and drop what it no longer holds; with no snapshot, build from the log
- * (no re-embedding: the vectors are in the log).
+ * every committed write. Start: check that the log ends where the committed mark and the
+ * snapshots say it must (before SQLite may touch a damaged WAL), load the newest good snapshot
+ * (tables, graph, keyword index as of its sequence), then replay only the log changes after it;
+ * with no snapshot, build from the log (no re-embedding: the vectors are in the log). The full
+ * re-check of every record is `npm run check` (check.ts), not every start.
  */
 import { join } from 'node:path';
 import type { Article } from '../corpus/article.js';
 import { AppError } from '../errors.js';
+import { markWriter, readMark, type Mark } from './committed.js';
 import { inspectFolder, readLegacy, writeMarker } from './folder.js';
 import type { AnswerLog } from './answerLog.js';
-import { ArticleLog, LOG_FILE } from './log.js';
+import { ArticleLog, damageError, isDamage, LOG_FILE } from './log.js';
 import { MemoryIndex } from './memory.js';
-import { loadSnapshot, writeSnapshot } from './snapshot.js';
-import type { AnswerRetention, ArticleRecord, Hit, IndexSettings, SearchFilter, Store } from './types.js';
+import { loadSnapshot, readManifest, snapshotFolders, writeSnapshot } from './snapshot.js';
+import type { AnswerRetention, ArticleRecord, Hit, IndexSettings, SearchFilter, Store, StoreHealth } from './types.js';
 
 /** Changes after which a snapshot is written at once, however busy the writes. */
 const SNAPSHOT_EVERY = 1000;
@@ -27,6 +30,48 @@ export interface LocalStoreOptions {
   report?: (line: string) => void;
   /** A snapshot is written this long after the last write (0: only on close). */
   snapshotDelayMs?: number;
+}
+
+/** What the folder says the log must hold at least: the committed mark and the snapshots' sequences. */
+export async function committedEvidence(dir: string, logId: string): Promise<{ seq: number; where: string[]; snapshots: { name: string; seq: number }[] }> {
+  const where: string[] = [];
+  let seq = 0;
+  const mark: Mark | undefined = await readMark(dir);
+  if (mark && mark.logId === logId && mark.seq > 0) {
+    seq = mark.seq;
+    where.push(`articles.seq says ${mark.seq}`);
+  }
+  const snapshots: { name: string; seq: number }[] = [];
+  for (const snap of await snapshotFolders(dir)) {
+    const body = await readManifest(join(dir, snap.name)).catch(() => undefined);
+    if (!body || body.logId !== logId) continue;
+    snapshots.push({ name: snap.name, seq: body.seq });
+    if (body.seq > seq) seq = body.seq;
+    where.push(`${snap.name} covers ${body.seq}`);
+  }
+  return { seq, where, snapshots };
+}
+
+/**
+ * Refuses a log that ends before what was committed, reading it without writing (SQLite would
+ * otherwise checkpoint the surviving prefix of a damaged WAL and delete the rest for good).
+ * @throws AppError('store_unavailable') saying what is missing and how to recover.
+ */
+export async function checkLogEnd(dir: string): Promise<void> {
+  const peek = ArticleLog.peek(join(dir, LOG_FILE));
+  if (!peek?.logId) return;
+  const ev = await committedEvidence(dir, peek.logId);
+  if (peek.lastSeq >= ev.seq) return;
+  const missing = ev.seq - peek.lastSeq;
+  const fromSnapshot = ev.snapshots.some((s) => s.seq > peek.lastSeq);
+  throw new AppError(
+    'store_unavailable',
+    `store: the article log ends at change ${peek.lastSeq}, but changes up to ${ev.seq} were committed (${ev.where.join(', ')}): ` +
+      `changes ${peek.lastSeq + 1}–${ev.seq} (${missing} ${missing === 1 ? 'change' : 'changes'}) are missing, so acknowledged articles would be lost. ` +
+      'The log is damaged (typically articles.db-wal after a crash or a disk fault). Nothing was changed and no snapshot was written. ' +
+      `To recover: stop every server on this folder and restore INDEX_DIR from a copy that holds change ${ev.seq}, ` +
+      `or run \`npm run check -- --repair\` to accept the loss explicitly${fromSnapshot ? ' (it first restores from the newest snapshot every article the snapshot holds and the log lost)' : ''}`,
+  );
 }
 
 export class LocalStore implements Store {
@@ -41,6 +86,12 @@ export class LocalStore implements Store {
   private turn: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  private snapshotting: Promise<number> | null = null;
+  private mark: ReturnType<typeof markWriter> | null = null;
+  /** Log pages that fail to read or write (the server is not ready while this is set). */
+  private damage: string | null = null;
+  /** Records skipped for their checksum (served without them). */
+  private skipped = new Set<string>();
   /** Kept answers: read and written straight in the log file, so every process sees them at once. */
   private readonly answers: AnswerLog;
 
@@ -57,6 +108,7 @@ export class LocalStore implements Store {
    */
   static async open(dir: string, opts: LocalStoreOptions = {}): Promise<LocalStore> {
     const state = await inspectFolder(dir);
+    await checkLogEnd(dir);
     const legacy = state.kind === 'legacy' ? await readLegacy(dir) : undefined;
     const log = new ArticleLog(join(dir, LOG_FILE));
     let store: LocalStore;
@@ -77,20 +129,49 @@ export class LocalStore implements Store {
   }
 
   private async load(): Promise<void> {
+    this.mark = markWriter(this.dir, this.log.logId(), this.opts.report ?? (() => undefined));
     const settings = this.log.settings();
     this.settingsNow = settings;
     if (!settings) return;
-    const { seq, records, damaged } = this.log.readAll();
-    for (const d of damaged) {
-      this.opts.report?.(`store: article log record ${d.row} (article ${d.articleId}) fails its checksum and is skipped; add the article again to repair it`);
+    const report = this.opts.report ?? (() => undefined);
+    let snap = await loadSnapshot(this.dir, { dims: settings.dims, logId: this.log.logId() }, report);
+    const tail = snap ? this.log.changesAfter(snap.seq) : [];
+    if (tail.some((c) => c.op === 'reset')) snap = undefined; // rebuilt since: the snapshot is of another index
+    if (!snap) {
+      const { seq, records, damaged } = this.log.readAll();
+      for (const d of damaged) {
+        this.skipped.add(d.articleId);
+        report(`store: article log record ${d.row} (article ${d.articleId}) fails its checksum and is skipped; add the article again to repair it`);
+      }
+      const mem = new MemoryIndex(settings.dims);
+      for (const rec of records) mem.put(rec);
+      this.mem = mem;
+      this.seq = seq;
+      return;
     }
-    const snap = await loadSnapshot(this.dir, settings.dims, this.opts.report ?? (() => undefined));
-    const mem = snap ? new MemoryIndex(settings.dims, snap.hnsw, snap.keyword, new Set(snap.labels)) : new MemoryIndex(settings.dims);
-    mem.dropStale(new Set(records.flatMap((r) => r.chunks.map((c) => c.label))));
-    for (const rec of records) mem.put(rec);
-    this.mem = mem;
-    this.seq = seq;
-    this.snapshotSeq = snap?.seq ?? 0;
+    this.mem = new MemoryIndex(settings.dims, snap.hnsw, snap.keyword, snap.rows);
+    this.seq = snap.seq;
+    this.snapshotSeq = snap.seq;
+    this.replay(tail, report);
+  }
+
+  /** Brings memory up to the log for the articles `changes` touched (each read once, checksum checked). */
+  private replay(changes: { seq: number; articleId: string | null }[], report?: (line: string) => void): void {
+    if (!changes.length) return;
+    const mem = this.mem!;
+    for (const id of new Set(changes.map((c) => c.articleId!))) {
+      const rec = this.log.read(id);
+      if (rec) {
+        mem.put(rec);
+        this.skipped.delete(id);
+      } else {
+        if (this.log.has(id)) this.skipped.add(id);
+        else this.skipped.delete(id);
+        if (report && this.log.has(id)) report(`store: the article log record of article ${id} fails its checksum and is skipped; add the article again to repair it`);
+        mem.drop(id);
+      }
+    }
+    this.seq = changes.at(-1)!.seq;
   }
 
   /** Replays the changes other processes (or this one) committed since we last looked. */
@@ -104,23 +185,39 @@ export class LocalStore implements Store {
       this.settingsNow = this.log.settings();
       this.mem = new MemoryIndex(this.settingsNow!.dims);
     }
-    const mem = this.mem!;
-    const touched = new Set(changes.slice(resetAt + 1).map((c) => c.articleId!));
-    if (resetAt >= 0) for (const rec of this.log.readAll().records) mem.put(rec);
-    else {
-      for (const id of touched) {
-        const rec = this.log.read(id);
-        if (rec) mem.put(rec);
-        else mem.drop(id);
-      }
-    }
-    this.seq = changes.at(-1)!.seq;
+    if (resetAt >= 0) {
+      const mem = this.mem!;
+      for (const rec of this.log.readAll().records) mem.put(rec);
+      this.seq = changes.at(-1)!.seq;
+    } else this.replay(changes);
   }
 
   /** Current in-memory state, after catching up; waits while a snapshot holds the graph. */
   private async view(): Promise<MemoryIndex | null> {
-    if (!this.closed && !this.pendingReset && this.log.lastSeq() > this.seq) await this.take(async () => this.catchUp());
+    if (!this.closed && !this.pendingReset && this.guard(() => this.log.lastSeq()) > this.seq) await this.take(async () => this.guard(() => this.catchUp()));
     return this.mem;
+  }
+
+  /** Runs a log read; a damaged page is remembered for health and readiness and said as such. */
+  private guard<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      const cause = e instanceof AppError ? e.cause : e;
+      if (!isDamage(cause)) throw e;
+      const err = e instanceof AppError ? e : damageError(cause);
+      this.damage = err.message;
+      throw err;
+    }
+  }
+
+  health(): StoreHealth {
+    if (this.damage) return { status: 'damaged', problem: this.damage };
+    if (this.skipped.size) {
+      const ids = [...this.skipped];
+      return { status: 'degraded', problem: `store: ${ids.length} article log ${ids.length === 1 ? 'record fails its' : 'records fail their'} checksum and ${ids.length === 1 ? 'is' : 'are'} not served (${ids.slice(0, 5).join(', ')}${ids.length > 5 ? ', …' : ''}); run \`npm run check\`, or add ${ids.length === 1 ? 'it' : 'them'} again` };
+    }
+    return { status: 'ok' };
   }
 
   private take<T>(fn: () => Promise<T>): Promise<T> {
@@ -152,12 +249,19 @@ export class LocalStore implements Store {
         }
       }
       const reset = this.pendingReset ?? undefined;
-      await this.log.write({ reset, put: change.put, remove: change.remove });
+      try {
+        await this.log.write({ reset, put: change.put, remove: change.remove });
+      } catch (e) {
+        this.guard(() => {
+          throw e;
+        });
+      }
       if (reset) {
         this.pendingReset = null;
         this.settingsNow = reset;
       }
-      this.catchUp();
+      this.guard(() => this.catchUp());
+      this.mark?.committed(this.seq);
       this.scheduleSnapshot();
     });
   }
@@ -173,16 +277,42 @@ export class LocalStore implements Store {
     this.timer.unref();
   }
 
-  /** Writes a snapshot of the indexes as they are now, if the log moved since the last one; returns bytes written. */
+  /**
+   * Writes a snapshot of the indexes as of the log sequence they reflect now, if the log moved
+   * since the last one; returns bytes written. Only freezing the state takes the write turn: the
+   * snapshot is then written beside the writes (memory.ts keeps their index updates aside until
+   * it is done), so an acknowledged write never waits for it.
+   */
   checkpoint(): Promise<number> {
-    return this.take(async () => {
+    this.snapshotting ??= this.snapshot().finally(() => (this.snapshotting = null));
+    return this.snapshotting;
+  }
+
+  private async snapshot(): Promise<number> {
+    const frozen = await this.take(async () => {
       this.catchUp();
-      if (!this.mem || this.pendingReset || this.seq === this.snapshotSeq) return 0;
-      const parts = this.mem.parts();
-      const bytes = await writeSnapshot(this.dir, { seq: this.seq, dims: this.mem.dims, ...parts });
-      this.snapshotSeq = this.seq;
-      return bytes;
+      const mem = this.mem;
+      if (!mem || this.pendingReset || this.seq === this.snapshotSeq) return undefined;
+      // MiniSearch cleans up discarded documents in the background, changing the index: wait
+      // for that (outside the turn) before freezing it.
+      if (mem.keywordBusy()) return 'busy' as const;
+      return { mem, seq: this.seq, parts: mem.freeze() };
     });
+    if (frozen === 'busy') {
+      await new Promise((r) => setTimeout(r, 50));
+      return this.snapshot();
+    }
+    if (!frozen) return 0;
+    let bytes: number;
+    try {
+      bytes = await writeSnapshot(this.dir, { seq: frozen.seq, dims: frozen.mem.dims, logId: this.log.logId(), parts: frozen.parts });
+    } finally {
+      frozen.mem.unfreeze();
+      while (frozen.mem.drain()) await new Promise((r) => setImmediate(r));
+    }
+    this.snapshotSeq = Math.max(this.snapshotSeq, frozen.seq);
+    await this.mark?.flush();
+    return bytes;
   }
 
   async fingerprints() {
@@ -245,13 +375,15 @@ export class LocalStore implements Store {
     }
   }
 
-  /** Waits for writes, writes a last snapshot when the log moved, and closes the log. */
-  async close() {
+  /** Waits for writes, writes a last snapshot when the log moved (unless told not to), and closes the log. */
+  async close(opts: { snapshot?: boolean } = {}) {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.timer);
-    await this.checkpoint().catch((e) => this.opts.report?.(`store: snapshot not written (${(e as Error).message}); the article log has every write`));
+    await this.snapshotting?.catch(() => undefined);
+    if (opts.snapshot !== false) await this.checkpoint().catch((e) => this.opts.report?.(`store: snapshot not written (${(e as Error).message}); the article log has every write`));
     await this.turn;
+    await this.mark?.flush();
     this.log.close();
   }
 }

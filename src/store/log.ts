@@ -10,7 +10,8 @@
  * their vectors, so a damaged record is found, named and skipped while the rest loads.
  * `changes` numbers every write: a process replays the changes after the last one it has seen.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { Article } from '../corpus/article.js';
 import { AppError } from '../errors.js';
@@ -72,6 +73,8 @@ export class ArticleLog {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = FULL');
       this.db.exec(SCHEMA);
+      // The log's identity: a snapshot or committed mark of another log is never taken for its own.
+      this.db.prepare(`INSERT OR IGNORE INTO meta (key, value) VALUES ('log_id', ?)`).run(randomUUID());
       const version = this.db.prepare(`SELECT value FROM meta WHERE key = 'version'`).get() as { value: string } | undefined;
       if (!version) this.db.prepare(`INSERT OR IGNORE INTO meta (key, value) VALUES ('version', ?)`).run(String(LOG_VERSION));
       else if (Number(version.value) !== LOG_VERSION) {
@@ -81,6 +84,88 @@ export class ArticleLog {
       if (e instanceof AppError) throw e;
       throw new AppError('store_unavailable', `store: the article log cannot be opened (${(e as { code?: string }).code ?? 'error'}); it is left as it is. Restore INDEX_DIR from a backup or point INDEX_DIR at a new folder`, { cause: e });
     }
+  }
+
+  /**
+   * The log's id and last committed change, read without writing anything: a read-only
+   * connection neither checkpoints the WAL nor deletes it on close, so a damaged WAL stays exactly
+   * as it was found. Undefined when there is no log file yet.
+   */
+  static peek(path: string): { logId: string | null; lastSeq: number } | undefined {
+    if (!existsSync(path)) return undefined;
+    let db: Database.Database | undefined;
+    try {
+      db = new Database(path, { readonly: true, fileMustExist: true, timeout: 1000 });
+      const has = db.prepare(`SELECT count(*) AS n FROM sqlite_master WHERE name IN ('meta', 'changes')`).get() as { n: number };
+      if (has.n < 2) return { logId: null, lastSeq: 0 };
+      const id = db.prepare(`SELECT value FROM meta WHERE key = 'log_id'`).get() as { value: string } | undefined;
+      const last = (db.prepare('SELECT coalesce(max(seq), 0) AS s FROM changes').get() as { s: number }).s;
+      return { logId: id?.value ?? null, lastSeq: last };
+    } catch (e) {
+      throw new AppError('store_unavailable', `store: the article log cannot be read (${(e as { code?: string }).code ?? 'error'}: ${(e as Error).message}); it is left as it is. Run \`npm run check\` to see what is damaged`, { cause: e });
+    } finally {
+      db?.close();
+    }
+  }
+
+  logId(): string {
+    return (this.db.prepare(`SELECT value FROM meta WHERE key = 'log_id'`).get() as { value: string }).value;
+  }
+
+  /** SQLite's own check of every table and index page; empty when all is well. */
+  integrityProblems(): string[] {
+    try {
+      const rows = this.db.pragma('integrity_check') as { integrity_check: string }[];
+      return rows.map((r) => r.integrity_check).filter((r) => r !== 'ok');
+    } catch (e) {
+      if (isDamage(e)) return [`${(e as Error).message} (integrity_check could not finish)`];
+      throw e;
+    }
+  }
+
+  /** Rebuilds every index of the log's tables from the tables themselves; false when SQLite cannot. */
+  reindex(): boolean {
+    try {
+      this.db.exec('REINDEX');
+      return true;
+    } catch (e) {
+      if (isDamage(e)) return false;
+      throw e;
+    }
+  }
+
+  /**
+   * Copies the log into a new file, table by table (the copy's indexes are built afresh), for a
+   * repair when an index page is too damaged to rebuild in place; false when a table cannot be read.
+   */
+  copyInto(path: string): boolean {
+    // Not VACUUM INTO: it reads through the damaged index. Each table is read in its own order.
+    const objs = this.db.prepare(`SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%'`).all() as { type: string; name: string; sql: string }[];
+    const q = (name: string) => `"${name.replace(/"/g, '""')}"`;
+    this.db.prepare('ATTACH ? AS copy').run(path);
+    try {
+      this.db.transaction(() => {
+        for (const o of objs.filter((x) => x.type === 'table')) {
+          this.db.exec(o.sql.replace(/^CREATE TABLE (IF NOT EXISTS )?/i, 'CREATE TABLE copy.'));
+          this.db.exec(`INSERT INTO copy.${q(o.name)} SELECT * FROM main.${q(o.name)} NOT INDEXED`);
+        }
+        if (this.db.prepare(`SELECT 1 FROM copy.sqlite_master WHERE name = 'sqlite_sequence'`).get()) {
+          this.db.exec('DELETE FROM copy.sqlite_sequence; INSERT INTO copy.sqlite_sequence SELECT * FROM main.sqlite_sequence');
+        }
+        for (const o of objs.filter((x) => x.type === 'index')) this.db.exec(o.sql.replace(/^CREATE (UNIQUE )?INDEX (IF NOT EXISTS )?/i, (m) => `${m}copy.`));
+      })();
+      return true;
+    } catch (e) {
+      if (isDamage(e)) return false;
+      throw e;
+    } finally {
+      this.db.exec('DETACH copy');
+    }
+  }
+
+  /** The raw database, for the check command's repairs (never the request path). */
+  get raw(): Database.Database {
+    return this.db;
   }
 
   settings(): IndexSettings | null {
@@ -141,7 +226,13 @@ export class ArticleLog {
 
   private failed(e: unknown): AppError {
     if (e instanceof AppError) return e;
+    if (isDamage(e)) return damageError(e);
     return new AppError('store_unavailable', `store: the article log could not be written (${(e as { code?: string }).code ?? 'error'}); nothing of this change was stored, try again`, { cause: e });
+  }
+
+  /** Whether the log has a row for this article (damaged or not). */
+  has(id: string): boolean {
+    return !!this.db.prepare('SELECT 1 FROM articles WHERE id = ?').get(id);
   }
 
   /** One article as stored, or undefined when it is absent or fails its checksum. */
@@ -160,11 +251,14 @@ export class ArticleLog {
     return this.db.transaction(() => {
       const seq = this.lastSeq();
       const byArticle = new Map<string, ChunkRow[]>();
-      for (const c of this.db.prepare('SELECT label, id, article_id, start, "end", vector FROM chunks ORDER BY article_id, ord').iterate() as Iterable<ChunkRow>) {
+      // In table order, not through the article index: a damaged index page must not stop the
+      // full read that the check and its repairs rely on.
+      for (const c of this.db.prepare('SELECT label, id, article_id, ord, start, "end", vector FROM chunks ORDER BY label').iterate() as Iterable<ChunkRow & { ord: number }>) {
         const list = byArticle.get(c.article_id) ?? [];
         list.push(c);
         byArticle.set(c.article_id, list);
       }
+      for (const list of byArticle.values()) (list as (ChunkRow & { ord: number })[]).sort((a, b) => a.ord - b.ord);
       const records: LogRecord[] = [];
       const damaged: Damaged[] = [];
       for (const row of this.db.prepare('SELECT rowid AS row, id, json, crc FROM articles ORDER BY rowid').iterate() as Iterable<ArticleRow>) {
@@ -194,6 +288,15 @@ export class ArticleLog {
   close(): void {
     if (this.db.open) this.db.close();
   }
+}
+
+/** SQLite's codes for a file whose pages do not read back as written. */
+export const isDamage = (e: unknown) => /^SQLITE_(CORRUPT|NOTADB)/.test((e as { code?: string })?.code ?? '');
+
+/** The one message for a damaged log page, on a read or a write. */
+export function damageError(e: unknown): AppError {
+  const code = (e as { code?: string }).code;
+  return new AppError('store_unavailable', `store: the article log is damaged (${code}: ${(e as Error).message}); nothing was changed. Run \`npm run check\` to see what is damaged and \`npm run check -- --repair\` to rebuild what can be rebuilt`, { cause: e });
 }
 
 interface ArticleRow { row: number; id: string; json: string; crc: string }

@@ -79,6 +79,8 @@ export interface Store {
   getChunks(ids: string[]): Promise<{ chunk: StoredChunk; article: Article }[]>;
   vectorSearch(vector: Float32Array, k: number, filter?: SearchFilter): Promise<Hit[]>;
   keywordSearch(query: string, k: number, filter?: SearchFilter): Promise<Hit[]>;
+  /** Damage found while serving: `damaged` (reads or writes fail) takes the server out of readiness. */
+  health(): StoreHealth;
   /** Keeps an answer (durable when this resolves) and prunes by `retention`. Ids are unique. */
   saveAnswer(answer: { id: string; at: string; record: unknown }, retention?: AnswerRetention): Promise<void>;
   getAnswer(id: string): Promise<StoredAnswer | undefined>;
@@ -91,6 +93,12 @@ export interface Store {
   /** Every answer with a judgment, oldest first. */
   judgedAnswers(): Promise<StoredAnswer[]>;
   close(): Promise<void>;
+}
+
+export interface StoreHealth {
+  /** ok; degraded: serving, but some stored data is unreadable; damaged: reads or writes fail. */
+  status: 'ok' | 'degraded' | 'damaged';
+  problem?: string;
 }
 
 /** Shared by both stores so a filter means the same thing everywhere. */

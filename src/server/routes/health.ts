@@ -1,7 +1,9 @@
 /**
  * GET /api/health: liveness: the process answers, and what it holds (model, index, queue).
  * GET /api/ready: readiness: 200 once the model and index are loaded and usable, 503 while
- * starting (see server/booting.ts) or shutting down, so a load balancer sends no traffic then.
+ * starting (see server/booting.ts), shutting down, or while the store is damaged (its log's pages
+ * fail to read or write: the reason is in the 503, `npm run check` says more), so a load
+ * balancer sends no traffic then.
  */
 import { Router } from 'express';
 import type { Archive } from '../../archive.js';
@@ -20,11 +22,14 @@ export function healthRoutes(deps: { archive: Archive; queue?: Queue; isDraining
   const router = Router();
   router.get('/api/health', async (_req, res) => {
     const about = deps.archive.about();
-    const counts = await deps.archive.counts();
+    // Liveness answers even when the store cannot be read; what is wrong is in `store`.
+    const counts = await deps.archive.counts().catch(() => ({}));
+    const store = deps.archive.storeHealth();
     res.json({
       status: deps.isDraining?.() ? 'stopping' : 'ok',
       model: { loaded: true, id: about.model, dims: about.dims },
       index: { loaded: true, store: about.store, ...counts },
+      store: { status: store.status, problem: store.problem ?? null },
       generator: generatorStatus(deps.archive),
       ...(deps.queue ? { queue: deps.queue.stats() } : {}),
     });
@@ -32,6 +37,8 @@ export function healthRoutes(deps: { archive: Archive; queue?: Queue; isDraining
   router.get('/api/ready', async (_req, res) => {
     if (deps.isDraining?.()) throw new AppError('unavailable', 'ready: the server is shutting down');
     const about = deps.archive.about();
+    const store = deps.archive.storeHealth();
+    if (store.status === 'damaged') throw new AppError('store_unavailable', `ready: the store is damaged: ${store.problem}`);
     let counts;
     try {
       counts = await deps.archive.counts();
