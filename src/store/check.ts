@@ -16,7 +16,7 @@ import { inspectFolder } from './folder.js';
 import { committedEvidence } from './local.js';
 import { ArticleLog, LOG_FILE } from './log.js';
 import type { MemoryRow } from './memory.js';
-import { readSnapshot, snapshotFolders, type LoadedSnapshot } from './snapshot.js';
+import { readSnapshot, snapshotFolders, SnapshotRefused, type LoadedSnapshot } from './snapshot.js';
 import type { ArticleRecord } from './types.js';
 
 export interface Finding {
@@ -71,6 +71,8 @@ export async function checkStore(dir: string, opts: { repair?: boolean } = {}): 
         const loaded = settings ? await readSnapshot(join(dir, snap.name), { dims: settings.dims, logId: log.logId() }) : undefined;
         if (loaded && !newest) newest = loaded;
       } catch (e) {
+        // Of an older format or another log: passed over at start, not damage.
+        if (e instanceof SnapshotRefused && e.kind === 'other') continue;
         const f: Finding = { kind: 'snapshot', message: `the index snapshot ${snap.name} is not usable (${(e as Error).message})` };
         if (opts.repair) {
           const aside = `${snap.name}.damaged-${Date.now()}`;
