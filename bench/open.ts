@@ -38,10 +38,10 @@ const quantile = (xs: number[], q: number) => {
   return s.length ? s[Math.min(s.length - 1, Math.floor(q * s.length))] : NaN;
 };
 
-async function records(articles: Article[], chunking: { chunkSize: number; chunkOverlap: number }): Promise<ArticleRecord[]> {
+function records(articles: Article[], chunking: { chunkSize: number; chunkOverlap: number }): ArticleRecord[] {
   const out: ArticleRecord[] = [];
   for (const a of articles) {
-    const chunks = (await chunkArticle(a, chunking)).map((c, k) => ({ id: `${a.id}:${k}`, articleId: a.id, start: c.start, end: c.end }));
+    const chunks = chunkArticle(a, chunking).map((c, k) => ({ id: `${a.id}:${k}`, articleId: a.id, start: c.start, end: c.end }));
     out.push({ article: a, chunks, vectors: chunks.map((c) => syntheticVector(c.id, DIMS)) });
   }
   return out;
@@ -75,7 +75,7 @@ async function main(argv: string[]) {
     const store = await LocalStore.open(cached);
     await store.reset({ model: 'synthetic', dims: DIMS, ...chunking });
     for (let i = 0; i < background.length; i += 500) {
-      await store.apply({ put: await records(background.slice(i, i + 500), chunking), remove: [] });
+      await store.apply({ put: records(background.slice(i, i + 500), chunking), remove: [] });
       say(`bench: ${Math.min(i + 500, n)}/${n} articles`);
     }
     await store.close();
@@ -89,7 +89,7 @@ async function main(argv: string[]) {
     // A snapshot of the current format covering the background, then a log tail beyond it.
     let store = await LocalStore.open(work, { snapshotDelayMs: 0 });
     await store.checkpoint();
-    const tailRecs = await records(tailArticles, chunking);
+    const tailRecs = records(tailArticles, chunking);
     for (const rec of tailRecs) await store.apply({ put: [rec], remove: [] });
     await store.close({ snapshot: false });
 
@@ -113,7 +113,7 @@ async function main(argv: string[]) {
 
     say(`bench: ${writes} writes on a quiet store, then writes during a snapshot …`);
     store = await LocalStore.open(work, { snapshotDelayMs: 0 });
-    const live = await records(liveArticles, chunking);
+    const live = records(liveArticles, chunking);
     let next = 0;
     const write = async () => {
       const rec = live[next++ % live.length];
