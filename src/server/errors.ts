@@ -71,6 +71,9 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     // A handler finishing after its time limit answered finds the response sent: expected, not logged.
     if (res.headersSent && timedOut(res)) return;
     const app = toAppError(err);
+    // The timed-out handler is still running on this request; the client gets a fresh connection
+    // for its next one instead of a socket the late handler may still write to and break.
+    if (timedOut(res)) res.set('Connection', 'close');
     if (app.code === 'internal') logInternal(logger, err, req);
     if (res.headersSent) {
       res.end();
