@@ -6,10 +6,12 @@
 import { stemmer } from 'stemmer';
 
 export const STOP_WORDS = new Set(
-  ('a an and are as at be been but by did do does for from had has have he her his how i if in into is it its ' +
+  (
+    'a an and are as at be been but by did do does for from had has have he her his how i if in into is it its ' +
     'of on or she so than that the their them then there these they this those to was were what when where which ' +
     'who whom whose why will with would you your about after before during also not no can could should may might ' +
-    'we our us me my him hers theirs ours yours been being than any some such own same just more most other').split(' '),
+    'we our us me my him hers theirs ours yours been being than any some such own same just more most other'
+  ).split(' '),
 );
 
 /** A word: letters and digits, held together by an inner apostrophe, full stop or hyphen ("U.S.", "O'Neill", "3.5"). */
@@ -70,7 +72,6 @@ export function terms(text: string): string[] {
   return out;
 }
 
-
 const segmenter = new Intl.Segmenter('en', { granularity: 'sentence' });
 
 export interface Span {
@@ -81,7 +82,12 @@ export interface Span {
 /** Titles before a name: a full stop after one never ends the sentence ("Dr. Smith", "Gov. Hochul"). */
 const TITLE_ABBREVIATIONS = new Set('mr mrs ms dr prof gov sen rep gen lt col maj sgt capt cmdr adm fr rev st mt hon pres supt insp det ft'.split(' '));
 /** Abbreviations a sentence may also end with ("… moved to the U.S."): they end it only before a word that opens sentences. */
-const OTHER_ABBREVIATIONS = new Set('jan feb mar apr jun jul aug sep sept oct nov dec no nos vs inc corp co ltd jr sr bros dept univ approx est am pm'.split(' '));
+// Months, numbers, companies, and the AP's state abbreviations ("Sacramento, Calif. Gov. Newsom"), less those that are also words ("Ill.", "Wash.").
+const OTHER_ABBREVIATIONS = new Set(
+  'jan feb mar apr jun jul aug sep sept oct nov dec no nos vs inc corp co ltd jr sr bros dept univ approx est am pm ala ariz ark calif colo conn fla ga kan ky md mass mich minn mont neb nev okla tenn vt va wis wyo'.split(
+    ' ',
+  ),
+);
 
 /** The abbreviation a segment ends with ("Feb.", "U.S.", "J."), lower-cased without dots, or undefined. */
 function endingAbbreviation(segment: string): { word: string; initial: boolean } | undefined {
@@ -108,7 +114,9 @@ function continues(segment: string, next: string): boolean {
 }
 
 /** Words that often open a sentence and are not stop words. */
-const SENTENCE_OPENERS = new Set('yet still however meanwhile now later earlier last next one two three many most several officials police authorities experts critics'.split(' '));
+const SENTENCE_OPENERS = new Set(
+  'yet still however meanwhile now later earlier last next one two three many most several officials police authorities experts critics'.split(' '),
+);
 
 /**
  * Sentences of `text` between `from` and `to`, as trimmed [start, end) offsets into `text`.

@@ -31,7 +31,10 @@ describe('findShortAnswer', () => {
   });
 
   it('returns an amount with its unit', () => {
-    expect(findShortAnswer('How long did Western Europe control Cyprus?', 'Cyprus would be under Western European domination for the next 380 years.', 'number')?.text).toBe('380 years');
+    expect(
+      findShortAnswer('How long did Western Europe control Cyprus?', 'Cyprus would be under Western European domination for the next 380 years.', 'number')
+        ?.text,
+    ).toBe('380 years');
   });
 
   it('returns nothing when the only candidate is already in the question', () => {
@@ -83,7 +86,7 @@ describe('asksIdentity', () => {
   ])('%s → %s', (q, want) => expect(asksIdentity(q)).toBe(want));
 });
 
-describe('findShortAnswer and the question\'s subject', () => {
+describe("findShortAnswer and the question's subject", () => {
   const subjects = new Set(['andrei', 'belousov']);
   const s = 'When meeting with Belousov, Chinese Defense Minister Dong Jun called for the two sides to "deepen strategic collaboration."';
   it('skips the subject and names the other person, without the title', () => {
@@ -126,4 +129,35 @@ describe('isFurniture', () => {
     ['Read more: the talks in full', true],
     ['Dong Jun called for the two sides to deepen strategic collaboration.', false],
   ])('%s → %s', (line, want) => expect(isFurniture(line)).toBe(want));
+});
+
+describe('findShortAnswer for "which X"', () => {
+  it.each([
+    [
+      'Which airline will give frequent flier miles to passengers?',
+      'Southwest Airlines said it would give 25,000 frequent flier miles to passengers.',
+      'Southwest Airlines',
+    ],
+    [
+      'Which seed did the FDA add to its list of major food allergens?',
+      'The FDA added sesame seeds to its list of major food allergens on Jan. 1.',
+      'sesame seeds',
+    ],
+    ['Which former pope was laid to rest this week?', 'Pope Benedict XVI was laid to rest on Thursday in a plain coffin.', 'Pope Benedict XVI'],
+    ['Which tournament will switch to electronic line calls?', 'Wimbledon will replace line judges with electronic line calls from next year.', 'Wimbledon'],
+    [
+      'NFL player Damar Hamlin collapsed. He is a valued member of which team?',
+      'Hamlin, 24, a safety for the Buffalo Bills, collapsed on the field.',
+      'Buffalo Bills',
+    ],
+    [
+      'Which home goods chain said it may not stay in business?',
+      'Bed Bath & Beyond said Thursday it may not be able to stay in business.',
+      'Bed Bath & Beyond',
+    ],
+  ])('%s → %s', (q, s, want) => expect(findShortAnswer(q, s, 'name')?.text).toBe(want));
+
+  it("returns nothing when the only name is the question's own", () => {
+    expect(findShortAnswer('Which tournament did Wimbledon replace?', 'Wimbledon will replace line judges.', 'name')).toBeUndefined();
+  });
 });

@@ -10,6 +10,8 @@ describe('sentences', () => {
     ['Dr. Smith agreed. Gov. Hochul spoke.', ['Dr. Smith agreed.', 'Gov. Hochul spoke.']],
     ['It was No. 5 on the list. J. K. Rowling wrote it.', ['It was No. 5 on the list.', 'J. K. Rowling wrote it.']],
     ['Mr. Biden left at 5 p.m. Monday. He went to St. Louis.', ['Mr. Biden left at 5 p.m. Monday.', 'He went to St. Louis.']],
+    ['Officials in Phoenix, Ariz. Gov. Katie Hobbs spoke. It rained.', ['Officials in Phoenix, Ariz. Gov. Katie Hobbs spoke.', 'It rained.']],
+    ['John F. Kennedy was shot in Dallas. He died.', ['John F. Kennedy was shot in Dallas.', 'He died.']],
   ])('does not end a sentence at an abbreviation or initial: %j', (text, want) => {
     expect(split(text)).toEqual(want);
   });

@@ -3,28 +3,15 @@
  * that is that kind of thing ("Dong Jun", "October 14, 2024", "Beijing", "3,000 troops").
  */
 import { NAME_PATTERN, terms } from '../text.js';
+import { asks, opensWithName, phrasesHeaded, type QuestionType } from './asks.js';
 
-export type QuestionType = 'person' | 'date' | 'place' | 'number' | 'other';
-
-const TYPES: [QuestionType, RegExp][] = [
-  ['number', /\b(how (many|much|long|old|far|big|large|often)|what (number|percentage|percent|amount)|how many)\b/i],
-  ['date', /\b(when|what (year|date|day|month|century|decade|time)|which (year|date|day|month|century|decade))\b/i],
-  ['person', /\b(who|whom|whose|which (?:[a-z]+ )?(person|man|woman|leader|minister|president|king|queen|ruler|judge|mayor|governor|director|coach|player|official|lawyer|author|writer|artist|scientist|biologist|officer|chair|chairman|founder|candidate|spokesman|spokeswoman|striker|athlete|runner)|what (person|man|woman|is the name of the (person|man|woman|leader)))\b/i],
-  ['place', /\b(where|(what|which) (country|city|place|region|town|state|continent|river|island|sea|area|territory|kingdom|empire|province|location|port|capital))\b/i],
-];
+export type { QuestionType };
 
 /**
- * The kind of thing the question word asks for. Only the first question word counts: in "What
- * was the score when the Comets won?" the "when" is a conjunction, not the question.
+ * The kind of thing the question asks for (asks.ts).
  * @example questionType('Who visited Beijing?') // 'person'
  */
-export function questionType(question: string): QuestionType {
-  const first = question.search(/\b(who|whom|whose|when|where|what|which|why|how)\b/i);
-  if (first < 0) return 'other';
-  const asked = question.slice(first);
-  for (const [type, re] of TYPES) if (re.exec(asked)?.index === 0) return type;
-  return 'other';
-}
+export const questionType = (question: string): QuestionType => asks(question).type;
 
 const MONTH = '(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)';
 const PATTERNS: Record<Exclude<QuestionType, 'other'>, RegExp> = {
@@ -42,19 +29,111 @@ const PATTERNS: Record<Exclude<QuestionType, 'other'>, RegExp> = {
     ].join('|'),
     'g',
   ),
-  number: /(?:[$€£¥]\s?)?\b\d+(?:[.,]\d+)*(?:\s?(?:%|percent|per cent|million|billion|thousand|hundred))?(?:\s(?!(?:and|or|in|of|the|to)\b)[a-z]+)?|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|dozens?|several)\b(?:\s(?!(?:and|or|in|of|the|to)\b)[a-z]+)?/g,
+  number:
+    /(?:[$€£¥]\s?)?\b\d+(?:[.,]\d+)*(?:\s?(?:%|percent|per cent|million|billion|thousand|hundred))?(?:\s(?!(?:and|or|in|of|the|to)\b)[a-z]+)?|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|dozens?|several)\b(?:\s(?!(?:and|or|in|of|the|to)\b)[a-z]+)?/g,
   person: /\b[A-Z][\p{L}'’-]+(?:\s+(?:(?:de|van|von|al|bin|of)\s+)?[A-Z][\p{L}'’-]+)*/gu,
   place: /\b[A-Z][\p{L}'’-]+(?:\s+(?:(?:of|de)\s+)?[A-Z][\p{L}'’-]+)*/gu,
+  // A name of any kind: "Southwest Airlines", "Bed Bath & Beyond", "XBB.1.5", "Three 6 Mafia".
+  name: /\b\p{Lu}[\p{L}\p{N}'’&.-]*(?:\s+(?:(?:of|de|&)\s+)?[\p{Lu}\p{N}][\p{L}\p{N}'’&.-]*)*/gu,
 };
 
 /** Capitalised words that are not names of people or places. */
-const NOT_A_NAME = new Set(['The', 'A', 'An', 'In', 'On', 'At', 'He', 'She', 'It', 'They', 'His', 'Her', 'Their', 'This', 'That', 'When', 'During', 'After', 'Before', 'According', 'But', 'And', 'While', 'Under', 'Related', 'Last', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday', 'January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December']);
+const NOT_A_NAME = new Set([
+  'The',
+  'A',
+  'An',
+  'In',
+  'On',
+  'At',
+  'He',
+  'She',
+  'It',
+  'They',
+  'His',
+  'Her',
+  'Their',
+  'This',
+  'That',
+  'When',
+  'During',
+  'After',
+  'Before',
+  'According',
+  'But',
+  'And',
+  'While',
+  'Under',
+  'Related',
+  'Last',
+  'Monday',
+  'Tuesday',
+  'Wednesday',
+  'Thursday',
+  'Friday',
+  'Saturday',
+  'Sunday',
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+]);
 
 /** Last words of organisations, places and prizes, which name no person ("Green Coast Party"). */
-const NOT_A_PERSON = /\b(Party|University|College|School|Company|Council|Association|Union|Bank|Ministry|Department|Office|Agency|Museum|Festival|Stadium|Street|Road|Square|Park|River|Bay|Sea|Island|Hospital|Airport|Port|Fund|Group|Foods|Dairy|Air|Times|Post|Ledger|Wire|Courier|Tribune|News|Service|Authority|Club|Rangers|Comets|Anchor|Prize|Award|Cup|League|Church|Cathedral|Hall|House|Library|Centre|Center|Institute|Committee|Court|Parliament|Army|Navy|Police)$/;
+const NOT_A_PERSON =
+  /\b(Party|University|College|School|Company|Council|Association|Union|Bank|Ministry|Department|Office|Agency|Museum|Festival|Stadium|Street|Road|Square|Park|River|Bay|Sea|Island|Hospital|Airport|Port|Fund|Group|Foods|Dairy|Air|Times|Post|Ledger|Wire|Courier|Tribune|News|Service|Authority|Club|Rangers|Comets|Anchor|Prize|Award|Cup|League|Church|Cathedral|Hall|House|Library|Centre|Center|Institute|Committee|Court|Parliament|Army|Navy|Police)$/;
 
 /** Words of a title before a name: "Chinese Defense Minister Dong Jun" names Dong Jun. */
-const TITLES = new Set(['President', 'Vice', 'Prime', 'Minister', 'Defense', 'Defence', 'Foreign', 'Finance', 'Secretary', 'General', 'Chancellor', 'Senator', 'Sen', 'Rep', 'Governor', 'Gov', 'Mayor', 'CEO', 'Chief', 'Executive', 'Chairman', 'Chairwoman', 'Director', 'Ambassador', 'Commander', 'Admiral', 'Colonel', 'Captain', 'Lieutenant', 'Deputy', 'Justice', 'Judge', 'Speaker', 'Premier', 'Spokesman', 'Spokeswoman', 'Dr', 'Mr', 'Mrs', 'Ms', 'Pope']);
+const TITLES = new Set([
+  'President',
+  'Vice',
+  'Prime',
+  'Minister',
+  'Defense',
+  'Defence',
+  'Foreign',
+  'Finance',
+  'Secretary',
+  'General',
+  'Chancellor',
+  'Senator',
+  'Sen',
+  'Rep',
+  'Governor',
+  'Gov',
+  'Mayor',
+  'CEO',
+  'Chief',
+  'Executive',
+  'Chairman',
+  'Chairwoman',
+  'Director',
+  'Ambassador',
+  'Commander',
+  'Admiral',
+  'Colonel',
+  'Captain',
+  'Lieutenant',
+  'Deputy',
+  'Justice',
+  'Judge',
+  'Speaker',
+  'Premier',
+  'Spokesman',
+  'Spokeswoman',
+  'Dr',
+  'Mr',
+  'Mrs',
+  'Ms',
+  'Pope',
+]);
 
 const contentTerms = (words: string[]) => words.flatMap((w) => terms(w));
 
@@ -121,10 +200,26 @@ export function findShortAnswer(
   const qTerms = new Set(terms(question));
   const own = subjects && !asksIdentity(question) ? subjects : undefined;
   const found: (ShortAnswerHit & { end: number; locative: boolean })[] = [];
-  for (const m of sentence.matchAll(PATTERNS[type])) {
+  const matches: { 0: string; index?: number; phrase?: boolean }[] = [...sentence.matchAll(PATTERNS[type])];
+  // "Which seed …?" may be answered by a noun phrase headed by "seed": "sesame seeds".
+  const head = type === 'name' ? asks(question).head : undefined;
+  if (head && terms(sentence).includes(head)) for (const np of phrasesHeaded(sentence, head)) matches.push({ 0: np.text, index: np.start, phrase: true });
+  for (const m of matches) {
     let text = m[0].trim().replace(/[,.;:]+$/, '');
     let start = m.index!;
-    if (type === 'person' || type === 'place') {
+    if (type === 'name' && !m.phrase) {
+      // The kind the question names stays part of the name ("Southwest Airlines" for "which
+      // airline", "Pope Benedict XVI" for "which pope"); other words of the question are trimmed.
+      const words = [...text.matchAll(/\S+/g)].map((w) => ({ w: w[0].replace(/['’]s$/, ''), at: start + w.index! }));
+      const skip = (w: string) => NOT_A_NAME.has(w) || commonWords?.has(w.toLowerCase()) || terms(w).every((x) => qTerms.has(x) && x !== head);
+      while (words.length && skip(words[0].w)) words.shift();
+      while (words.length && skip(words.at(-1)!.w)) words.pop();
+      if (!words.length || (words.length === 1 && terms(words[0].w)[0] === head)) continue;
+      // One capital letter ("P", "X") is a symbol; a lone word opening the sentence may be capitalised only for that.
+      if (words.length === 1 && (words[0].w.length < 2 || (sentence.slice(0, words[0].at).trim() === '' && !opensWithName(sentence)))) continue;
+      start = words[0].at;
+      text = sentence.slice(start, words.at(-1)!.at + words.at(-1)!.w.length);
+    } else if (type === 'person' || type === 'place') {
       // Trim sentence words ("The", "In") and words the question already has ("Russian Defense
       // Minister Andrei Belousov" asked as "the Russian defense minister" → "Andrei Belousov").
       const words = [...text.matchAll(/\S+/g)].map((w) => ({ w: w[0].replace(/['’]s$/, ''), at: start + w.index! }));
@@ -142,7 +237,11 @@ export function findShortAnswer(
       if (name.some((w) => !NOT_A_NAME.has(w) && terms(w).some((x) => qTerms.has(x)))) continue;
       // "Russian Defense" (of "Russian Defense Ministry") is a title or an office, not a person;
       // "China-Russia" describes a relation between countries.
-      if (type === 'person' && (TITLES.has(words.at(-1)!.w) || NOT_A_PERSON.test(words.at(-1)!.w) || /^\p{Lu}\p{Ll}+-\p{Lu}\p{Ll}+$/u.test(words.map((w) => w.w).join(' ')))) continue;
+      if (
+        type === 'person' &&
+        (TITLES.has(words.at(-1)!.w) || NOT_A_PERSON.test(words.at(-1)!.w) || /^\p{Lu}\p{Ll}+-\p{Lu}\p{Ll}+$/u.test(words.map((w) => w.w).join(' ')))
+      )
+        continue;
       start = words[0].at;
       text = sentence.slice(start, words.at(-1)!.at + words.at(-1)!.w.length);
     }
@@ -154,11 +253,13 @@ export function findShortAnswer(
     if (type === 'person' && /\p{Lu}\p{L}+\s+(for|of|and|&)\s+$/u.test(sentence.slice(Math.max(0, start - 30), start))) continue;
     if (type === 'place' && !locative && /(ese|ian|ish|an)$/.test(text)) continue;
     // A nationality on its own ("Chinese", "Russian") describes people; it does not name one.
-    if (type === 'person' && /^\p{Lu}\p{Ll}+(ese|ian|ish|ean|ican)$/u.test(text)) continue;
+    if ((type === 'person' || type === 'name') && /^\p{Lu}\p{Ll}+(ese|ian|ish|ean|ican)$/u.test(text)) continue;
     const t = terms(text);
     if (!t.length && type !== 'number') continue;
     if (t.length && t.every((x) => qTerms.has(x))) continue; // the question already says it
     if (own && t.length && t.every((x) => own.has(x) || qTerms.has(x))) continue; // the question's own subject
+    // A noun phrase that is also a name ("Southwest Airlines") is one candidate.
+    if (found.some((f) => f.start < start + text.length && start < f.end)) continue;
     found.push({ text, start, end: start + text.length, locative });
   }
   // A place follows "in", "at", "to": when some candidates do, the others are not the place asked.
