@@ -114,7 +114,10 @@ export function createChoose(deps: { vectors: SentenceVectors; options: AnswerOp
       if (!cands.length) return refuse(0);
 
       const prior = (c: Candidate) => w.overlap * c.overlap + w.cue * c.cue + w.rank / (1 + c.passageRank);
-      const shortlist = [...cands].sort((a, b) => prior(b) - prior(a)).slice(0, RERANK).map((c) => ({ ...c }));
+      const shortlist = [...cands]
+        .sort((a, b) => prior(b) - prior(a))
+        .slice(0, RERANK)
+        .map((c) => ({ ...c }));
       await similarities(shortlist, q, retrieval.queryVector);
       for (const c of shortlist) c.score = w.similarity * c.similarity + prior(c);
       const ranked = shortlist.sort((a, b) => b.score - a.score);
@@ -127,7 +130,12 @@ export function createChoose(deps: { vectors: SentenceVectors; options: AnswerOp
       const evidence = Math.max(0, best.querySimilarity - MISSING_PENALTY * missing);
       // The short answer may come from any of the close best sentences; its sentence leads.
       const close = ranked.filter((c) => c.score >= best.score * SHORT_WINDOW).slice(0, SHORT_SENTENCES);
-      const pick = chooseShortAnswer(q.query, close.map((c) => ({ text: c.text, score: c.score, commonWords: vocabulary(c.article), key: `${c.article.id}:${c.start}` })), type, subjects);
+      const pick = chooseShortAnswer(
+        q.query,
+        close.map((c) => ({ text: c.text, score: c.score, commonWords: vocabulary(c.article), key: `${c.article.id}:${c.start}` })),
+        type,
+        subjects,
+      );
       const lead = pick ? close[pick.index] : best;
       // Calibrated for archives: a sentence that carries the question's words (its names and
       // numbers all found) and a clear candidate of the asked-for kind answers the question,
@@ -145,7 +153,9 @@ export function createChoose(deps: { vectors: SentenceVectors; options: AnswerOp
         chosen.push(c);
       }
       const span = pick?.hit;
-      const short = span ? { text: span.text, articleId: lead.article.id, start: lead.start + span.start, end: lead.start + span.start + span.text.length } : undefined;
+      const short = span
+        ? { text: span.text, articleId: lead.article.id, start: lead.start + span.start, end: lead.start + span.start + span.text.length }
+        : undefined;
       if (short && lead.article.text.slice(short.start, short.end) !== short.text) throw new AppError('internal', 'answer: short answer is not verbatim');
       return { ...q, choice: { found: true, evidence, signals, chosen, ...(short ? { short } : {}) } };
     },

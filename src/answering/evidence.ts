@@ -5,7 +5,7 @@
  */
 import type { Article } from '../corpus/article.js';
 import type { Passage } from './retrieve.js';
-import { findShortAnswer, type QuestionType } from './shortAnswer.js';
+import { findShortAnswer, NEAR_CHARS, type QuestionType } from './shortAnswer.js';
 import { isStrong, sentences, strongWords, terms, words, type Span } from '../text.js';
 import { inBoilerplate } from '../ingest/boilerplate.js';
 
@@ -16,7 +16,8 @@ const NEIGHBOUR_GAIN = 0.15;
 const LEANS_BACK = /\b(he|she|they)\s+(said|says|added|told|noted|stressed|argued|continued|warned|wrote|insisted)\b/i;
 
 /** A sentence that continues the one before it: "Such problems …", "Usually, the …", "This solves …". */
-const LEANS_FORWARD = /^\W*(this|these|those|such|thus|hence|usually|typically|instead|that is|in other words|for (example|instance)|in fact|indeed|what all|the answer)\b/i;
+const LEANS_FORWARD =
+  /^\W*(this|these|those|such|thus|hence|usually|typically|instead|that is|in other words|for (example|instance)|in fact|indeed|what all|the answer)\b/i;
 /** Longest quote a forward join may make. */
 const MAX_JOIN_CHARS = 450;
 
@@ -84,7 +85,9 @@ function passageSentences(p: Passage): Span[] {
 /** The sentence just before `span` in its article (across one paragraph break), if any. */
 function sentenceBefore(text: string, span: Span): Span | undefined {
   const from = Math.max(0, span.start - 600);
-  return sentences(text, from, span.start).filter((s) => s.end <= span.start).at(-1);
+  return sentences(text, from, span.start)
+    .filter((s) => s.end <= span.start)
+    .at(-1);
 }
 
 /**
@@ -153,8 +156,13 @@ export function candidates(focus: string, passages: Passage[], type: QuestionTyp
           break;
         }
       }
-      const holds = (x: string) => type !== 'other' && !!findShortAnswer(query, x, type, vocabulary(p.article), subjects);
-      let cue = holds(text) ? 1 : 0;
+      // How clearly a sentence holds the asked-for kind of thing: fully when the candidate stands
+      // next to the question's own words, less the further away it is.
+      const holds = (x: string) => {
+        const hit = type === 'other' ? undefined : findShortAnswer(query, x, type, vocabulary(p.article), subjects);
+        return hit ? 1 / (1 + (hit.gap ?? 0) / NEAR_CHARS) : 0;
+      };
+      let cue = holds(text);
       // The answer often sits just after the words the question shares: "… a string over an
       // alphabet. Usually, the alphabet is taken to be the binary alphabet". The next sentence
       // of the paragraph joins when it leans back on this one, or holds the asked-for kind of
@@ -165,7 +173,7 @@ export function candidates(focus: string, passages: Passage[], type: QuestionTyp
         if (!isFurniture(nText) && !inBoilerplate(p.article.boilerplate, next.start, next.end) && (LEANS_FORWARD.test(nText) || (!cue && holds(nText)))) {
           span = { start: s.start, end: next.end };
           t = new Set([...own, ...termsOf[i + 1]]);
-          cue = holds(p.article.text.slice(span.start, span.end)) ? 1 : cue;
+          cue = Math.max(cue, holds(p.article.text.slice(span.start, span.end)));
         }
       }
       const quote = p.article.text.slice(span.start, span.end);

@@ -8,7 +8,7 @@ import { needs, type Question, type Stage } from './question.js';
 import { questionSubjects, questionType } from './shortAnswer.js';
 
 /** Passages whose sentences are considered. */
-export const PASSAGES = 4;
+export const PASSAGES = 6;
 
 export const read: Stage = {
   name: 'read',
@@ -18,7 +18,13 @@ export const read: Stage = {
     // topic carried over from earlier turns are in every passage and tell sentences apart poorly.
     const type = questionType(q.focus);
     const passages = retrieval.passages.slice(0, PASSAGES);
-    const subjects = type === 'person' ? questionSubjects(q.query, [...new Set(passages.map((p) => p.article))].map((a) => a.text)) : undefined;
+    const subjects =
+      type === 'person'
+        ? questionSubjects(
+            q.query,
+            [...new Set(passages.map((p) => p.article))].map((a) => a.text),
+          )
+        : undefined;
     return {
       ...q,
       reading: { type, subjects, candidates: candidates(q.focus, passages, type, q.query, subjects), missing: missingNames(q.query, passages).length },

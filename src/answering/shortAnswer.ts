@@ -175,6 +175,17 @@ export function questionSubjects(question: string, texts: string[]): Set<string>
 /** "Who is the Russian defense minister?": the question asks for the name its phrase describes. */
 export const asksIdentity = (question: string) => /^\s*(who|what)(['’]s|\s+(is|was|are|were))\s+(the|a|an)\s/i.test(question);
 
+/**
+ * Capitalised words that name nothing: one capital letter ("P", "X") is a symbol, a headline in
+ * capitals ("LATEST UPDATES WEDNESDAY") is no name, and a lone word opening the sentence may be
+ * capitalised only for that ("Severe winter storm …", "Key votes …").
+ */
+function notAName(sentence: string, words: { w: string; at: number }[]): boolean {
+  if (words.length > 1) return words.every((x) => !/\p{Ll}/u.test(x.w) && x.w.length > 3);
+  const [only] = words;
+  return only.w.length < 2 || (/^[\s"“'‘(—–-]*$/.test(sentence.slice(0, only.at)) && !opensWithName(sentence.slice(only.at)));
+}
+
 export interface ShortAnswerHit {
   text: string;
   /** Offset inside the sentence. */
@@ -215,8 +226,7 @@ export function findShortAnswer(
       while (words.length && skip(words[0].w)) words.shift();
       while (words.length && skip(words.at(-1)!.w)) words.pop();
       if (!words.length || (words.length === 1 && terms(words[0].w)[0] === head)) continue;
-      // One capital letter ("P", "X") is a symbol; a lone word opening the sentence may be capitalised only for that.
-      if (words.length === 1 && (words[0].w.length < 2 || (sentence.slice(0, words[0].at).trim() === '' && !opensWithName(sentence)))) continue;
+      if (notAName(sentence, words)) continue;
       start = words[0].at;
       text = sentence.slice(start, words.at(-1)!.at + words.at(-1)!.w.length);
     } else if (type === 'person' || type === 'place') {
@@ -229,7 +239,7 @@ export function findShortAnswer(
       // A person is named by what follows the title: "Chinese Defense Minister Dong Jun" → "Dong Jun".
       const lastTitle = type === 'person' ? words.findLastIndex((w) => TITLES.has(w.w)) : -1;
       if (lastTitle >= 0 && lastTitle < words.length - 1) words.splice(0, lastTitle + 1);
-      if (!words.length) continue;
+      if (!words.length || notAName(sentence, words)) continue;
       // Part of a name the question says ("Andrei" of "Andrei Belousov" asked as "Belousov") is
       // the question's own person, not an answer.
       const all = m[0].split(/\s+/);
@@ -284,7 +294,7 @@ const subset = (a: Set<string>, b: Set<string>) => a.size > 0 && [...a].every((x
 /** A second candidate with this share of the first one's support makes the choice a guess. */
 const TIE = 0.95;
 /** Distance (characters) from the question's words at which a candidate's support halves. */
-const NEAR_CHARS = 40;
+export const NEAR_CHARS = 40;
 
 /**
  * The short answer among the best sentences, not only the first: each sentence offers at most
