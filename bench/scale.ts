@@ -52,7 +52,7 @@ import { NOISE, PARENTS, sentencePool, syntheticRecord, type SyntheticOptions } 
 const SCRIPT = fileURLToPath(import.meta.url);
 const say = (s: string) => process.stderr.write(`${s}\n`);
 /** Bump when what a build contains changes, so a cached build of the old kind is not reused. */
-const BUILD_VERSION = 1;
+const BUILD_VERSION = 2;
 /** Synthetic articles per `Store.apply`: one transaction each, memory bounded by the batch. */
 const BATCH = 500;
 const SEED = 22;
@@ -162,7 +162,8 @@ async function phaseBuild(o: Options, dir: string | undefined, url: string | und
     vectors: real.flatMap((r) => r.vectors),
     chunking,
     seed: SEED,
-    meanChars: sample.articles.reduce((n, a) => n + a.text.length, 0) / sample.articles.length,
+    // News articles are a few thousand characters; a SQuAD "article" is a whole Wikipedia page.
+    meanChars: Math.min(8000, sample.articles.reduce((n, a) => n + a.text.length, 0) / sample.articles.length),
     // A year of archive before the sample's newest day.
     dates: { from: new Date(Date.parse(to) - 365 * 86_400_000).toISOString().slice(0, 10), to },
   };
@@ -250,7 +251,7 @@ async function phaseServe(o: Options, dir: string | undefined, url: string | und
   const queryLoad1 = load1();
   const mem = await memory();
 
-  // Timed writes: synthetic articles beyond the archive's, built before any clock starts.
+  // Timed writes: synthetic articles beyond the archive's.
   // Their vectors are mixed from the questions' real vectors (what a write costs does not depend on them).
   const sampleVectors = await embedder.vectors(questions.slice(0, 50).map((q) => q.question));
   const pool = await loadPool(o, questions, 1000);
@@ -262,11 +263,12 @@ async function phaseServe(o: Options, dir: string | undefined, url: string | und
     meanChars: 3000,
     dates: { from: '2023-01-01', to: '2023-02-24' },
   };
-  const writesNeeded = o.writes * 8;
-  const records = Array.from({ length: writesNeeded }, (_, j) => syntheticRecord(o.articles + j, synth));
-  let next = 0;
+  // Each write is a new article (made just before its clock starts): a replaced one would make
+  // the keyword index clean up discarded documents, which a snapshot waits for.
+  const written: string[] = [];
   const write = async () => {
-    const rec = records[next++ % records.length];
+    const rec = syntheticRecord(o.articles + written.length, synth);
+    written.push(rec.article.id);
     const s = performance.now();
     await store.apply({ put: [rec], remove: [] });
     return performance.now() - s;
@@ -286,7 +288,7 @@ async function phaseServe(o: Options, dir: string | undefined, url: string | und
     await snap;
   }
   const writeLoad1 = load1();
-  await store.apply({ put: [], remove: [...new Set(records.slice(0, next).map((r) => r.article.id))] });
+  await store.apply({ put: [], remove: written });
   await store.close();
   return {
     articles: counts.articles,
