@@ -13,6 +13,7 @@ import { z } from 'zod';
 import type { Archive } from '../archive.js';
 import type { Config } from '../config.js';
 import { AppError } from '../errors.js';
+import { createQueue } from '../queue.js';
 import { archivistField } from '../server/openaiChat.js';
 import { boundedText, chars, date } from '../server/schemas.js';
 
@@ -52,6 +53,9 @@ export function createMcpServer(deps: { archive: Archive | Promise<Archive>; lim
   const log = deps.log ?? ((e) => console.error(e));
   const server = new McpServer({ name: 'archivist', version: '0.1.0' });
   const text = boundedText;
+  // One client's asks (a JSON-RPC batch holds many) take their turn in the shared queue one at a
+  // time, so one batch cannot fill the line every user waits in.
+  const turns = createQueue({ concurrency: 1, limit: Number.MAX_SAFE_INTEGER });
 
   server.registerTool('ask', {
     title: 'Ask the news archive',
@@ -70,11 +74,12 @@ export function createMcpServer(deps: { archive: Archive | Promise<Archive>; lim
       sources,
     },
     annotations: { readOnlyHint: true, openWorldHint: false },
-  }, ({ question, history, since, until, sources }) =>
+  }, ({ question, history, since, until, sources }, { signal }) =>
     run(log, async () => {
       const archive = await deps.archive;
       const filter = since || until || sources ? { since, until, sources } : undefined;
-      const r = await archive.ask({ question, history, filter });
+      // `signal` aborts when the client cancels the call or the transport closes (the client left).
+      const r = await turns.run(() => archive.ask({ question, history, filter, signal }), signal);
       return { answer: r.answer, ...archivistField(r) };
     }));
 
