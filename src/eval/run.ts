@@ -110,7 +110,12 @@ export async function evaluateArchive(archive: Archive, set: EvalSet, mode: Retr
     rows.push({
       id: q.id,
       impossible: q.impossible,
-      rank: q.impossible ? 0 : firstHit(r.passages.map((p) => p.text), q.answers),
+      rank: q.impossible
+        ? 0
+        : firstHit(
+            r.passages.map((p) => p.text),
+            q.answers,
+          ),
       articleRank,
       found: r.found,
       shortHit: !q.impossible && !!r.short && containsAnswer(r.short.text, q.answers),
@@ -130,7 +135,11 @@ export async function evaluateArchive(archive: Archive, set: EvalSet, mode: Retr
   const ans = rows.filter((r) => !r.impossible);
   const imp = rows.filter((r) => r.impossible);
   const quotes = rows.flatMap((r) => r.fidelity);
-  const retrieval = retrievalScores(set.questions, rows.map((r) => r.rank), rows.map((r) => r.ms));
+  const retrieval = retrievalScores(
+    set.questions,
+    rows.map((r) => r.rank),
+    rows.map((r) => r.ms),
+  );
   const answerHit = mean(ans.map((r) => (r.hit ? 1 : 0)));
   const foundInTop5 = ans.filter((r) => r.rank > 0 && r.rank <= 5);
   const timed = rows.filter((r) => r.rightDate !== undefined);
@@ -175,11 +184,26 @@ export async function evaluateRetrieval(retriever: Retriever, set: EvalSet, mode
       const articles = [...new Map(passages.map((p) => [p.article.id, p.article])).values()];
       articleRank = articles.findIndex((a) => containsAnswer(a.text, q.answers)) + 1;
     }
-    rows.push({ id: q.id, impossible: q.impossible, rank: q.impossible ? 0 : firstHit(passages.map((p) => p.text), q.answers), articleRank, ms });
+    rows.push({
+      id: q.id,
+      impossible: q.impossible,
+      rank: q.impossible
+        ? 0
+        : firstHit(
+            passages.map((p) => p.text),
+            q.answers,
+          ),
+      articleRank,
+      ms,
+    });
   }
   keep?.push(...rows);
   const ans = rows.filter((r) => !r.impossible);
-  const retrieval = retrievalScores(set.questions, rows.map((r) => r.rank), rows.map((r) => r.ms));
+  const retrieval = retrievalScores(
+    set.questions,
+    rows.map((r) => r.rank),
+    rows.map((r) => r.ms),
+  );
   const r20 = ans.map((r) => (r.rank > 0 && r.rank <= 20 ? 1 : 0));
   return {
     ...retrieval,
@@ -215,7 +239,14 @@ export async function evaluateSearch(search: (q: string, k: number) => Promise<{
     const t = performance.now();
     const docs = await search(q.question, 10);
     ms.push(performance.now() - t);
-    ranks.push(q.impossible ? 0 : firstHit(docs.map((d) => d.text), q.answers));
+    ranks.push(
+      q.impossible
+        ? 0
+        : firstHit(
+            docs.map((d) => d.text),
+            q.answers,
+          ),
+    );
   }
   return { ...retrievalScores(set.questions, ranks, ms), totalSec: (performance.now() - t0) / 1000 };
 }
