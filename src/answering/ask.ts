@@ -17,6 +17,8 @@ import { newQuestion, runStages, type Question, type Stage } from './question.js
 import { read } from './read.js';
 import { retrieveStage, type Retriever } from './retrieve.js';
 import { rewrite } from './rewrite.js';
+import { storedSentences } from './sentenceVectors.js';
+import type { Store } from '../store/types.js';
 import { understand } from './time.js';
 
 /** A stage that stops the pipeline when the request was cancelled. */
@@ -28,14 +30,17 @@ const unlessCancelled = (stage: Stage): Stage => ({
   },
 });
 
-/** The stages in order, wired to the retriever, the embedder and (optionally) the user's model. */
-export function askStages(deps: { retriever: Retriever; embedder: Embedder; options: AnswerOptions; generative?: GenerativeAnswerer }): Stage[] {
+/**
+ * The stages in order, wired to the retriever, the store's sentence vectors (the embedder only
+ * for what they lack) and (optionally) the user's model.
+ */
+export function askStages(deps: { retriever: Retriever; store: Pick<Store, 'sentenceSets'>; embedder: Embedder; options: AnswerOptions; generative?: GenerativeAnswerer }): Stage[] {
   return [
     understand,
     rewrite,
     retrieveStage(deps.retriever),
     read,
-    createChoose({ vectors: embeddedSentences(deps.embedder), options: deps.options }),
+    createChoose({ vectors: storedSentences({ store: deps.store, fallback: embeddedSentences(deps.embedder) }), options: deps.options }),
     createPhrase({ generative: deps.generative }),
     cite,
   ].map(unlessCancelled);
@@ -43,7 +48,7 @@ export function askStages(deps: { retriever: Retriever; embedder: Embedder; opti
 
 /**
  * @example
- *   const ask = createAsk({ retriever, embedder, options });
+ *   const ask = createAsk({ retriever, store, embedder, options });
  *   const q = await ask({ question: 'Who visited Beijing?', asOf: '2024-10-16' });
  *   q.answer?.quotes[0].text; q.stageMs.retrieve
  */
