@@ -9,6 +9,7 @@ import type { ArticleRecord, IndexSettings, Store } from '../store/types.js';
 import { markBoilerplate, outletOf, repeatedLines } from './boilerplate.js';
 import { clusters } from './dedupe.js';
 import { CHUNKER_VERSION, chunkArticle, type ChunkSettings } from './chunk.js';
+import { SENTENCES_VERSION, sentenceSpans, sentenceText } from './sentences.js';
 
 export interface IngestReport {
   added: string[];
@@ -77,21 +78,31 @@ export function markArticles(articles: Article[], context: Article[] = articles,
   });
 }
 
-/** Chunks and embeds articles already marked (see markArticles) into records a store can take. */
-async function embedRecords(articles: Article[], embedder: Embedder, chunking: ChunkSettings, onChunks?: (done: number, total: number) => void): Promise<ArticleRecord[]> {
+/**
+ * Chunks and embeds articles already marked (see markArticles) into records a store can take: each
+ * chunk's vector and the vectors of its article's sentences (ingest/sentences.ts), in one call
+ * to the model so short sentences and long chunks each batch with their own kind.
+ */
+async function embedRecords(articles: Article[], embedder: Embedder, chunking: ChunkSettings, onProgress?: (done: number, total: number) => void): Promise<ArticleRecord[]> {
   const chunked = articles.map((a) => chunkArticle(a, chunking));
-  const texts = chunked.flatMap((chunks, i) => chunks.map((c) => embeddingText(articles[i], c.start, c.end)));
-  const vectors = await embedder.vectors(texts, (done) => onChunks?.(done, texts.length));
+  const spans = articles.map(sentenceSpans);
+  const texts = [
+    ...chunked.flatMap((chunks, i) => chunks.map((c) => embeddingText(articles[i], c.start, c.end))),
+    ...spans.flatMap((list, i) => list.map((s) => sentenceText(articles[i].text, s))),
+  ];
+  const vectors = await embedder.vectors(texts, (done) => onProgress?.(done, texts.length));
   let at = 0;
-  return articles.map((article, i) => {
-    const n = chunked[i].length;
-    const rec = { article, chunks: chunked[i], vectors: vectors.slice(at, at + n) };
-    at += n;
-    return rec;
-  });
+  const take = (n: number) => vectors.slice(at, (at += n));
+  const chunkVectors = chunked.map((chunks) => take(chunks.length));
+  return articles.map((article, i) => ({
+    article,
+    chunks: chunked[i],
+    vectors: chunkVectors[i],
+    sentences: { version: SENTENCES_VERSION, hash: article.hash, spans: spans[i], vectors: take(spans[i].length) },
+  }));
 }
 
-/** Marks boilerplate and clusters, chunks and embeds articles into records a store can take. */
+/** Marks boilerplate and clusters, then chunks and embeds (see embedRecords). */
 export async function buildRecords(
   input: Article[],
   embedder: Embedder,
@@ -104,9 +115,9 @@ export async function buildRecords(
 }
 
 /**
- * Articles embedded and stored per change. What an ingest holds at once (chunk texts, vectors,
- * the model's batches) is bounded by this, not by the corpus: 256 news articles are ~4,000 chunks,
- * ~6 MB of vectors.
+ * Articles embedded and stored per change. What an ingest holds at once (chunk and sentence
+ * texts, vectors, the model's batches) is bounded by this, not by the corpus: 256 news articles
+ * are ~4,000 chunks.
  */
 export const INGEST_BATCH = 256;
 
@@ -165,8 +176,9 @@ export async function ingest(opts: IngestOptions): Promise<IngestReport> {
   if (todo.length || removed.length || rebuilt) {
     const pending = new Set(todo.map((a) => a.id));
     const marked = markArticles(todo, articles, (a) => !pending.has(a.id));
-    // Chunked once up front only to count (offsets are cheap next to embedding), so progress is in chunks.
-    const total = marked.reduce((n, a) => n + chunkArticle(a, chunking).length, 0);
+    // Chunked and split once up front only to count (offsets are cheap next to embedding), so
+    // progress counts texts embedded (chunks and sentences) of the whole ingest.
+    const total = marked.reduce((n, a) => n + chunkArticle(a, chunking).length + sentenceSpans(a).length, 0);
     let done = 0;
     let first = true;
     // Embedded and stored a batch at a time, so memory does not grow with the corpus. Each batch is
@@ -174,8 +186,8 @@ export async function ingest(opts: IngestOptions): Promise<IngestReport> {
     // stored, and the next ingest plans only what is still missing.
     for (const batch of batches(marked, (a) => !removable(a.source))) {
       const put = await embedRecords(batch, embedder, chunking, (d) => opts.onProgress?.('embed', done + d, total));
-      done += put.reduce((n, r) => n + r.chunks.length, 0);
-      chunksEmbedded = done;
+      done += put.reduce((n, r) => n + r.chunks.length + (r.sentences?.spans.length ?? 0), 0);
+      chunksEmbedded += put.reduce((n, r) => n + r.chunks.length, 0);
       boilerplateLines += put.reduce((n, r) => n + (r.article.boilerplate?.length ?? 0), 0);
       copies += put.filter((r) => r.article.cluster && r.article.cluster !== r.article.id).length;
       // Reset only once the first batch's vectors exist: embedding is the long part, and until
