@@ -160,7 +160,8 @@ export function candidates(focus: string, passages: Passage[], type: QuestionTyp
       // next to the question's own words, less the further away it is.
       const holds = (x: string) => {
         const hit = type === 'other' ? undefined : findShortAnswer(query, x, type, vocabulary(p.article), subjects);
-        return hit ? 1 / (1 + (hit.gap ?? 0) / NEAR_CHARS) : 0;
+        // A name of some kind ("which X") is the loosest candidate (most sentences hold a capitalised phrase): it counts half.
+        return hit ? (type === 'name' ? 0.5 : 1) / (1 + (hit.gap ?? 0) / NEAR_CHARS) : 0;
       };
       let cue = holds(text);
       // The answer often sits just after the words the question shares: "… a string over an
