@@ -1,5 +1,5 @@
 /**
- * The "read" stage: what the question asks for (a person, a date, a place, a number) and the
+ * The "read" stage: what the question asks for (asks.ts: a person, a date, a place, a number, a name) and the
  * candidate sentences of the best passages, each with its cheap signals (evidence.ts). No model
  * runs here.
  */
@@ -7,7 +7,7 @@ import { candidates, missingNames } from './evidence.js';
 import { needs, type Question, type Stage } from './question.js';
 import { questionSubjects, questionType } from './shortAnswer.js';
 
-/** Passages whose sentences are considered. */
+/** Passages whose sentences are considered: the six a user is shown (TOP_K), since on real news the answer is often in the fifth. */
 export const PASSAGES = 6;
 
 export const read: Stage = {
