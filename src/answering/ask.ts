@@ -21,6 +21,8 @@ import { newQuestion, runStages, type Question, type Stage } from './question.js
 import { read } from './read.js';
 import { retrieveStage, type Retriever } from './retrieve.js';
 import { rewrite } from './rewrite.js';
+import { storedSentences } from './sentenceVectors.js';
+import type { Store } from '../store/types.js';
 import { understand } from './time.js';
 
 /** A stage that stops the pipeline when the request was cancelled. */
@@ -38,9 +40,12 @@ const unlessAnswered = (stage: Stage): Stage => ({
   run: (q) => (q.answer ? q : stage.run(q)),
 });
 
-/** The stages in order, wired to the store, the retriever, the embedder and (optionally) the user's model. */
+/**
+ * The stages in order, wired to the store (digests, and the sentence vectors made at ingest),
+ * the retriever, the embedder (only for what those lack) and (optionally) the user's model.
+ */
 export function askStages(deps: {
-  store: Parameters<typeof digestStage>[0]['store'];
+  store: Parameters<typeof digestStage>[0]['store'] & Pick<Store, 'sentenceSets'>;
   retriever: Retriever;
   embedder: Embedder;
   options: AnswerOptions;
@@ -53,7 +58,7 @@ export function askStages(deps: {
     ...[
       retrieveStage(deps.retriever),
       read,
-      createChoose({ vectors: embeddedSentences(deps.embedder), options: deps.options }),
+      createChoose({ vectors: storedSentences({ store: deps.store, fallback: embeddedSentences(deps.embedder) }), options: deps.options }),
       createPhrase({ generative: deps.generative }),
     ].map(unlessAnswered),
     cite,
@@ -62,7 +67,7 @@ export function askStages(deps: {
 
 /**
  * @example
- *   const ask = createAsk({ retriever, embedder, options });
+ *   const ask = createAsk({ retriever, store, embedder, options });
  *   const q = await ask({ question: 'Who visited Beijing?', asOf: '2024-10-16' });
  *   q.answer?.quotes[0].text; q.stageMs.retrieve
  */
