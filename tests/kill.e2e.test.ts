@@ -168,7 +168,7 @@ const done100 = /^embedding .*\(100%\)/;
 describe('SIGKILL during ingest', () => {
   it('leaves exactly the old index when killed while embedding, and it still answers', async () => {
     const index = await oldCopy('embedding');
-    const run = await runIngest(index, newDir, { afterLine: /^embedding \d+\/\d+ chunks \((?!100%)\d+%\)/, when: 'line', delayMs: 0 });
+    const run = await runIngest(index, newDir, { afterLine: /^embedding \d+\/\d+ texts.* \((?!100%)\d+%\)/, when: 'line', delayMs: 0 });
     expect(run.signal).toBe('SIGKILL');
     const after = await inspect(index);
     expect(same(after.prints, oldPrints)).toBe(true);
