@@ -74,7 +74,7 @@ describe.each(transports)('MCP over %s', (_name, open) => {
     }
     const ask = tools.find((t) => t.name === 'ask')!;
     expect(ask.inputSchema.required).toEqual(['question']);
-    expect(Object.keys(ask.inputSchema.properties!)).toEqual(expect.arrayContaining(['question', 'history', 'since', 'until', 'sources']));
+    expect(Object.keys(ask.inputSchema.properties!)).toEqual(expect.arrayContaining(['question', 'history', 'asOf', 'since', 'until', 'sources']));
   });
 
   it('ask answers with verified quotes: offsets into the article and its url', async () => {
@@ -99,6 +99,13 @@ describe.each(transports)('MCP over %s', (_name, open) => {
     expect(follow.structuredContent.quotes[0].text).toContain('arrived in Beijing Monday');
     const filtered = await conn.call('ask', { question: WHO, until: '2020-01-01' });
     expect(filtered.structuredContent).toMatchObject({ found: false, quotes: [] });
+  });
+
+  it('ask reads "last week" against asOf, as /api/chat does', async () => {
+    const question = 'Who visited Beijing last week?';
+    // The seed is dated Monday 2024-10-14: the week before 2024-10-21 holds it, the week before 2024-11-20 does not.
+    expect((await conn.call('ask', { question, asOf: '2024-10-21' })).structuredContent).toMatchObject({ found: true });
+    expect((await conn.call('ask', { question, asOf: '2024-11-20' })).structuredContent).toMatchObject({ found: false, quotes: [] });
   });
 
   it('search_articles returns k passages that are slices of their articles', async () => {
@@ -135,6 +142,8 @@ describe.each(transports)('MCP over %s', (_name, open) => {
     ['ask', { question: 42 }, 'question'],
     ['ask', { question: 'x'.repeat(5000) }, 'question'],
     ['ask', { question: WHO, since: 'someday' }, 'since'],
+    ['ask', { question: WHO, asOf: '2024-02-31' }, 'asOf'],
+    ['ask', { question: WHO, history: [{ role: 'user', content: 'x'.repeat(50_000) }] }, 'history'],
     ['search_articles', { query: 'Belousov', k: 0 }, 'k'],
     ['get_article', { id: 'x', start: -1 }, 'start'],
     ['get_article', { id: 'x'.repeat(1000) }, 'id'],

@@ -5,7 +5,8 @@ import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../src/errors.js';
 import { bootingHandler } from '../src/server/booting.js';
-import { archivistField, completionSchema, messageContent, toAsk } from '../src/server/openaiChat.js';
+import { completionSchema, messageContent, toAsk } from '../src/server/openaiChat.js';
+import { answerFields } from '../src/present/output.js';
 import { answerer } from '../src/server/routes/openai.js';
 
 const limits = { maxQuestionChars: 100, maxHistoryTurns: 2 };
@@ -55,14 +56,14 @@ describe('messageContent', () => {
   });
 });
 
-describe('archivistField', () => {
+describe('answerFields', () => {
   const base = { found: true, query: 'q', quotes: [] };
   it('carries who wrote the answer and its warning when a generator model is configured', () => {
-    expect(archivistField({ ...base, generator: 'extractive', warning: 'the model did not answer in time' }))
+    expect(answerFields({ ...base, generator: 'extractive', warning: 'the model did not answer in time' }))
       .toEqual({ ...base, generator: 'extractive', warning: 'the model did not answer in time' });
   });
   it('leaves them out for the extractive answerer alone', () => {
-    expect(archivistField(base)).toEqual(base);
+    expect(answerFields(base)).toEqual(base);
   });
 });
 

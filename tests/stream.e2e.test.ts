@@ -4,7 +4,7 @@ import { NOT_FOUND } from '../src/answering/answer.js';
 import { AppError } from '../src/errors.js';
 import type { Archive } from '../src/archive.js';
 import { createApp } from '../src/server/app.js';
-import { wordPieces } from '../src/server/routes/stream.js';
+import { wordPieces } from '../src/server/sse.js';
 import { listen, postJson, quiet, seedServer } from './helpers.js';
 
 const QUESTION = 'Who is the Russian defense minister who visited Beijing?';

@@ -1,5 +1,6 @@
 /** Markdown with optional front matter (title, url, date); else the first `# ` heading is the title. */
 import matter from 'gray-matter';
+import { parse as parseYaml } from 'yaml';
 import { AppError } from '../errors.js';
 import type { ArticleInput } from './article.js';
 
@@ -8,7 +9,9 @@ import type { ArticleInput } from './article.js';
 const refuseCode = () => {
   throw new AppError('bad_request', 'markdown: front matter must be YAML or JSON, not code');
 };
-const ENGINES = { js: refuseCode, javascript: refuseCode };
+// YAML 1.2's core schema has no timestamps: `date: 2024-13-45` stays the string written, for
+// normaliseDate to refuse, where gray-matter's own YAML 1.1 reader would roll it over to 2025-02-14.
+const ENGINES = { js: refuseCode, javascript: refuseCode, yaml: (s: string) => (parseYaml(s, { schema: 'core' }) ?? {}) as object };
 
 const str = (v: unknown) => (v instanceof Date ? v.toISOString().slice(0, 10) : typeof v === 'string' ? v : undefined);
 

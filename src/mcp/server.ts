@@ -13,16 +13,13 @@ import { z } from 'zod';
 import type { Archive } from '../archive.js';
 import type { Config } from '../config.js';
 import { AppError } from '../errors.js';
-import { archivistField } from '../server/openaiChat.js';
-import { boundedText, chars, date } from '../server/schemas.js';
+import { asOf, boundedText, filterFields, historySchema, toFilter } from '../present/input.js';
+import { answerFields, articleItem, articleJson } from '../present/output.js';
+import { createQueue } from '../queue.js';
 
 export type McpLimits = Pick<Config, 'maxQuestionChars' | 'maxHistoryTurns' | 'topK'>;
 
-const filters = {
-  since: date.optional().describe('Only articles dated on or after this day (e.g. 2024-10-01).'),
-  until: date.optional().describe('Only articles dated on or before this day (e.g. 2024-10-31).'),
-};
-const sources = z.array(z.string().min(1).max(2000)).max(100).optional().describe('Only these articles: article ids or url prefixes.');
+const { since, until } = filterFields;
 
 /** A tool's result: readable JSON for the model, the same object as structured content for programs. */
 const result = (value: Record<string, unknown>): CallToolResult => ({
@@ -52,6 +49,9 @@ export function createMcpServer(deps: { archive: Archive | Promise<Archive>; lim
   const log = deps.log ?? ((e) => console.error(e));
   const server = new McpServer({ name: 'archivist', version: '0.1.0' });
   const text = boundedText;
+  // One client's asks (a JSON-RPC batch holds many) take their turn in the shared queue one at a
+  // time, so one batch cannot fill the line every user waits in.
+  const turns = createQueue({ concurrency: 1, limit: Number.MAX_SAFE_INTEGER });
 
   server.registerTool('ask', {
     title: 'Ask the news archive',
@@ -61,21 +61,17 @@ export function createMcpServer(deps: { archive: Archive | Promise<Archive>; lim
       'and `quotes`: each the exact text of an article at [start, end) with articleId, title, date and url. Pass earlier turns as `history` for follow-ups.',
     inputSchema: {
       question: text(limits.maxQuestionChars).describe('The question, in plain words.'),
-      history: z
-        .array(z.object({ role: z.enum(['user', 'assistant']), content: z.string().refine((c) => chars(c) <= limits.maxQuestionChars * 10, `must be at most ${limits.maxQuestionChars * 10} characters`) }))
-        .max(limits.maxHistoryTurns * 2, `must have at most ${limits.maxHistoryTurns * 2} turns`)
-        .optional()
-        .describe('Earlier turns of the conversation, oldest first, for follow-up questions such as "When did he arrive?".'),
-      ...filters,
-      sources,
+      history: historySchema(limits).optional().describe('Earlier turns of the conversation, oldest first, for follow-up questions such as "When did he arrive?".'),
+      asOf: asOf.optional(),
+      ...filterFields,
     },
     annotations: { readOnlyHint: true, openWorldHint: false },
-  }, ({ question, history, since, until, sources }) =>
+  }, ({ question, history, asOf, ...filter }, { signal }) =>
     run(log, async () => {
       const archive = await deps.archive;
-      const filter = since || until || sources ? { since, until, sources } : undefined;
-      const r = await archive.ask({ question, history, filter });
-      return { answer: r.answer, ...archivistField(r) };
+      // `signal` aborts when the client cancels the call or the transport closes (the client left).
+      const r = await turns.run(() => archive.ask({ question, history, asOf, filter: toFilter(filter), signal }), signal);
+      return { answer: r.answer, ...answerFields(r) };
     }));
 
   server.registerTool('search_articles', {
@@ -86,15 +82,12 @@ export function createMcpServer(deps: { archive: Archive | Promise<Archive>; lim
     inputSchema: {
       query: text(limits.maxQuestionChars).describe('What to look for.'),
       k: z.number().int('must be a whole number').min(1, 'must be at least 1').max(50, 'must be at most 50').optional().describe(`How many passages (default ${limits.topK}).`),
-      ...filters,
-      sources,
+      ...filterFields,
     },
     annotations: { readOnlyHint: true, openWorldHint: false },
-  }, ({ query, k, since, until, sources }) =>
+  }, ({ query, k, ...filter }) =>
     run(log, async () => {
-      const archive = await deps.archive;
-      const filter = since || until || sources ? { since, until, sources } : undefined;
-      return { passages: await archive.search(query, { k, filter }) };
+      return { passages: await (await deps.archive).search(query, { k, filter: toFilter(filter) }) };
     }));
 
   server.registerTool('get_article', {
@@ -114,8 +107,7 @@ export function createMcpServer(deps: { archive: Archive | Promise<Archive>; lim
       const length = article.text.length;
       const stop = Math.min(end ?? length, length);
       if (start > stop) throw new AppError('bad_request', `get_article: start (${start}) must not be past end (${stop}); the article is ${length} characters long`);
-      const { hash: _hash, text: body, ...meta } = article;
-      return { ...meta, date: meta.date ?? null, url: meta.url ?? null, length, start, end: stop, text: body.slice(start, stop) };
+      return { ...articleJson(article), length, start, end: stop, text: article.text.slice(start, stop) };
     }));
 
   server.registerTool('list_articles', {
@@ -124,14 +116,14 @@ export function createMcpServer(deps: { archive: Archive | Promise<Archive>; lim
     inputSchema: {
       offset: z.number().int('must be a whole number').min(0, 'must be 0 or more').optional().describe('Articles to skip (default 0).'),
       limit: z.number().int('must be a whole number').min(1, 'must be at least 1').max(100, 'must be at most 100').optional().describe('Articles per page (default 20).'),
-      ...filters,
+      since,
+      until,
     },
     annotations: { readOnlyHint: true, openWorldHint: false },
-  }, ({ offset = 0, limit = 20, since, until }) =>
+  }, ({ offset = 0, limit = 20, ...filter }) =>
     run(log, async () => {
-      const archive = await deps.archive;
-      const { total, items } = await archive.list({ offset, limit, filter: since || until ? { since, until } : undefined });
-      return { total, offset, limit, items: items.map((a) => ({ id: a.id, title: a.title, date: a.date ?? null, url: a.url ?? null, source: a.source, chunks: a.chunks })) };
+      const { total, items } = await (await deps.archive).list({ offset, limit, filter: toFilter(filter) });
+      return { total, offset, limit, items: items.map(articleItem) };
     }));
 
   return server;

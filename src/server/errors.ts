@@ -60,8 +60,11 @@ export function sendError(res: Response, err: AppError): void {
     res.status(err.status).json({ error: { message: err.message, type: openaiType(err.status), param: err.param ?? null, code: err.code } });
     return;
   }
-  res.status(err.status).json({ error: { code: err.code, message: err.message } });
+  res.status(err.status).json({ error: errorBody(err) });
 }
+
+/** The error as the archive's own API writes it: in a JSON body's `error`, and as an SSE `error` event. */
+export const errorBody = (err: AppError) => ({ code: err.code, message: err.message });
 
 /** Logs an unexpected error with the request's id (pino-http set it); the client sees only "internal error". */
 export const logInternal = (logger: Logger, err: unknown, req: Request) => logger.error({ err, reqId: req.id }, 'request failed');

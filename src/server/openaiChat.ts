@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { AskInput, AskResult } from '../archive.js';
 import type { Turn } from '../answering/rewrite.js';
 import { AppError } from '../errors.js';
-import { chars } from './schemas.js';
+import { chars } from '../present/input.js';
 
 /** Message content: a string, or (newer clients, Open WebUI) an array of parts of which text parts count. */
 const content = z.union([z.string(), z.array(z.object({ type: z.string(), text: z.string().optional() }).passthrough()), z.null()]);
@@ -84,26 +84,4 @@ export function messageContent(r: Pick<AskResult, 'answer' | 'quotes'>): string 
   if (!r.quotes.length) return r.answer;
   const lines = r.quotes.map((q) => `[${q.n}] "${q.text}" — ${[q.title, q.date, q.url].filter(Boolean).join(', ')}`);
   return `${r.answer}${SOURCES}${lines.join('\n')}`;
-}
-
-/**
- * The documented extra field on the assistant message (`message.archivist`; on the last chunk's
- * `delta` when streaming): whether the articles held the answer, what was searched, the short
- * answer, and the quotes with article ids and `[start, end)` offsets into the article's text;
- * with a generator model, who wrote the answer and any warning.
- */
-export function archivistField(r: Pick<AskResult, 'found' | 'query' | 'short' | 'quotes' | 'generator' | 'warning' | 'verification' | 'answerId'>) {
-  return {
-    // The kept answer (GET /api/answers/<answerId>, the page /a/<answerId>), when answers are kept.
-    ...(r.answerId ? { answerId: r.answerId } : {}),
-    found: r.found,
-    query: r.query,
-    ...(r.short ? { short: r.short } : {}),
-    quotes: r.quotes,
-    // With GENERATOR=openai: who wrote this answer (the model, or the extractive fallback) and why not.
-    ...(r.generator ? { generator: r.generator } : {}),
-    ...(r.warning ? { warning: r.warning } : {}),
-    // The model's sentences left out of `content` because their quotes are not in the articles.
-    ...(r.verification?.unverified.length ? { unverified: r.verification.unverified } : {}),
-  };
 }

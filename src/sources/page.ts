@@ -68,7 +68,11 @@ export function readPage(html: string, pageUrl: string, entry?: FeedEntry): Arti
   const ld = jsonLd(html);
   const meta = parseHtml(html);
   const ldUrl = typeof ld?.mainEntityOfPage === 'string' ? ld.mainEntityOfPage : ld?.mainEntityOfPage?.['@id'] ?? ld?.url;
-  const url = sameHostUrl(meta.url, page) ?? sameHostUrl(ldUrl, page) ?? page.href;
+  const found = new URL(sameHostUrl(meta.url, page) ?? sameHostUrl(ldUrl, page) ?? page.href);
+  // A source's `user:pass@` reaches its pages' links too; an article's url is shown to every reader, so never with them.
+  found.username = '';
+  found.password = '';
+  const url = found.href;
   const title = meta.title ?? ld?.headline ?? ld?.name ?? entry?.title;
   const date = meta.date ?? ld?.datePublished ?? entry?.date;
   const text = meta.text.trim() || (entry?.summary ? plain(entry.summary) : '');

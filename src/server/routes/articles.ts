@@ -15,6 +15,7 @@ import type { Config } from '../../config.js';
 import { apiArticle, apiArticlesFromFile } from '../../corpus/api.js';
 import { FORMATS } from '../../corpus/load.js';
 import { AppError } from '../../errors.js';
+import { articleItem, articleJson } from '../../present/output.js';
 import { parse } from '../schemas.js';
 
 export type ArticlesConfig = Pick<Config, 'maxUploadBytes'>;
@@ -81,7 +82,7 @@ export function articleReads(deps: { archive: Archive }) {
       total,
       offset,
       limit,
-      items: items.map((a) => ({ id: a.id, title: a.title, date: a.date ?? null, url: a.url ?? null, source: a.source, chunks: a.chunks })),
+      items: items.map(articleItem),
     });
   });
 
@@ -89,8 +90,7 @@ export function articleReads(deps: { archive: Archive }) {
     const id = String(req.params.id);
     const article = await archive.get(id);
     if (!article) throw new AppError('not_found', `articles: no article with id "${id}"`);
-    const { hash: _hash, ...rest } = article;
-    res.json({ ...rest, date: article.date ?? null, url: article.url ?? null });
+    res.json(articleJson(article));
   });
 
   return router;

@@ -1,14 +1,10 @@
 /** POST /api/chat: the question in, the answer with its quotes and passages out. */
 import { Router } from 'express';
-import type { Archive } from '../../archive.js';
+import type { Archive, AskInput } from '../../archive.js';
+import { toFilter } from '../../present/input.js';
 import { chatSchema, parse, type ChatBody } from '../schemas.js';
 
-export const toAskInput = (body: ChatBody) => ({
-  question: body.question,
-  history: body.history,
-  asOf: body.asOf,
-  filter: body.since || body.until || body.sources ? { since: body.since, until: body.until, sources: body.sources } : undefined,
-});
+export const toAskInput = (body: ChatBody): AskInput => ({ question: body.question, history: body.history, asOf: body.asOf, filter: toFilter(body) });
 
 export function chatRoutes(deps: { archive: Archive; limits: { maxQuestionChars: number; maxHistoryTurns: number } }) {
   const schema = chatSchema(deps.limits);

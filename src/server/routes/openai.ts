@@ -13,9 +13,10 @@ import { randomUUID } from 'node:crypto';
 import { Router, type Response } from 'express';
 import type { Archive, AskResult } from '../../archive.js';
 import { AppError } from '../../errors.js';
-import { archivistField, completionSchema, messageContent, textOf, toAsk, type CompletionBody } from '../openaiChat.js';
+import { answerFields } from '../../present/output.js';
+import { completionSchema, messageContent, textOf, toAsk, type CompletionBody } from '../openaiChat.js';
 import { parse } from '../schemas.js';
-import { wordPieces } from './stream.js';
+import { eventStream, wordPieces } from '../sse.js';
 
 export const MODEL_ID = 'archivist';
 
@@ -44,24 +45,17 @@ function usage(archive: Archive, body: CompletionBody, content: string) {
   return { usage: { prompt_tokens: p, completion_tokens: completion, total_tokens: p + completion } };
 }
 
-/** Writes one SSE `data:` line, waiting when the client reads slowly. */
-async function send(res: Response, data: string): Promise<void> {
-  if (res.writableEnded || res.destroyed) return;
-  if (!res.write(`data: ${data}\n\n`)) await new Promise<void>((r) => { res.once('drain', r); res.once('close', r); });
-}
-
 async function streamAnswer(res: Response, r: AskResult, body: CompletionBody, base: object, content: string, counted: ReturnType<typeof usage>) {
-  res.status(200).set({ 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache, no-transform', 'X-Accel-Buffering': 'no' });
-  const chunk = (delta: object, finish: string | null) =>
-    JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] });
-  await send(res, chunk({ role: 'assistant', content: '' }, null));
+  const send = eventStream(res).data;
+  const chunk = (delta: object, finish: string | null) => ({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] });
+  await send(chunk({ role: 'assistant', content: '' }, null));
   for (const piece of wordPieces(content)) {
     if (res.destroyed) return;
-    await send(res, chunk({ content: piece }, null));
+    await send(chunk({ content: piece }, null));
   }
-  await send(res, chunk({ archivist: { ...archivistField(r), ...(counted.note ? { usage_note: counted.note } : {}) } }, 'stop'));
-  if (body.stream_options?.include_usage) await send(res, JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [], usage: counted.usage }));
-  await send(res, '[DONE]');
+  await send(chunk({ archivist: { ...answerFields(r), ...(counted.note ? { usage_note: counted.note } : {}) } }, 'stop'));
+  if (body.stream_options?.include_usage) await send({ ...base, object: 'chat.completion.chunk', choices: [], usage: counted.usage });
+  await send('[DONE]');
   res.end();
 }
 
@@ -98,7 +92,7 @@ export function openaiRoutes(deps: { archive: Archive; config: { maxQuestionChar
         object: 'chat.completion',
         choices: [{
           index: 0,
-          message: { role: 'assistant', content, refusal: null, archivist: { ...archivistField(r), ...(counted.note ? { usage_note: counted.note } : {}) } },
+          message: { role: 'assistant', content, refusal: null, archivist: { ...answerFields(r), ...(counted.note ? { usage_note: counted.note } : {}) } },
           logprobs: null,
           finish_reason: 'stop',
         }],

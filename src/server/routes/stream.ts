@@ -14,38 +14,15 @@
  * A failure before the first event (a body that fails validation, a full queue) is the usual
  * JSON error with its status. When the client goes away the request's AbortSignal stops the work.
  */
-import { Router, type Response } from 'express';
+import { Router } from 'express';
 import type { Archive } from '../../archive.js';
 import { AppError } from '../../errors.js';
 import type { Logger } from '../../log.js';
-import { logInternal } from '../errors.js';
+import { errorBody, logInternal } from '../errors.js';
+import { finalAnswer } from '../../present/output.js';
+import { eventStream, wordPieces } from '../sse.js';
 import { chatSchema, parse } from '../schemas.js';
 import { toAskInput } from './chat.js';
-
-/** "Andrei Belousov. “Russian …" → ["Andrei ", "Belousov. ", "“Russian ", …]; joined they give the input back. */
-export function wordPieces(text: string): string[] {
-  return text.match(/\s*\S+\s*/gy) ?? (text ? [text] : []);
-}
-
-const SSE_HEADERS = {
-  'Content-Type': 'text/event-stream; charset=utf-8',
-  'Cache-Control': 'no-cache, no-transform',
-  'X-Accel-Buffering': 'no',
-};
-
-/**
- * The headers go out with the first event, so a request that fails before retrieval finishes
- * (queue full, time limit, store down) still gets a plain JSON error with its HTTP status.
- */
-function sse(res: Response) {
-  return async (event: string, data: unknown): Promise<void> => {
-    if (res.writableEnded || res.destroyed) return;
-    if (!res.headersSent) res.status(200).set(SSE_HEADERS);
-    const ok = res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-    // Respect back-pressure: a slow reader should not make us buffer the whole answer.
-    if (!ok) await new Promise<void>((resolve) => { res.once('drain', resolve); res.once('close', resolve); });
-  };
-}
 
 export function streamRoutes(deps: {
   archive: Archive;
@@ -62,7 +39,7 @@ export function streamRoutes(deps: {
     // 'close' also follows our own end(); only a client that left early (or a time limit that
     // answered for us) cancels the work.
     res.on('close', () => { if (!finished) controller.abort(); });
-    const send = sse(res);
+    const send = eventStream(res).event;
     let pending: Promise<void> = Promise.resolve();
     let streamed = false;
     try {
@@ -83,15 +60,14 @@ export function streamRoutes(deps: {
           await send('delta', { text });
         }
       }
-      const { answer, found, short, query, quotes, time, generator, verification, warning, answerId } = result;
-      await send('quotes', { answer, found, ...(short ? { short } : {}), query, quotes, time, ...(generator ? { generator } : {}), ...(verification ? { verification } : {}), ...(warning ? { warning } : {}), ...(answerId ? { answerId } : {}) });
+      await send('quotes', finalAnswer(result));
       await send('done', { timings: result.timings });
     } catch (err) {
       if (signal.aborted) return;
       if (!res.headersSent) throw err; // nothing streamed yet: the usual JSON error and status
       const e = err instanceof AppError ? err : new AppError('internal', 'chat: internal error', { cause: err });
       if (e.code === 'internal') logInternal(deps.logger, err, req);
-      await send('error', { code: e.code, message: e.message });
+      await send('error', errorBody(e));
     } finally {
       finished = true;
       if (res.headersSent && !res.writableEnded) res.end();
