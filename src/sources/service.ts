@@ -5,6 +5,7 @@
 import type { Archive } from '../archive.js';
 import type { Config } from '../config.js';
 import { createFetcher } from './fetch.js';
+import { createParser } from './parse.js';
 import { createRegistry, readSourcesFile, type SourceDef } from './registry.js';
 import { localStateStore, postgresStateStore } from './state.js';
 import { createSyncer } from './sync.js';
@@ -12,7 +13,7 @@ import { createSyncer } from './sync.js';
 export type SourcesConfig = Pick<
   Config,
   | 'store' | 'databaseUrl' | 'indexDir' | 'sourcesFile' | 'allowPrivateSources' | 'privateSourceRanges' | 'fetchTimeoutMs'
-  | 'fetchMaxBytes' | 'fetchMinDelayMs' | 'fetchMaxRedirects' | 'fetchUserAgent' | 'syncMaxEntries'
+  | 'fetchMaxBytes' | 'fetchMinDelayMs' | 'fetchMaxRedirects' | 'fetchUserAgent' | 'syncMaxEntries' | 'parseThreads'
 >;
 
 /**
@@ -32,12 +33,14 @@ export async function openSources(config: SourcesConfig, archive: Pick<Archive, 
     minDelayMs: config.fetchMinDelayMs,
     maxRedirects: config.fetchMaxRedirects,
   });
-  const syncer = createSyncer({ archive, fetcher, registry, maxEntries: config.syncMaxEntries, say });
+  const parser = createParser({ threads: config.parseThreads });
+  const syncer = createSyncer({ archive, fetcher, parser, registry, maxEntries: config.syncMaxEntries, say });
   return {
     registry,
     syncer,
     async close() {
       await fetcher.close();
+      await parser.close();
       await states.close();
     },
   };
