@@ -60,6 +60,7 @@ describe('the chat page on the seed archive', () => {
   let page: Page;
   let problems: string[];
   const bodies: any[] = [];
+  const sentTokens: Promise<string | null>[] = [];
 
   beforeAll(async () => {
     srv = await seedServer();
@@ -68,6 +69,7 @@ describe('the chat page on the seed archive', () => {
     problems = watch(page);
     page.on('request', (r) => {
       if (r.url().endsWith('/api/chat/stream')) bodies.push(r.postDataJSON());
+      if (new URL(r.url()).pathname.startsWith('/api/')) sentTokens.push(r.headerValue('authorization'));
     });
     await page.addInitScript(CSP_LISTENER);
   });
@@ -101,6 +103,9 @@ describe('the chat page on the seed archive', () => {
     expect(await item.locator('a.article-title').getAttribute('href')).toBe(ARTICLE_URL);
     expect(await item.locator('.article-meta').textContent()).toMatch(/\d+ passages?$/);
     expect(await page.isHidden('#articles-more')).toBe(true);
+    // Without API_TOKEN the page asks for no token and sends none.
+    expect(await page.locator('dialog').count()).toBe(0);
+    expect(await Promise.all(sentTokens)).toEqual(sentTokens.map(() => null));
   });
 
   it('answers a typed question: a waiting state, the sources, the streamed answer, then linked quotes', async () => {

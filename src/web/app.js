@@ -5,6 +5,7 @@
 // their storage), render.js (turns as DOM), context.js (quotes in context), articles.js (the
 // articles panel and article texts), sources.js (the sources panel).
 
+import { api } from './api.js';
 import { createArticlesPanel, createArticleTexts } from './articles.js';
 import { createSourcesPanel } from './sources.js';
 import { addContexts } from './context.js';
@@ -76,12 +77,13 @@ function start() {
     inflight = { controller, turn };
     setBusy(true);
     try {
-      const res = await fetch('/api/chat/stream', {
+      const res = await api('/api/chat/stream', {
         method: 'POST',
         headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
         body: JSON.stringify(history.length ? { question, history } : { question }),
         signal: controller.signal,
       });
+      if (res.status === 401) throw new Error('This archive needs an API token, and none was accepted. Ask again to enter it.');
       if (!res.ok || !res.body || !(res.headers.get('content-type') ?? '').includes('text/event-stream')) {
         const body = await res.json().catch(() => null);
         throw new Error(body?.error?.message ?? `The server answered ${res.status} ${res.statusText}`);

@@ -2,6 +2,7 @@
 // The articles panel (GET /api/articles, a page at a time) and article texts for quote contexts
 // (GET /api/articles/:id, fetched once per article).
 
+import { api, onToken } from './api.js';
 import { dateNode, el, externalLink, plural } from './render.js';
 
 const ARTICLES_PAGE = 25;
@@ -19,11 +20,12 @@ const JSON_ACCEPT = { headers: { accept: 'application/json' } };
  */
 export function createArticlesPanel({ list, status, count, more }) {
   let offset = 0;
+  let failed = false;
   async function loadMore() {
     status.textContent = 'Loading…';
     more.hidden = true;
     try {
-      const res = await fetch(`/api/articles?offset=${offset}&limit=${ARTICLES_PAGE}`, JSON_ACCEPT);
+      const res = await api(`/api/articles?offset=${offset}&limit=${ARTICLES_PAGE}`, JSON_ACCEPT, { background: true });
       if (!res.ok) throw new Error(`The server answered ${res.status}`);
       /** @type {ArticlePage} */
       const page = await res.json();
@@ -37,11 +39,17 @@ export function createArticlesPanel({ list, status, count, more }) {
       count.textContent = `(${page.total})`;
       status.textContent = page.total ? `${plural(page.total, 'article')} indexed` : 'No articles are indexed yet.';
       more.hidden = offset >= page.total || !page.items.length;
+      failed = false;
     } catch (err) {
+      failed = true;
       status.textContent = `Could not load the articles: ${err instanceof Error ? err.message : err}`;
     }
   }
   more.addEventListener('click', loadMore);
+  // A load refused for want of a token (the dialog was cancelled) is tried again once one is entered.
+  onToken(() => {
+    if (failed) loadMore();
+  });
   return loadMore;
 }
 
@@ -55,7 +63,7 @@ export function createArticleTexts() {
   return (id) => {
     let text = texts.get(id);
     if (!text) {
-      text = fetch(`/api/articles/${encodeURIComponent(id)}`, JSON_ACCEPT)
+      text = api(`/api/articles/${encodeURIComponent(id)}`, JSON_ACCEPT)
         .then(async (res) => {
           if (!res.ok) return null;
           const body = await res.json();

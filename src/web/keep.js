@@ -3,6 +3,7 @@
 // Markdown" (GET /api/answers/<id>?format=markdown), "Copy link" (/a/<id>), and thumbs up or
 // down with an optional reason (POST /api/answers/<id>/feedback; a later judgment replaces it).
 
+import { api } from './api.js';
 import { el } from './render.js';
 
 export const REASON_CHARS = 1000;
@@ -38,7 +39,7 @@ export function answerActions(id, rating) {
 
   /** @param {'up' | 'down'} value @param {string} text */
   async function judge(value, text) {
-    const res = await fetch(`/api/answers/${encodeURIComponent(id)}/feedback`, {
+    const res = await api(`/api/answers/${encodeURIComponent(id)}/feedback`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json' },
       body: JSON.stringify(text.trim() ? { rating: value, reason: text.trim() } : { rating: value }),
@@ -70,7 +71,7 @@ export function answerActions(id, rating) {
   });
 
   const markdown = button('Copy as Markdown', 'keep-markdown', async () => {
-    const res = await fetch(`/api/answers/${encodeURIComponent(id)}?format=markdown`, { headers: { accept: 'text/markdown' } });
+    const res = await api(`/api/answers/${encodeURIComponent(id)}?format=markdown`, { headers: { accept: 'text/markdown' } });
     if (!res.ok) throw new Error(`The server answered ${res.status}`);
     await copy(await res.text());
     say('Copied as Markdown.');

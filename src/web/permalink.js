@@ -3,6 +3,7 @@
 // little of its article, with title, date and link. Read-only: it reads GET /api/answers/<id> and
 // the quoted articles; a quote whose article changed or went since is shown as such, not in context.
 
+import { api } from './api.js';
 import { cutContext } from './context.js';
 import { createArticleTexts } from './articles.js';
 import { answerActions } from './keep.js';
@@ -44,7 +45,7 @@ async function start() {
   const box = /** @type {HTMLElement} */ (document.getElementById('kept-answer'));
   const id = decodeURIComponent(location.pathname.replace(/^\/a\//, ''));
   try {
-    const res = await fetch(`/api/answers/${encodeURIComponent(id)}`, { headers: { accept: 'application/json' } });
+    const res = await api(`/api/answers/${encodeURIComponent(id)}`, { headers: { accept: 'application/json' } });
     const body = await res.json().catch(() => null);
     if (!res.ok) throw new Error(body?.error?.message ?? `The server answered ${res.status}`);
     box.replaceChildren(...(await renderKept(body, createArticleTexts())).filter((n) => n !== null));

@@ -2,6 +2,7 @@
 // The sources panel (GET /api/sources): each feed, sitemap or page source with its last sync,
 // the articles it added then and any error. Hidden when the server does not sync sources.
 
+import { api, onToken } from './api.js';
 import { el, externalLink, plural } from './render.js';
 
 const REFRESH_MS = 60_000;
@@ -38,7 +39,7 @@ function sourceItem(s) {
 export function createSourcesPanel({ panel, list, status, count }) {
   async function load() {
     try {
-      const res = await fetch('/api/sources', { headers: { accept: 'application/json' } });
+      const res = await api('/api/sources', { headers: { accept: 'application/json' } }, { background: true });
       if (!res.ok) throw new Error(`The server answered ${res.status}`);
       /** @type {{ enabled: boolean, sources: SourceItem[] }} */
       const body = await res.json();
@@ -54,6 +55,7 @@ export function createSourcesPanel({ panel, list, status, count }) {
       status.textContent = `Could not load the sources: ${err instanceof Error ? err.message : err}`;
     }
   }
+  onToken(() => load());
   panel.addEventListener('toggle', () => { if (panel.open) load(); });
   setInterval(() => { if (panel.open && !document.hidden) load(); }, REFRESH_MS);
   return load;
