@@ -127,7 +127,7 @@ export async function runEvalCli(config: Config, args: string[], log: Logger) {
   if (generator === 'openai' && (!config.llmBaseUrl || !config.llmModel)) {
     throw new AppError('bad_request', 'eval: --generator openai needs LLM_BASE_URL and LLM_MODEL (in .env or the environment), e.g. http://localhost:11434/v1 and llama3.1:8b');
   }
-  const generative = modelAnswerer({ ...config, generator });
+  const generative = modelAnswerer({ ...config, generator }, log);
   const started = performance.now();
   const rtqa = opts.realtimeqa ? await loadRealtimeQa(opts.realtimeqa, opts.weeks!) : undefined;
   const set = rtqa ?? (await loadEvalSet(opts.file, opts.articles));

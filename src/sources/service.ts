@@ -4,6 +4,7 @@
  */
 import type { Archive } from '../archive.js';
 import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
 import { createFetcher } from './fetch.js';
 import { createRegistry, readSourcesFile, type SourceDef } from './registry.js';
 import { localStateStore, postgresStateStore } from './state.js';
@@ -11,15 +12,25 @@ import { createSyncer } from './sync.js';
 
 export type SourcesConfig = Pick<
   Config,
-  | 'store' | 'databaseUrl' | 'indexDir' | 'sourcesFile' | 'allowPrivateSources' | 'privateSourceRanges' | 'fetchTimeoutMs'
-  | 'fetchMaxBytes' | 'fetchMinDelayMs' | 'fetchMaxRedirects' | 'fetchUserAgent' | 'syncMaxEntries'
+  | 'store'
+  | 'databaseUrl'
+  | 'indexDir'
+  | 'sourcesFile'
+  | 'allowPrivateSources'
+  | 'privateSourceRanges'
+  | 'fetchTimeoutMs'
+  | 'fetchMaxBytes'
+  | 'fetchMinDelayMs'
+  | 'fetchMaxRedirects'
+  | 'fetchUserAgent'
+  | 'syncMaxEntries'
 >;
 
 /**
  * Opens the sources of an archive.
  * @example const sources = await openSources(config, archive); await sources.syncer.syncDue(); await sources.close();
  */
-export async function openSources(config: SourcesConfig, archive: Pick<Archive, 'put' | 'fingerprints'>, say?: (line: string) => void) {
+export async function openSources(config: SourcesConfig, archive: Pick<Archive, 'put' | 'fingerprints'>, logger?: Logger) {
   const fileSources: SourceDef[] = config.sourcesFile ? await readSourcesFile(config.sourcesFile) : [];
   const states = config.store === 'postgres' && config.databaseUrl ? postgresStateStore(config.databaseUrl) : await localStateStore(config.indexDir);
   const registry = await createRegistry({ states, fileSources });
@@ -32,7 +43,7 @@ export async function openSources(config: SourcesConfig, archive: Pick<Archive, 
     minDelayMs: config.fetchMinDelayMs,
     maxRedirects: config.fetchMaxRedirects,
   });
-  const syncer = createSyncer({ archive, fetcher, registry, maxEntries: config.syncMaxEntries, say });
+  const syncer = createSyncer({ archive, fetcher, registry, maxEntries: config.syncMaxEntries, logger });
   return {
     registry,
     syncer,
