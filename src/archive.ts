@@ -73,7 +73,7 @@ const aborted = (signal?: AbortSignal) => {
 export function createArchive(deps: { store: Store; embedder: Embedder; options: ArchiveOptions; generative?: GenerativeAnswerer }) {
   const { store, embedder, options, generative } = deps;
   const retriever = createRetriever({ store, embedder, options });
-  const ask = createAsk({ retriever, embedder, options, generative });
+  const ask = createAsk({ store, retriever, embedder, options, generative });
 
   // The newest article date, the default reference for "last week": one scan of the article
   // list, kept until a write (and for a minute, as another process may share a PostgreSQL store).

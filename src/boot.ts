@@ -10,6 +10,7 @@ import { loadCorpus } from './corpus/load.js';
 import { createEmbedder, type Embedder } from './embed.js';
 import { AppError } from './errors.js';
 import { indexSettings, ingest, rebuildReason, type IngestReport } from './ingest/ingest.js';
+import { fillSentences } from './ingest/sentences.js';
 import { LocalStore } from './store/local.js';
 import type { Logger } from './log.js';
 import type { Store } from './store/types.js';
@@ -87,10 +88,10 @@ export function progress(log: Logger) {
   return (_stage: string, done: number, total: number) => {
     const pct = Math.floor((done / total) * 100);
     if (process.stderr.isTTY) {
-      process.stderr.write(`\rembedding ${done}/${total} chunks (${pct}%)${done === total ? '\n' : ''}`);
+      process.stderr.write(`\rembedding ${done}/${total} texts, chunks and sentences (${pct}%)${done === total ? '\n' : ''}`);
     } else if (pct >= lastPct + 10 || done === total) {
       lastPct = pct;
-      log.info(`embedding ${done}/${total} chunks (${pct}%)`);
+      log.info(`embedding ${done}/${total} texts, chunks and sentences (${pct}%)`);
     }
   };
 }
@@ -176,5 +177,17 @@ export async function bootArchive(
     opts.onStage?.('bringing the index in line with the articles folder');
     await syncFolder({ store, embedder, config, dir: opts.dir ?? config.seedsDir, force: opts.force, log });
   }
-  return { ...createArchive({ store, embedder, options: archiveOptions(config), generative: modelAnswerer(config, log) }), store, embedder };
+  const archive = createArchive({ store, embedder, options: archiveOptions(config), generative: modelAnswerer(config, log) });
+  // An index written before sentence vectors existed is served at once and filled in the
+  // background; until an article has its set, answering embeds its few sentences itself.
+  const filler = new AbortController();
+  const filling = fillSentences({ store, embedder, log, signal: filler.signal }).catch((e: unknown) =>
+    log.warn(`sentence vectors: the background fill stopped (${(e as Error).message}); answers embed the sentences they lack, the next start tries again`),
+  );
+  const close = async () => {
+    filler.abort();
+    await filling;
+    await archive.close();
+  };
+  return { ...archive, close, store, embedder };
 }

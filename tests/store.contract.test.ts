@@ -9,7 +9,7 @@ import { makeArticle } from '../src/corpus/article.js';
 import { LocalStore } from '../src/store/local.js';
 import { MIGRATIONS } from '../src/store/migrations.js';
 import { PostgresStore, queryWords } from '../src/store/postgres.js';
-import type { ArticleRecord, IndexSettings, Store } from '../src/store/types.js';
+import type { ArticleRecord, IndexSettings, SentenceSet, Store } from '../src/store/types.js';
 import { startPglite, type PgliteServer } from '../tools/pglite.js';
 import { tempDir } from './helpers.js';
 
@@ -77,7 +77,7 @@ async function wipeDatabase(url: string) {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    await client.query('DROP TABLE IF EXISTS chunks, articles, settings, answers, schema_migrations CASCADE');
+    await client.query('DROP TABLE IF EXISTS sentences, chunks, articles, settings, answers, schema_migrations CASCADE');
   } finally {
     await client.end();
   }
@@ -243,6 +243,45 @@ describe.each(implementations)('Store contract: %s', (_name, make) => {
       expect(await again.getArticle(A.article.id)).toEqual(A.article);
       expect(ids(await again.vectorSearch(unit([1, 0, 0, 0]), 2))).toEqual([A0, A1]);
       expect(ids(await again.keywordSearch('visited', 5))).toEqual([A0]);
+    });
+  });
+
+  describe('sentence sets', () => {
+    /** A set over A's two sentences, as ingest makes it (version 1, A's hash). */
+    const setOf = (r: ArticleRecord, hash = r.article.hash): SentenceSet => ({
+      version: 1,
+      hash,
+      spans: r.chunks.map((c) => ({ start: c.start, end: c.end })),
+      vectors: r.vectors,
+    });
+
+    it('stores a set with its article, reads it back after a reopen and drops it with the article', async () => {
+      await store.reset(SETTINGS);
+      await store.apply({ put: [{ ...A, sentences: setOf(A) }, B], remove: [] });
+      expect(await store.lackingSentences(1, '', 10)).toEqual([B.article.id]);
+      const again = await reopen();
+      const got = (await again.sentenceSets([A.article.id, B.article.id, 'nope'])).get(A.article.id)!;
+      expect([...(await again.sentenceSets([A.article.id, B.article.id])).keys()]).toEqual([A.article.id]);
+      expect(got.hash).toBe(A.article.hash);
+      expect(got.spans).toEqual(setOf(A).spans);
+      expect(got.vectors.map((v) => [...v])).toEqual(A.vectors.map((v) => [...v]));
+      await again.apply({ put: [], remove: [A.article.id] });
+      expect((await again.sentenceSets([A.article.id])).size).toBe(0);
+    });
+
+    it('lists articles lacking a set of this version in id order, and takes a fill only for the current text', async () => {
+      await store.reset(SETTINGS);
+      await store.apply({ put: [A, B, C], remove: [] });
+      const all = [A, B, C].map((r) => r.article.id).sort();
+      expect(await store.lackingSentences(1, '', 10)).toEqual(all);
+      expect(await store.lackingSentences(1, all[0], 1)).toEqual([all[1]]);
+      await store.putSentenceSets([{ articleId: A.article.id, set: setOf(A) }, { articleId: B.article.id, set: setOf(B, 'an-older-hash') }]);
+      expect(await store.lackingSentences(1, '', 10)).toEqual(all.filter((id) => id !== A.article.id));
+      expect(await store.lackingSentences(2, '', 10)).toEqual(all);
+      // A new text of A drops its set: the put carries none.
+      const A2 = record({ title: A.article.title, url: A.article.url, sentences: ['Belousov flew home to Moscow on Tuesday.'], vectors: [[0, 0, 0, 1]] });
+      await store.apply({ put: [A2], remove: [] });
+      expect(await store.lackingSentences(1, '', 10)).toContain(A.article.id);
     });
   });
 

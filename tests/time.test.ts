@@ -96,3 +96,43 @@ describe('understandTime and absolute dates', () => {
     expect(understandTime('What happened yesterday?', [], AS_OF).absolute).toBe(false);
   });
 });
+
+describe('understandTime: weekdays, durations and named events', () => {
+  // 2023-01-13 is a Friday.
+  const FRI = '2023-01-13';
+  it('reads "on Monday" as the latest Monday before asOf, never a later or a year-old one', () => {
+    expect(understandTime('Who won the championship on Monday?', [], FRI).time).toMatchObject({ since: '2023-01-09', until: '2023-01-09' });
+    expect(understandTime('What did the jury decide on Sunday?', [], FRI).time).toMatchObject({ since: '2023-01-08', until: '2023-01-08' });
+    expect(understandTime('Who resigned this Tuesday?', [], FRI).time).toMatchObject({ since: '2023-01-10', until: '2023-01-10' });
+  });
+
+  it('reads the weekday of asOf itself as today or a week ago', () => {
+    expect(understandTime('What was announced on Friday?', [], FRI).time).toMatchObject({ since: '2023-01-06', until: '2023-01-13' });
+  });
+
+  it.each([
+    'Which creatures have returned to Hampshire for the first time in 400 years?',
+    'Which country celebrated its 400 years of independence?',
+    'The 2023 Lunar New Year rang in the year of which zodiac animal?',
+    'Which city will host the 2028 Olympics?',
+  ])('gives no frame for a counted or coming time: %s', (q) => {
+    const u = understandTime(q, [], '2023-01-27');
+    expect(u.time).toMatchObject({ since: null, until: null });
+    expect(u.question).toBe(q);
+  });
+
+  it('marks a time long before asOf ("400 years ago") as the story\'s, not the reporting\'s', () => {
+    const u = understandTime('A ship that sank 400 years ago was found where?', [], FRI);
+    expect(u.absolute).toBe(true);
+  });
+
+  it('reads "over the weekend" as the latest Saturday and Sunday', () => {
+    expect(understandTime('What happened over the weekend?', [], FRI).time).toMatchObject({ since: '2023-01-07', until: '2023-01-08' });
+    expect(understandTime('What happened this weekend?', [], '2023-01-15').time).toMatchObject({ since: '2023-01-14', until: '2023-01-15' });
+    expect(understandTime('What happened last weekend?', [], '2023-01-15').time).toMatchObject({ since: '2023-01-07', until: '2023-01-08' });
+  });
+
+  it('leaves no stray comma where the time words were', () => {
+    expect(understandTime('In 2023, which team won the cup?', [], FRI).question).toBe('which team won the cup?');
+  });
+});

@@ -11,6 +11,7 @@ import { sameStory } from './copies.js';
 import { needs, type Choice, type Question, type Stage } from './question.js';
 import { chooseShortAnswer } from './shortAnswer.js';
 import { AppError } from '../errors.js';
+import { sentenceText } from '../ingest/sentences.js';
 
 // Fixed, not settings: measured on the evaluation sets (docs/quality.md) and never varied per
 // deployment. Changing one is a code change that `npm run eval` must confirm.
@@ -28,8 +29,6 @@ const PLAIN_COVERAGE = 0.75;
 const SHORT_WINDOW = 0.85;
 /** … up to this many of them. */
 const SHORT_SENTENCES = 3;
-/** Characters of a candidate the model reads: the cost of a forward pass grows with length. */
-const EMBED_CHARS = 300;
 
 /** Share of the question's distinct terms found in `have` (unweighted: every word of the question must count). */
 function coverage(question: string, have: Set<string>): number {
@@ -75,13 +74,13 @@ function lru<V>(max: number) {
 /** The vectors of candidate sentences: the one place evidence calls the model at query time. */
 export type SentenceVectors = (cands: Candidate[], extra: string[]) => Promise<{ sentences: Float32Array[]; extra: Float32Array[] }>;
 
-/** Sentence vectors from the embedding model, with a small cache keyed by article hash and offsets. */
+/** Sentence vectors from the embedding model, with a small cache keyed by article hash and offsets (cut as at ingest). */
 export function embeddedSentences(embedder: Embedder): SentenceVectors {
   const cache = lru<Float32Array>(5000);
   const key = (c: Candidate) => `${c.article.hash}:${c.start}:${c.end}`;
   return async (cands, extra) => {
     const missing = cands.filter((c) => !cache.get(key(c)));
-    const texts = [...missing.map((c) => c.text.slice(0, EMBED_CHARS)), ...extra];
+    const texts = [...missing.map((c) => sentenceText(c.article.text, c)), ...extra];
     const vectors = texts.length ? await embedder.vectors(texts) : [];
     missing.forEach((c, i) => cache.set(key(c), vectors[i]));
     return { sentences: cands.map((c) => cache.get(key(c))!), extra: vectors.slice(missing.length) };

@@ -34,10 +34,16 @@ const iso = (d: Date) => d.toISOString().slice(0, 10);
 const addDays = (d: Date, n: number) => new Date(d.getTime() + n * DAY);
 const NUMBERS: Record<string, number> = { a: 1, one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, ten: 10 };
 
+const WEEKDAY = /^(?:on\s+|this\s+)?(sun|mon|tues|wednes|thurs|fri|satur)day$/i;
+const WEEKDAYS = ['sun', 'mon', 'tues', 'wednes', 'thurs', 'fri', 'satur'];
+const WEEKEND = /\b(?:(this|last|past|previous)\s+weekend|(?:over|during|on|at)\s+the\s+weekend)\b/i;
+
 const RECENCY = /\b(latest|current(?:ly)?|recent(?:ly)?|newest|most recent|these days|right now|nowadays|so far)\b/i;
-const UNIT = /\b(?:(last|this|past|previous)\s+(week|month|year)|(?:the\s+)?(?:past|last)\s+(\d+|a|one|two|three|four|five|six|seven|ten)\s+(days?|weeks?|months?))\b/i;
+const UNIT =
+  /\b(?:(last|this|past|previous)\s+(week|month|year)|(?:the\s+)?(?:past|last)\s+(\d+|a|one|two|three|four|five|six|seven|ten)\s+(days?|weeks?|months?))\b/i;
 const BARE_YEAR = /\b(?:in|during|since)\s+((?:19|20)\d{2})\b/i;
-const MAYBE_DATE = /\d|\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b|\b(mon|tues|wednes|thurs|fri|satur|sun)day\b|\b(yesterday|today|tonight|tomorrow|ago|week|month|year|weekend|noon|midnight)\b/i;
+const MAYBE_DATE =
+  /\d|\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b|\b(mon|tues|wednes|thurs|fri|satur|sun)day\b|\b(yesterday|today|tonight|tomorrow|ago|week|month|year|weekend|noon|midnight)\b/i;
 const RELATIVE_WORDS = /\b(yesterday|today|tonight|tomorrow|ago|last|this|next|past|previous)\b/i;
 const PREPOSITION = /\b(since|after|from|before|until|till|by|on|in|during)\s+$/i;
 
@@ -70,7 +76,11 @@ function unitRange(m: RegExpMatchArray, ref: Date): Range {
   return last ? { since: `${y - 1}-01-01`, until: `${y - 1}-12-31`, text } : { since: `${y}-01-01`, until: iso(ref), text };
 }
 
-const sameWhateverRef = (text: string, d: Date) => chrono.parseDate(text, new Date(Date.UTC(2001, 5, 15)))?.toISOString().slice(0, 10) === iso(d);
+const sameWhateverRef = (text: string, d: Date) =>
+  chrono
+    .parseDate(text, new Date(Date.UTC(2001, 5, 15)))
+    ?.toISOString()
+    .slice(0, 10) === iso(d);
 
 /** A date chrono found, widened to the day, month or year it names; undefined for a time of day or a bare name. */
 function chronoRange(question: string, asOf: Date | undefined): Range | undefined {
@@ -81,15 +91,27 @@ function chronoRange(question: string, asOf: Date | undefined): Range | undefine
     // whatever the reference ("last week" does not).
     if (!asOf && !sameWhateverRef(r.text, r.start.date())) continue;
     const before = question.slice(0, r.index);
-    const anchored = /^(on|in|since|after|from|before|until|by|during)\b/i.test(r.text) || PREPOSITION.test(before);
+    const anchored = /^(on|in|since|after|from|before|until|by|during|this|last|next|past)\b/i.test(r.text) || PREPOSITION.test(before);
     // "the Sunday Times", "the March report": a weekday or month alone is a date only after a preposition.
     if (!known('day') && !known('year') && !anchored) continue;
     if (!known('day') && !known('month') && !known('weekday') && !known('year')) continue;
+    // A bare weekday ("on Monday") is the latest one before asOf; on that weekday itself the
+    // asker may mean today or a week ago, so the frame holds both.
+    const weekday = known('weekday') && !known('day') ? WEEKDAY.exec(r.text.trim()) : null;
+    if (weekday) {
+      const back = (ref.getUTCDay() - WEEKDAYS.indexOf(weekday[1].toLowerCase()) + 7) % 7;
+      return { since: iso(addDays(ref, back ? -back : -7)), until: iso(back ? addDays(ref, -back) : ref), text: r.text, absolute: false };
+    }
     let start = r.start.date();
     if (start > ref && !known('year')) start = new Date(Date.UTC(start.getUTCFullYear() - 1, start.getUTCMonth(), start.getUTCDate()));
     let range: Range;
     if (known('day') || known('weekday')) range = { since: iso(start), until: iso(r.end?.date() ?? start), text: r.text };
-    else if (known('month')) range = { since: iso(new Date(Date.UTC(start.getUTCFullYear(), start.getUTCMonth(), 1))), until: iso(new Date(Date.UTC(start.getUTCFullYear(), start.getUTCMonth() + 1, 0))), text: r.text };
+    else if (known('month'))
+      range = {
+        since: iso(new Date(Date.UTC(start.getUTCFullYear(), start.getUTCMonth(), 1))),
+        until: iso(new Date(Date.UTC(start.getUTCFullYear(), start.getUTCMonth() + 1, 0))),
+        text: r.text,
+      };
     else range = { since: `${start.getUTCFullYear()}-01-01`, until: `${start.getUTCFullYear()}-12-31`, text: r.text };
     // Only words that count from asOf ("yesterday", "two days ago", "on Monday") bind the search
     // to publication dates; a named month or day ("in August") may be when the story happened.
@@ -102,10 +124,36 @@ function chronoRange(question: string, asOf: Date | undefined): Range | undefine
   return undefined;
 }
 
-/** The range one question names, if any. */
+/** The latest Saturday and Sunday up to `ref` ("last weekend" on a weekend: the one before). */
+function weekendRange(m: RegExpMatchArray, ref: Date): Range {
+  const day = ref.getUTCDay();
+  const onWeekend = day === 0 || day === 6;
+  const saturday = addDays(ref, -((day + 1) % 7) - (onWeekend && /last|previous/i.test(m[1] ?? '') ? 7 : 0));
+  const sunday = addDays(saturday, 1);
+  return { since: iso(saturday), until: iso(sunday > ref ? ref : sunday), text: m[0] };
+}
+
+const YEAR_MS = 366 * DAY;
+
+/**
+ * The range one question names, if any. A range that starts after asOf ("for the first time in
+ * 400 years", "in the year of the rabbit", "next Monday") is a coming or counted time, not when
+ * the news was published, so it is no frame; one that ends more than a year before asOf ("400
+ * years ago") may be when the story happened, so it is marked absolute like a named date.
+ */
 function rangeOf(question: string, ref: Date | undefined): Range | undefined {
+  const range = namedRange(question, ref);
+  if (!range || !ref) return range;
+  if (range.since && range.since > iso(ref)) return undefined;
+  if (range.until && Date.parse(range.until) < ref.getTime() - YEAR_MS) return { ...range, absolute: true };
+  return range;
+}
+
+function namedRange(question: string, ref: Date | undefined): Range | undefined {
   const unit = ref ? question.match(UNIT) : null;
   if (unit && ref) return unitRange(unit, ref);
+  const weekend = ref ? question.match(WEEKEND) : null;
+  if (weekend && ref) return weekendRange(weekend, ref);
   // chrono is slow to warm up (~0.5 s on first use): ask it only when a date could be there.
   const c = MAYBE_DATE.test(question) ? chronoRange(question, ref) : undefined;
   if (c) return c;
@@ -115,7 +163,13 @@ function rangeOf(question: string, ref: Date | undefined): Range | undefined {
 }
 
 const strip = (question: string, text: string) =>
-  question.replace(text, ' ').replace(/\b(in|on|during|from|since)\s+(?=[?.!,]|$)/i, ' ').replace(/\s+([?.!,])/g, '$1').replace(/\s{2,}/g, ' ').trim();
+  question
+    .replace(text, ' ')
+    .replace(/^\s*[,;:]\s*/, '')
+    .replace(/\b(in|on|during|from|since)\s+(?=[?.!,]|$)/i, ' ')
+    .replace(/\s+([?.!,])/g, '$1')
+    .replace(/\s{2,}/g, ' ')
+    .trim();
 
 /**
  * What a question means in time. A follow-up with no time words keeps the frame of the latest
@@ -174,7 +228,8 @@ export function preferRecent<P extends { score: number; article: { date?: string
 const STALE_DAYS = 30;
 
 /** "14 October 2024" */
-export const longDate = (d: string) => new Date(`${d.slice(0, 10)}T12:00:00Z`).toLocaleDateString('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' });
+export const longDate = (d: string) =>
+  new Date(`${d.slice(0, 10)}T12:00:00Z`).toLocaleDateString('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' });
 
 /**
  * For a question about now, the date of each quote whose article is old, said next to the quote:

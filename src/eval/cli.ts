@@ -2,6 +2,8 @@
  * `npm run eval -- --feedback [file] [--articles dir]` asks judged answers again (see feedback.ts).
  * `npm run eval -- [file] [--articles dir] [--json out.json] [--store local|postgres] [--no-baseline] [--sweep] [--generator extractive|openai]`
  * `npm run eval -- --realtimeqa <checkout or bare git dir> --weeks 20230106..20230331 [--modes hybrid,vector,keyword] [--baseline]`
+ * `--retrieval-only` (any set) scores retrieval alone, 20 passages deep (recall@1/5/10/20, article
+ * recall@5): the ask path's first stages without reading or answering, seconds instead of minutes.
  * asks RealTimeQA's quiz questions of the articles searched for them (see realtimeqa.ts); only
  * the weeks in `--weeks` are opened.
  * Embeddings are cached in `--cache <dir>` (default .cache/eval; `--no-cache` to embed afresh),
@@ -27,13 +29,14 @@ import type { Config } from '../config.js';
 import { loadCorpus } from '../corpus/load.js';
 import { createEmbedder } from '../embed.js';
 import { ingest } from '../ingest/ingest.js';
+import { fillSentences } from '../ingest/sentences.js';
 import type { Logger } from '../log.js';
-import type { RetrievalMode } from '../answering/retrieve.js';
+import { createRetriever, type RetrievalMode } from '../answering/retrieve.js';
 import { buildStockRecipe } from './baseline.js';
 import { loadEvalSet } from './dataset.js';
 import { CachedEmbedder } from './embeddingCache.js';
 import { loadRealtimeQa, MIN_ARTICLE_CHARS, parseWeeks, type WeekRange } from './realtimeqa.js';
-import { evaluateArchive, evaluateSearch, type QuestionResult, type Scores } from './run.js';
+import { evaluateArchive, evaluateRetrieval, evaluateSearch, type QuestionResult, type Scores } from './run.js';
 
 /** The SQuAD 2.0 sample shipped in the repository (CC BY-SA 4.0, see eval/squad/README.md). */
 export const DEFAULT_EVAL_FILE = 'eval/squad/squad-v2-small.json';
@@ -47,15 +50,27 @@ export const DEFAULT_CACHE_DIR = '.cache/eval';
  */
 export function indexKey(articles: Pick<Article, 'id' | 'hash'>[], config: Pick<Config, 'embeddingModel'>, chunking: ChunkSettings): string {
   const ids = articles.map((a) => `${a.id}:${a.hash}`).sort();
-  return createHash('sha256').update(JSON.stringify([config.embeddingModel, chunking, CHUNKER_VERSION, ids])).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(JSON.stringify([config.embeddingModel, chunking, CHUNKER_VERSION, ids]))
+    .digest('hex')
+    .slice(0, 16);
 }
 const MODES: RetrievalMode[] = ['hybrid', 'vector', 'keyword'];
 
 export function parseArgs(args: string[]) {
   const opts = {
-    file: DEFAULT_EVAL_FILE, articles: undefined as string | undefined, json: undefined as string | undefined, store: undefined as string | undefined,
-    baseline: undefined as boolean | undefined, sweep: false, generator: undefined as string | undefined,
-    realtimeqa: undefined as string | undefined, weeks: undefined as WeekRange | undefined, cache: DEFAULT_CACHE_DIR as string | undefined, modes: MODES,
+    file: DEFAULT_EVAL_FILE,
+    articles: undefined as string | undefined,
+    json: undefined as string | undefined,
+    store: undefined as string | undefined,
+    baseline: undefined as boolean | undefined,
+    sweep: false,
+    generator: undefined as string | undefined,
+    realtimeqa: undefined as string | undefined,
+    weeks: undefined as WeekRange | undefined,
+    cache: DEFAULT_CACHE_DIR as string | undefined,
+    modes: MODES,
+    retrievalOnly: false,
   };
   const value = (i: number, name: string) => {
     const v = args[i];
@@ -69,8 +84,11 @@ export function parseArgs(args: string[]) {
     else if (a === '--cache') opts.cache = value(++i, a);
     else if (a === '--no-cache') opts.cache = undefined;
     else if (a === '--baseline') opts.baseline = true;
+    else if (a === '--retrieval-only') opts.retrievalOnly = true;
     else if (a === '--modes') {
-      const modes = value(++i, a).split(',').map((m) => m.trim()) as RetrievalMode[];
+      const modes = value(++i, a)
+        .split(',')
+        .map((m) => m.trim()) as RetrievalMode[];
       const bad = modes.find((m) => !MODES.includes(m));
       if (bad || !modes.length) throw new AppError('bad_request', `eval: --modes must be a list of ${MODES.join(', ')}, not ${JSON.stringify(bad ?? '')}`);
       opts.modes = modes;
@@ -80,12 +98,18 @@ export function parseArgs(args: string[]) {
     else if (a === '--no-baseline') opts.baseline = false;
     else if (a === '--sweep') opts.sweep = true;
     else if (a === '--generator') opts.generator = args[++i];
-    else if (a.startsWith('--')) throw new AppError('bad_request', `eval: unknown option ${a}; must be one of --articles, --json, --store, --no-baseline, --baseline, --sweep, --generator, --realtimeqa, --weeks, --modes, --cache, --no-cache`);
+    else if (a.startsWith('--'))
+      throw new AppError(
+        'bad_request',
+        `eval: unknown option ${a}; must be one of --articles, --json, --store, --no-baseline, --baseline, --sweep, --generator, --realtimeqa, --weeks, --modes, --cache, --no-cache, --retrieval-only`,
+      );
     else opts.file = a;
   }
   if (opts.store && opts.store !== 'local' && opts.store !== 'postgres') throw new AppError('bad_request', 'eval: --store must be local or postgres');
-  if (opts.generator && opts.generator !== 'extractive' && opts.generator !== 'openai') throw new AppError('bad_request', 'eval: --generator must be extractive or openai');
-  if (opts.realtimeqa && !opts.weeks) throw new AppError('bad_request', 'eval: --realtimeqa needs --weeks YYYYMMDD..YYYYMMDD: only the weeks asked for are read');
+  if (opts.generator && opts.generator !== 'extractive' && opts.generator !== 'openai')
+    throw new AppError('bad_request', 'eval: --generator must be extractive or openai');
+  if (opts.realtimeqa && !opts.weeks)
+    throw new AppError('bad_request', 'eval: --realtimeqa needs --weeks YYYYMMDD..YYYYMMDD: only the weeks asked for are read');
   if (opts.weeks && !opts.realtimeqa) throw new AppError('bad_request', 'eval: --weeks goes with --realtimeqa <dir>');
   return opts;
 }
@@ -93,12 +117,52 @@ export function parseArgs(args: string[]) {
 const f = (x: number | undefined, digits = 3) => (x === undefined ? '—' : x.toFixed(digits));
 
 export function table(rows: [string, Scores][]): string {
-  const head = ['config', 'R@1', 'R@5', 'R@10', 'MRR', 'A@5', 'hit', 'short', 'hit/R@5', 'refuse', 'falseRef', 'refFound', 'fidelity', 'spanEM', 'spanF1', 'bpQuotes', 'dupQuotes', 'rightDates', 'p50 ms', 'p95 ms'];
+  const head = [
+    'config',
+    'R@1',
+    'R@5',
+    'R@10',
+    'R@20',
+    'MRR',
+    'A@5',
+    'hit',
+    'short',
+    'hit/R@5',
+    'refuse',
+    'falseRef',
+    'refFound',
+    'fidelity',
+    'spanEM',
+    'spanF1',
+    'bpQuotes',
+    'dupQuotes',
+    'rightDates',
+    'p50 ms',
+    'p95 ms',
+  ];
   const n = (x: number | undefined) => (x === undefined ? '—' : String(x));
   const lines = rows.map(([name, s]) => [
-    name, f(s.recallAt1), f(s.recallAt5), f(s.recallAt10), f(s.mrr), f(s.articleRecallAt5), f(s.answerHit), f(s.shortHit), f(s.hitPerRecall), f(s.refusal), f(s.falseRefusal),
-    f(s.refusalOfFound), f(s.quoteFidelity), f(s.spanEM), f(s.spanF1), n(s.boilerplateQuotes), n(s.duplicateQuotes), f(s.rightDates),
-    f(s.p50Ms, 1), f(s.p95Ms, 1),
+    name,
+    f(s.recallAt1),
+    f(s.recallAt5),
+    f(s.recallAt10),
+    f(s.recallAt20),
+    f(s.mrr),
+    f(s.articleRecallAt5),
+    f(s.answerHit),
+    f(s.shortHit),
+    f(s.hitPerRecall),
+    f(s.refusal),
+    f(s.falseRefusal),
+    f(s.refusalOfFound),
+    f(s.quoteFidelity),
+    f(s.spanEM),
+    f(s.spanF1),
+    n(s.boilerplateQuotes),
+    n(s.duplicateQuotes),
+    f(s.rightDates),
+    f(s.p50Ms, 1),
+    f(s.p95Ms, 1),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   const fmt = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
@@ -125,7 +189,10 @@ export async function runEvalCli(config: Config, args: string[], log: Logger) {
   const opts = parseArgs(args);
   const generator = (opts.generator ?? config.generator) as Config['generator'];
   if (generator === 'openai' && (!config.llmBaseUrl || !config.llmModel)) {
-    throw new AppError('bad_request', 'eval: --generator openai needs LLM_BASE_URL and LLM_MODEL (in .env or the environment), e.g. http://localhost:11434/v1 and llama3.1:8b');
+    throw new AppError(
+      'bad_request',
+      'eval: --generator openai needs LLM_BASE_URL and LLM_MODEL (in .env or the environment), e.g. http://localhost:11434/v1 and llama3.1:8b',
+    );
   }
   const generative = modelAnswerer({ ...config, generator }, log);
   const started = performance.now();
@@ -136,10 +203,12 @@ export async function runEvalCli(config: Config, args: string[], log: Logger) {
   log.info(`eval: ${set.name}: ${articles.length} articles, ${set.questions.length} questions`);
   if (rtqa) {
     const st = rtqa.stats;
-    log.info(`eval: ${st.weeks.length} weeks; kept ${st.kept} of ${st.questions} questions (gold in some article); ${st.articles} articles, ${st.shortDropped} search results under ${MIN_ARTICLE_CHARS} characters or unusable dropped`);
+    log.info(
+      `eval: ${st.weeks.length} weeks; kept ${st.kept} of ${st.questions} questions (gold in some article); ${st.articles} articles, ${st.shortDropped} search results under ${MIN_ARTICLE_CHARS} characters or unusable dropped`,
+    );
   }
   // The stock recipe embeds everything again, uncached: on by default only for the small sets.
-  const baseline = opts.baseline ?? !rtqa;
+  const baseline = opts.baseline ?? (!rtqa && !opts.retrievalOnly);
 
   const chunking = { chunkSize: config.chunkSize, chunkOverlap: config.chunkOverlap };
   // The built index is kept in the cache folder under a key of everything it is built from, so a
@@ -173,24 +242,40 @@ export async function runEvalCli(config: Config, args: string[], log: Logger) {
     };
     // A kept index is brought in line (nothing to do when it is whole); a temporary one is built.
     const report = await ingest({ store, embedder, chunking, articles, force: !keptDir, onProgress });
+    // A kept index written before sentence vectors existed gets them now, so the figures are those of the real path.
+    const filled = await fillSentences({ store, embedder, log });
+    if (filled) log.info(`eval: sentence vectors made for ${filled} articles of the kept index`);
     const cached = embedder instanceof CachedEmbedder ? `; ${embedder.stats.hits} vectors from the cache, ${embedder.stats.misses} embedded` : '';
-    log.info(`eval: indexed ${report.chunksEmbedded} chunks in ${(report.ms / 1000).toFixed(1)} s (${store.kind} store${cached}${keptDir ? `; index kept in ${keptDir}` : ''})`);
+    log.info(
+      `eval: indexed ${report.chunksEmbedded} chunks in ${(report.ms / 1000).toFixed(1)} s (${store.kind} store${cached}${keptDir ? `; index kept in ${keptDir}` : ''})`,
+    );
     // topK 10 so recall@10 can be measured; answers only read the first passages, as in the server.
     const options = { ...archiveOptions(config), topK: Math.max(10, config.topK) };
     const archive = createArchive({ store, embedder, options });
 
     const rows: [string, Scores][] = [];
     const perQuestion: QuestionResult[] = [];
-    for (const mode of opts.modes) {
+    for (const mode of opts.retrievalOnly ? [] : opts.modes) {
       // The model answers the hybrid row, the one the server uses: a model run costs real time.
       const asked = mode === 'hybrid' && generative ? createArchive({ store, embedder, options, generative }) : archive;
       const scores = await evaluateArchive(asked, set, mode, mode === 'hybrid' ? perQuestion : undefined);
       rows.push([mode === 'hybrid' && generative ? 'hybrid + model' : mode, scores]);
       if (scores.generated) {
         const g = scores.generated;
-        log.info(`eval: the model (${config.llmModel}) wrote ${g.answers} answers, ${g.fallbacks} fell back to extractive; quotes ${g.quotes}, verified ${g.verified}, removed ${g.removed}`);
+        log.info(
+          `eval: the model (${config.llmModel}) wrote ${g.answers} answers, ${g.fallbacks} fell back to extractive; quotes ${g.quotes}, verified ${g.verified}, removed ${g.removed}`,
+        );
       }
       log.info(`eval: ${mode} done in ${scores.totalSec.toFixed(1)} s`);
+    }
+    if (opts.retrievalOnly) {
+      // Retrieval alone, 20 passages deep: the ask path's first stages, no answers built.
+      const retriever = createRetriever({ store, embedder, options: { ...options, topK: 20 } });
+      for (const mode of opts.modes) {
+        const scores = await evaluateRetrieval(retriever, set, mode, mode === opts.modes[0] ? perQuestion : undefined);
+        rows.push([mode, scores]);
+        log.info(`eval: ${mode} retrieval done in ${scores.totalSec.toFixed(1)} s`);
+      }
     }
     let sweep: ReturnType<typeof thresholdSweep> | undefined;
     if (opts.sweep) {
@@ -204,7 +289,10 @@ refusal trade-off (hybrid): MIN_EVIDENCE_SCORE → share refused
 `);
       console.log('| threshold | refusal (unanswerable) | false refusal (answerable) | answer hit |');
       console.log('|-----------|------------------------|----------------------------|------------|');
-      for (const r of sweep) console.log(`| ${r.threshold.toFixed(2)}      | ${f(r.refusal)}                  | ${f(r.falseRefusal)}                      | ${f(r.answerHit)}      |`);
+      for (const r of sweep)
+        console.log(
+          `| ${r.threshold.toFixed(2)}      | ${f(r.refusal)}                  | ${f(r.falseRefusal)}                      | ${f(r.answerHit)}      |`,
+        );
     }
     if (baseline) {
       const stock = await buildStockRecipe(articles, { model: config.embeddingModel, modelDir: config.modelDir });
@@ -215,10 +303,19 @@ refusal trade-off (hybrid): MIN_EVIDENCE_SCORE → share refused
     const kept = rtqa ? ` kept of ${rtqa.stats.questions} (gold in some article), ${rtqa.stats.articles} articles` : '';
     console.log(`\n${set.name} (${set.questions.length} questions${kept}, ${store.kind} store, MIN_EVIDENCE_SCORE=${config.minEvidenceScore})\n`);
     console.log(table(rows));
-    for (const [name, s] of rows) if (s.stageMs && Object.keys(s.stageMs).length) console.log(`${name}: mean ms per stage ${Object.entries(s.stageMs).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    for (const [name, s] of rows)
+      if (s.stageMs && Object.keys(s.stageMs).length)
+        console.log(
+          `${name}: mean ms per stage ${Object.entries(s.stageMs)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')}`,
+        );
     for (const [name, s] of rows) {
       const g = s.generated;
-      if (g) console.log(`\n${name}: the model (${config.llmModel}) wrote ${g.answers} answers; ${g.fallbacks} fell back to extractive; quotes ${g.quotes}, verified ${g.verified}, removed ${g.removed}`);
+      if (g)
+        console.log(
+          `\n${name}: the model (${config.llmModel}) wrote ${g.answers} answers; ${g.fallbacks} fell back to extractive; quotes ${g.quotes}, verified ${g.verified}, removed ${g.removed}`,
+        );
     }
     const totalSec = (performance.now() - started) / 1000;
     console.log(`\ntotal ${totalSec.toFixed(1)} s`);

@@ -4,7 +4,10 @@
  * quote fidelity and latency, for each retrieval configuration and the stock baseline.
  */
 import type { Archive, AskResult } from '../archive.js';
-import type { RetrievalMode } from '../answering/retrieve.js';
+import { newQuestion, runStages } from '../answering/question.js';
+import { retrieveStage, type RetrievalMode, type Retriever } from '../answering/retrieve.js';
+import { rewrite } from '../answering/rewrite.js';
+import { understand } from '../answering/time.js';
 import type { EvalQuestion, EvalSet } from './dataset.js';
 import { containsAnswer, exactMatch, f1, firstHit, mean, percentile } from './metrics.js';
 import { duplicateQuotes, goldBoilerplateSpans, overlapsAny, rightDate } from './newsMetrics.js';
@@ -16,6 +19,8 @@ export interface Scores {
   recallAt1: number;
   recallAt5: number;
   recallAt10: number;
+  /** Only when 20 passages were retrieved (`--retrieval-only`). */
+  recallAt20?: number;
   mrr: number;
   answerHit?: number;
   refusal?: number;
@@ -105,7 +110,12 @@ export async function evaluateArchive(archive: Archive, set: EvalSet, mode: Retr
     rows.push({
       id: q.id,
       impossible: q.impossible,
-      rank: q.impossible ? 0 : firstHit(r.passages.map((p) => p.text), q.answers),
+      rank: q.impossible
+        ? 0
+        : firstHit(
+            r.passages.map((p) => p.text),
+            q.answers,
+          ),
       articleRank,
       found: r.found,
       shortHit: !q.impossible && !!r.short && containsAnswer(r.short.text, q.answers),
@@ -125,7 +135,11 @@ export async function evaluateArchive(archive: Archive, set: EvalSet, mode: Retr
   const ans = rows.filter((r) => !r.impossible);
   const imp = rows.filter((r) => r.impossible);
   const quotes = rows.flatMap((r) => r.fidelity);
-  const retrieval = retrievalScores(set.questions, rows.map((r) => r.rank), rows.map((r) => r.ms));
+  const retrieval = retrievalScores(
+    set.questions,
+    rows.map((r) => r.rank),
+    rows.map((r) => r.ms),
+  );
   const answerHit = mean(ans.map((r) => (r.hit ? 1 : 0)));
   const foundInTop5 = ans.filter((r) => r.rank > 0 && r.rank <= 5);
   const timed = rows.filter((r) => r.rightDate !== undefined);
@@ -148,6 +162,54 @@ export async function evaluateArchive(archive: Archive, set: EvalSet, mode: Retr
     spanF1: mean(ans.map((r) => r.spanF1)),
     totalSec: (performance.now() - t0) / 1000,
     ...(archive.generatorStatus().kind === 'openai' ? { generated: gen } : {}),
+  };
+}
+
+/**
+ * Scores retrieval alone: each question through the ask path's own first stages (understand
+ * time → rewrite → retrieve), no answer built, so a change to retrieval is measured in seconds.
+ * The retriever's topK decides the deepest recall measured (20 for recall@20).
+ */
+export async function evaluateRetrieval(retriever: Retriever, set: EvalSet, mode: RetrievalMode, keep?: QuestionResult[]): Promise<Scores> {
+  const t0 = performance.now();
+  const stages = [understand, rewrite, retrieveStage(retriever)];
+  const rows: QuestionResult[] = [];
+  for (const q of set.questions) {
+    const t = performance.now();
+    const out = await runStages(newQuestion({ question: q.question, history: q.history, asOf: q.asOf, mode }), stages);
+    const ms = performance.now() - t;
+    const passages = out.retrieval?.passages ?? [];
+    let articleRank = 0;
+    if (!q.impossible) {
+      const articles = [...new Map(passages.map((p) => [p.article.id, p.article])).values()];
+      articleRank = articles.findIndex((a) => containsAnswer(a.text, q.answers)) + 1;
+    }
+    rows.push({
+      id: q.id,
+      impossible: q.impossible,
+      rank: q.impossible
+        ? 0
+        : firstHit(
+            passages.map((p) => p.text),
+            q.answers,
+          ),
+      articleRank,
+      ms,
+    });
+  }
+  keep?.push(...rows);
+  const ans = rows.filter((r) => !r.impossible);
+  const retrieval = retrievalScores(
+    set.questions,
+    rows.map((r) => r.rank),
+    rows.map((r) => r.ms),
+  );
+  const r20 = ans.map((r) => (r.rank > 0 && r.rank <= 20 ? 1 : 0));
+  return {
+    ...retrieval,
+    recallAt20: mean(r20),
+    articleRecallAt5: mean(ans.map((r) => (r.articleRank && r.articleRank <= 5 ? 1 : 0))),
+    totalSec: (performance.now() - t0) / 1000,
   };
 }
 
@@ -177,7 +239,14 @@ export async function evaluateSearch(search: (q: string, k: number) => Promise<{
     const t = performance.now();
     const docs = await search(q.question, 10);
     ms.push(performance.now() - t);
-    ranks.push(q.impossible ? 0 : firstHit(docs.map((d) => d.text), q.answers));
+    ranks.push(
+      q.impossible
+        ? 0
+        : firstHit(
+            docs.map((d) => d.text),
+            q.answers,
+          ),
+    );
   }
   return { ...retrievalScores(set.questions, ranks, ms), totalSec: (performance.now() - t0) / 1000 };
 }

@@ -26,6 +26,9 @@ export interface ChunkSettings {
   chunkOverlap: number;
 }
 
+/** The id of an article's `n`-th chunk (0 is the lead). @example chunkId('a1', 0) // 'a1:0' */
+export const chunkId = (articleId: string, n: number) => `${articleId}:${n}`;
+
 /** Bump when chunking or boilerplate rules change what is indexed: stored indexes are rebuilt. */
 export const CHUNKER_VERSION = 3;
 
@@ -104,5 +107,5 @@ export function chunkArticle(article: Pick<Article, 'id' | 'text' | 'boilerplate
       if (back >= 0 && settings.chunkOverlap > 0) units[j] = { start: tail[back].start, end: units[j].end };
     }
   }
-  return spans.map((s, n) => ({ id: `${article.id}:${n}`, articleId: article.id, start: s.start, end: s.end }));
+  return spans.map((s, n) => ({ id: chunkId(article.id, n), articleId: article.id, start: s.start, end: s.end }));
 }

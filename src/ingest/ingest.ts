@@ -9,6 +9,7 @@ import type { ArticleRecord, IndexSettings, Store } from '../store/types.js';
 import { markBoilerplate, outletOf, repeatedLines } from './boilerplate.js';
 import { clusters } from './dedupe.js';
 import { CHUNKER_VERSION, chunkArticle, type ChunkSettings } from './chunk.js';
+import { SENTENCES_VERSION, sentenceSpans, sentenceText } from './sentences.js';
 
 export interface IngestReport {
   added: string[];
@@ -77,7 +78,11 @@ export function markArticles(articles: Article[], context: Article[] = articles,
   });
 }
 
-/** Marks boilerplate and clusters, chunks and embeds articles into records a store can take. */
+/**
+ * Marks boilerplate and clusters, chunks and embeds articles into records a store can take: each
+ * chunk's vector and the vectors of its article's sentences (ingest/sentences.ts), in one call
+ * to the model so short sentences and long chunks each batch with their own kind.
+ */
 export async function buildRecords(
   input: Article[],
   embedder: Embedder,
@@ -88,15 +93,21 @@ export async function buildRecords(
 ): Promise<ArticleRecord[]> {
   const articles = markArticles(input, context, stored);
   const chunked = articles.map((a) => chunkArticle(a, chunking));
-  const texts = chunked.flatMap((chunks, i) => chunks.map((c) => embeddingText(articles[i], c.start, c.end)));
+  const spans = articles.map(sentenceSpans);
+  const texts = [
+    ...chunked.flatMap((chunks, i) => chunks.map((c) => embeddingText(articles[i], c.start, c.end))),
+    ...spans.flatMap((list, i) => list.map((s) => sentenceText(articles[i].text, s))),
+  ];
   const vectors = await embedder.vectors(texts, (done) => onProgress?.(done, texts.length));
   let at = 0;
-  return articles.map((article, i) => {
-    const n = chunked[i].length;
-    const rec = { article, chunks: chunked[i], vectors: vectors.slice(at, at + n) };
-    at += n;
-    return rec;
-  });
+  const take = (n: number) => vectors.slice(at, (at += n));
+  const chunkVectors = chunked.map((chunks) => take(chunks.length));
+  return articles.map((article, i) => ({
+    article,
+    chunks: chunked[i],
+    vectors: chunkVectors[i],
+    sentences: { version: SENTENCES_VERSION, hash: article.hash, spans: spans[i], vectors: take(spans[i].length) },
+  }));
 }
 
 /**

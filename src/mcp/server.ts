@@ -16,6 +16,7 @@ import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { asOf, boundedText, filterFields, historySchema, toFilter } from '../present/input.js';
 import { answerFields, articleItem, articleJson } from '../present/output.js';
+import { createQueue } from '../queue.js';
 
 export type McpLimits = Pick<Config, 'maxQuestionChars' | 'maxHistoryTurns' | 'topK'>;
 
@@ -48,6 +49,9 @@ export function createMcpServer(deps: { archive: Archive | Promise<Archive>; lim
   const { limits, logger: log } = deps;
   const server = new McpServer({ name: 'archivist', version: '0.1.0' });
   const text = boundedText;
+  // One client's asks (a JSON-RPC batch holds many) take their turn in the shared queue one at a
+  // time, so one batch cannot fill the line every user waits in.
+  const turns = createQueue({ concurrency: 1, limit: Number.MAX_SAFE_INTEGER });
 
   server.registerTool('ask', {
     title: 'Ask the news archive',
@@ -62,9 +66,11 @@ export function createMcpServer(deps: { archive: Archive | Promise<Archive>; lim
       ...filterFields,
     },
     annotations: { readOnlyHint: true, openWorldHint: false },
-  }, ({ question, history, asOf, ...filter }) =>
+  }, ({ question, history, asOf, ...filter }, { signal }) =>
     run(log, async () => {
-      const r = await (await deps.archive).ask({ question, history, asOf, filter: toFilter(filter) });
+      const archive = await deps.archive;
+      // `signal` aborts when the client cancels the call or the transport closes (the client left).
+      const r = await turns.run(() => archive.ask({ question, history, asOf, filter: toFilter(filter), signal }), signal);
       return { answer: r.answer, ...answerFields(r) };
     }));
 

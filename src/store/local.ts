@@ -21,7 +21,7 @@ import type { AnswerLog } from './answerLog.js';
 import { ArticleLog, damageError, isDamage, LOG_FILE } from './log.js';
 import { MemoryIndex } from './memory.js';
 import { loadSnapshot, readManifest, snapshotFolders, writeSnapshot } from './snapshot.js';
-import type { AnswerRetention, ArticleRecord, Hit, IndexSettings, SearchFilter, Store, StoreHealth } from './types.js';
+import type { AnswerRetention, ArticleRecord, Hit, IndexSettings, SearchFilter, SentenceSet, Store, StoreHealth } from './types.js';
 
 /** Changes after which a snapshot is written at once, however busy the writes. */
 const SNAPSHOT_EVERY = 1000;
@@ -345,6 +345,19 @@ export class LocalStore implements Store {
     return (await this.view())?.keywordSearch(query, k, filter) ?? [];
   }
 
+  /** Read from the log file, not memory: a set is ~1.5 KB a sentence, too much to hold for a large archive. */
+  async sentenceSets(articleIds: string[]) {
+    return this.guard(() => this.log.sentences.get(articleIds));
+  }
+
+  async putSentenceSets(sets: { articleId: string; set: SentenceSet }[]) {
+    if (sets.length) await this.log.sentences.put(sets);
+  }
+
+  async lackingSentences(version: number, after: string, limit: number) {
+    return this.guard(() => this.log.sentences.lacking(version, after, limit));
+  }
+
   saveAnswer(answer: { id: string; at: string; record: unknown }, retention?: AnswerRetention) {
     return this.answers.save(answer, retention);
   }
@@ -372,7 +385,13 @@ export class LocalStore implements Store {
   /** Every stored article with its chunks and vectors, read from the log (moving to PostgreSQL needs no re-embedding). */
   *records(): Generator<ArticleRecord> {
     for (const rec of this.log.readAll().records) {
-      yield { article: rec.article, chunks: rec.chunks.map(({ label: _l, vector: _v, ...c }) => c), vectors: rec.chunks.map((c) => c.vector) };
+      const sentences = this.log.sentences.get([rec.article.id]).get(rec.article.id);
+      yield {
+        article: rec.article,
+        chunks: rec.chunks.map(({ label: _l, vector: _v, ...c }) => c),
+        vectors: rec.chunks.map((c) => c.vector),
+        ...(sentences && sentences.hash === rec.article.hash ? { sentences } : {}),
+      };
     }
   }
 

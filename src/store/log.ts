@@ -16,8 +16,9 @@ import Database from 'better-sqlite3';
 import type { Article } from '../corpus/article.js';
 import { AppError } from '../errors.js';
 import { AnswerLog } from './answerLog.js';
+import { SentenceLog } from './sentenceLog.js';
 import { SourceLog } from './sourceLog.js';
-import type { IndexSettings, StoredChunk } from './types.js';
+import type { IndexSettings, SentenceSet, StoredChunk } from './types.js';
 
 export const LOG_FILE = 'articles.db';
 /** The schema version inside the database; a file of another version is refused. */
@@ -65,6 +66,8 @@ export interface Damaged {
 
 export class ArticleLog {
   private readonly db: Database.Database;
+  /** Sentence vectors, written with their articles (see sentenceLog.ts). */
+  readonly sentences: SentenceLog;
 
   /** Opens (or creates) the log file; `path` stays out of every message a user sees. */
   constructor(path: string) {
@@ -80,6 +83,7 @@ export class ArticleLog {
       else if (Number(version.value) !== LOG_VERSION) {
         throw new AppError('store_unavailable', `store: the article log is of version ${version.value}, this Archivist reads version ${LOG_VERSION}; use the Archivist that wrote it, or point INDEX_DIR at a new folder`);
       }
+      this.sentences = new SentenceLog(this.db);
     } catch (e) {
       if (e instanceof AppError) throw e;
       throw new AppError('store_unavailable', `store: the article log cannot be opened (${(e as { code?: string }).code ?? 'error'}); it is left as it is. Restore INDEX_DIR from a backup or point INDEX_DIR at a new folder`, { cause: e });
@@ -186,7 +190,7 @@ export class ArticleLog {
    * empties the log and records new settings in the same transaction as the puts that follow.
    * Waits for another process's write, asynchronously, up to LOCK_WAIT_MS.
    */
-  async write(change: { reset?: IndexSettings; put: { article: Article; chunks: StoredChunk[]; vectors: Float32Array[] }[]; remove: string[] }): Promise<number> {
+  async write(change: { reset?: IndexSettings; put: { article: Article; chunks: StoredChunk[]; vectors: Float32Array[]; sentences?: SentenceSet }[]; remove: string[] }): Promise<number> {
     const tx = this.db.transaction(() => {
       if (change.reset) {
         this.db.exec('DELETE FROM articles; DELETE FROM chunks;');
@@ -210,6 +214,7 @@ export class ArticleLog {
         chunks.forEach((c, i) => putChunk.run(c.id, rec.article.id, i, c.start, c.end, Buffer.from(c.vector.buffer, c.vector.byteOffset, c.vector.byteLength)));
         addChange.run(rec.article.id, 'put');
       }
+      this.sentences.writeIn({ reset: !!change.reset, put: change.put, remove: change.remove });
       return this.lastSeq();
     });
     const deadline = Date.now() + LOCK_WAIT_MS;

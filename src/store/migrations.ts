@@ -95,6 +95,20 @@ export const MIGRATIONS: readonly Migration[] = [
       'CREATE INDEX answers_at ON answers (at)',
     ],
   },
+  {
+    version: 5,
+    name: 'sentence vectors per article, made at ingest (src/ingest/sentences.ts)',
+    statements: [
+      // One blob per article in store/sentences.ts's layout: answering reads a few whole sets and
+      // never searches them, so neither pgvector nor a row per sentence earns its space.
+      `CREATE TABLE sentences (
+        article_id text PRIMARY KEY REFERENCES articles (id) ON DELETE CASCADE,
+        hash text NOT NULL,
+        version integer NOT NULL,
+        data bytea NOT NULL
+      )`,
+    ],
+  },
 ];
 
 /** Any constant works; it only has to be the same in every replica. */

@@ -19,7 +19,8 @@ import type { Article } from '../corpus/article.js';
 import { AppError } from '../errors.js';
 import { searchWords } from '../text.js';
 import { migrate } from './migrations.js';
-import type { AnswerRetention, ArticleMeta, ArticleRecord, Hit, IndexSettings, SearchFilter, Store, StoredAnswer, StoredChunk, StoreHealth } from './types.js';
+import { decodeSentences, encodeSentences } from './sentences.js';
+import type { AnswerRetention, ArticleMeta, ArticleRecord, Hit, IndexSettings, SearchFilter, SentenceSet, Store, StoredAnswer, StoredChunk, StoreHealth } from './types.js';
 
 /**
  * Runs `fn` in one transaction on a pooled connection: COMMIT when it resolves, ROLLBACK when
@@ -161,7 +162,7 @@ export class PostgresStore implements Store {
     }
     await this.transaction(async (c) => {
       await c.query('SELECT pg_advisory_xact_lock($1)', [RESET_LOCK]);
-      await c.query('TRUNCATE chunks, articles');
+      await c.query('TRUNCATE sentences, chunks, articles');
       const { rows } = await c.query(
         `SELECT atttypmod FROM pg_attribute WHERE attrelid = 'chunks'::regclass AND attname = 'embedding'`,
       );
@@ -213,6 +214,9 @@ export class PostgresStore implements Store {
             'INSERT INTO articles (id, title, url, date, hash, source, text, marks) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
             [a.id, a.title, a.url ?? null, a.date ?? null, a.hash, a.source, a.text, a.boilerplate || a.cluster ? JSON.stringify({ boilerplate: a.boilerplate, cluster: a.cluster }) : null],
           );
+          if (rec.sentences) {
+            await c.query('INSERT INTO sentences (article_id, hash, version, data) VALUES ($1, $2, $3, $4)', [a.id, rec.sentences.hash, rec.sentences.version, encodeSentences(rec.sentences)]);
+          }
           if (!rec.chunks.length) continue;
           await c.query(
             `INSERT INTO chunks (id, article_id, start, "end", text, embedding)
@@ -267,6 +271,42 @@ export class PostgresStore implements Store {
   async getArticle(id: string) {
     const { rows } = await this.pool.query<ArticleRow>('SELECT id, title, url, date, hash, source, text, marks FROM articles WHERE id = $1', [id]);
     return rows.length ? toArticle(rows[0]) : undefined;
+  }
+
+  async sentenceSets(articleIds: string[]) {
+    const { rows } = await this.pool.query<{ article_id: string; hash: string; version: number; data: Buffer }>(
+      'SELECT article_id, hash, version, data FROM sentences WHERE article_id = ANY($1::text[])',
+      [articleIds],
+    );
+    const out = new Map<string, SentenceSet>();
+    for (const r of rows) {
+      const set = decodeSentences(r.data, r.version, r.hash);
+      if (set) out.set(r.article_id, set);
+    }
+    return out;
+  }
+
+  async putSentenceSets(sets: { articleId: string; set: SentenceSet }[]) {
+    if (!sets.length) return;
+    await this.transaction(async (c) => {
+      for (const { articleId, set } of sets) {
+        // Only while the article still has the text the set was made from.
+        await c.query(
+          `INSERT INTO sentences (article_id, hash, version, data) SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM articles WHERE id = $1 AND hash = $2)
+           ON CONFLICT (article_id) DO UPDATE SET hash = excluded.hash, version = excluded.version, data = excluded.data`,
+          [articleId, set.hash, set.version, encodeSentences(set)],
+        );
+      }
+    });
+  }
+
+  async lackingSentences(version: number, after: string, limit: number) {
+    const { rows } = await this.pool.query<{ id: string }>(
+      `SELECT a.id FROM articles a LEFT JOIN sentences s ON s.article_id = a.id AND s.hash = a.hash AND s.version = $1
+       WHERE s.article_id IS NULL AND a.id > $2 ORDER BY a.id LIMIT $3`,
+      [version, after, limit],
+    );
+    return rows.map((r) => r.id);
   }
 
   async getChunks(ids: string[]) {

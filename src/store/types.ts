@@ -24,11 +24,28 @@ export interface StoredChunk {
   end: number;
 }
 
+/**
+ * The vectors of an article's sentences, made at ingest so that answering embeds nothing but the
+ * question (ingest/sentences.ts says which sentences and how they are cut). Derived: a missing or
+ * outdated set is made again from the article's text.
+ */
+export interface SentenceSet {
+  /** The rule's version (SENTENCES_VERSION); a set of another version is made again. */
+  version: number;
+  /** The article hash the set was made from: a set of older text is never used. */
+  hash: string;
+  /** Sentence offsets in the article's text, in order. */
+  spans: { start: number; end: number }[];
+  vectors: Float32Array[];
+}
+
 /** An article with its chunks and their vectors, ready to store. */
 export interface ArticleRecord {
   article: Article;
   chunks: StoredChunk[];
   vectors: Float32Array[];
+  /** Its sentences' vectors; absent, the store holds none for it until they are made. */
+  sentences?: SentenceSet;
 }
 
 /** Applied before ranking, so filtered-out articles never take a top-k place. */
@@ -79,6 +96,12 @@ export interface Store {
   getChunks(ids: string[]): Promise<{ chunk: StoredChunk; article: Article }[]>;
   vectorSearch(vector: Float32Array, k: number, filter?: SearchFilter): Promise<Hit[]>;
   keywordSearch(query: string, k: number, filter?: SearchFilter): Promise<Hit[]>;
+  /** Stored sentence sets by article id (ids without one are left out). */
+  sentenceSets(articleIds: string[]): Promise<Map<string, SentenceSet>>;
+  /** Stores sets made after the article was written; a set whose hash is no longer the article's is dropped. */
+  putSentenceSets(sets: { articleId: string; set: SentenceSet }[]): Promise<void>;
+  /** Up to `limit` article ids after `after` (in id order) with no set of this version for their current text. */
+  lackingSentences(version: number, after: string, limit: number): Promise<string[]>;
   /** Damage found while serving: `damaged` (reads or writes fail) takes the server out of readiness. */
   health(): StoreHealth;
   /** Keeps an answer (durable when this resolves) and prunes by `retention`. Ids are unique. */
