@@ -136,6 +136,8 @@ const settings = {
   FETCH_USER_AGENT: z.string().min(1).max(300).default('ArchivistBot/0.1 (offline news archive)'),
   /** Most new entries one sync fetches per source (the rest wait for the next sync). */
   SYNC_MAX_ENTRIES: int(1, 100000).default(500),
+  /** Worker threads that parse feeds, sitemaps and pages, so a large feed never holds up the server's event loop. */
+  PARSE_THREADS: int(1, 64).default(1),
   /** pino level of the request and error logs; what a command says to you is logged at info regardless. */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Log the questions people ask (off by default: they can be private). */

@@ -9,7 +9,9 @@ import { createLogger } from '../src/log.js';
 import { apiArticle } from '../src/corpus/api.js';
 import { loadCorpus } from '../src/corpus/load.js';
 import { createEmbedder, type Embedder } from '../src/embed.js';
-import { rebuildReason } from '../src/ingest/ingest.js';
+import { makeArticle } from '../src/corpus/article.js';
+import { ingest, INGEST_BATCH, rebuildReason } from '../src/ingest/ingest.js';
+import { LocalStore } from '../src/store/local.js';
 import { tempDir, testConfig } from './helpers.js';
 
 const ARTICLES: Record<string, string> = {
@@ -180,6 +182,33 @@ describe('ingest', () => {
     const [hit] = await store.vectorSearch((await embedder.vectors(['When does the island ferry leave?']))[0], 1);
     expect(hit.chunkId.startsWith(api.id)).toBe(true);
   });
+});
+
+describe('ingest of a corpus larger than a batch', () => {
+  it('stores it in changes of at most INGEST_BATCH articles, the first with the reset, and all of it', async () => {
+    const dir = await mkdtemp(join(root, 'batches-'));
+    const store = await LocalStore.open(join(dir, 'index'));
+    const changes: number[] = [];
+    // The real store, with each change's size written down on the way through.
+    const apply = store.apply.bind(store);
+    store.apply = (change) => {
+      changes.push(change.put.length);
+      return apply(change);
+    };
+    const n = INGEST_BATCH + 20;
+    const articles = Array.from({ length: n }, (_, i) =>
+      makeArticle({ title: `Council note ${i}`, url: `https://news.example/note-${i}`, text: `The council of town ${i} met on Monday and agreed item ${i} of its budget.` }, `note-${i}.txt`),
+    );
+    const progress: [number, number][] = [];
+    const report = await ingest({ store, embedder, chunking: { chunkSize: 800, chunkOverlap: 100 }, articles, onProgress: (_s, done, total) => progress.push([done, total]) });
+    expect(changes).toEqual([INGEST_BATCH, 20]);
+    expect(report.added).toHaveLength(n);
+    expect(await store.counts()).toEqual({ articles: n, chunks: n });
+    const [done, total] = progress.at(-1)!;
+    expect(done).toBe(total);
+    expect(total).toBeGreaterThanOrEqual(n);
+    await store.close();
+  }, 180_000);
 });
 
 describe('rebuildReason', () => {

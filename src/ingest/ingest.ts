@@ -79,19 +79,11 @@ export function markArticles(articles: Article[], context: Article[] = articles,
 }
 
 /**
- * Marks boilerplate and clusters, chunks and embeds articles into records a store can take: each
+ * Chunks and embeds articles already marked (see markArticles) into records a store can take: each
  * chunk's vector and the vectors of its article's sentences (ingest/sentences.ts), in one call
  * to the model so short sentences and long chunks each batch with their own kind.
  */
-export async function buildRecords(
-  input: Article[],
-  embedder: Embedder,
-  chunking: ChunkSettings,
-  onProgress?: (done: number, total: number) => void,
-  context?: Article[],
-  stored?: (a: Article) => boolean,
-): Promise<ArticleRecord[]> {
-  const articles = markArticles(input, context, stored);
+async function embedRecords(articles: Article[], embedder: Embedder, chunking: ChunkSettings, onProgress?: (done: number, total: number) => void): Promise<ArticleRecord[]> {
   const chunked = articles.map((a) => chunkArticle(a, chunking));
   const spans = articles.map(sentenceSpans);
   const texts = [
@@ -108,6 +100,38 @@ export async function buildRecords(
     vectors: chunkVectors[i],
     sentences: { version: SENTENCES_VERSION, hash: article.hash, spans: spans[i], vectors: take(spans[i].length) },
   }));
+}
+
+/** Marks boilerplate and clusters, then chunks and embeds (see embedRecords). */
+export async function buildRecords(
+  input: Article[],
+  embedder: Embedder,
+  chunking: ChunkSettings,
+  onProgress?: (done: number, total: number) => void,
+  context?: Article[],
+  stored?: (a: Article) => boolean,
+): Promise<ArticleRecord[]> {
+  return embedRecords(markArticles(input, context, stored), embedder, chunking, onProgress);
+}
+
+/**
+ * Articles embedded and stored per change. What an ingest holds at once (chunk and sentence
+ * texts, vectors, the model's batches) is bounded by this, not by the corpus: 256 news articles
+ * are ~4,000 chunks.
+ */
+export const INGEST_BATCH = 256;
+
+/**
+ * Splits the articles to store into changes of at most INGEST_BATCH articles, except the first,
+ * which also carries every article no file holds (`keep`): on a rebuild those exist nowhere but in
+ * the old index, so they must land in the same change as the reset.
+ */
+function batches(todo: Article[], keep: (a: Article) => boolean): Article[][] {
+  const first = todo.filter(keep);
+  const rest = todo.filter((a) => !keep(a));
+  const out: Article[][] = [[...first, ...rest.slice(0, INGEST_BATCH)]];
+  for (let i = INGEST_BATCH; i < rest.length; i += INGEST_BATCH) out.push(rest.slice(i, i + INGEST_BATCH));
+  return out;
 }
 
 /**
@@ -151,14 +175,27 @@ export async function ingest(opts: IngestOptions): Promise<IngestReport> {
   let copies = 0;
   if (todo.length || removed.length || rebuilt) {
     const pending = new Set(todo.map((a) => a.id));
-    const put = await buildRecords(todo, embedder, chunking, (d, t) => opts.onProgress?.('embed', d, t), articles, (a) => !pending.has(a.id));
-    chunksEmbedded = put.reduce((n, r) => n + r.chunks.length, 0);
-    boilerplateLines = put.reduce((n, r) => n + (r.article.boilerplate?.length ?? 0), 0);
-    copies = put.filter((r) => r.article.cluster && r.article.cluster !== r.article.id).length;
-    // Reset only once the new vectors exist: embedding is the long part, and until here the old
-    // index keeps serving (and stays the live one on disk if the process dies).
-    if (rebuilt) await store.reset(wanted);
-    await store.apply({ put, remove: removed });
+    const marked = markArticles(todo, articles, (a) => !pending.has(a.id));
+    // Chunked and split once up front only to count (offsets are cheap next to embedding), so
+    // progress counts texts embedded (chunks and sentences) of the whole ingest.
+    const total = marked.reduce((n, a) => n + chunkArticle(a, chunking).length + sentenceSpans(a).length, 0);
+    let done = 0;
+    let first = true;
+    // Embedded and stored a batch at a time, so memory does not grow with the corpus. Each batch is
+    // one change (all of it lands or none); an ingest stopped half way leaves whole batches
+    // stored, and the next ingest plans only what is still missing.
+    for (const batch of batches(marked, (a) => !removable(a.source))) {
+      const put = await embedRecords(batch, embedder, chunking, (d) => opts.onProgress?.('embed', done + d, total));
+      done += put.reduce((n, r) => n + r.chunks.length + (r.sentences?.spans.length ?? 0), 0);
+      chunksEmbedded += put.reduce((n, r) => n + r.chunks.length, 0);
+      boilerplateLines += put.reduce((n, r) => n + (r.article.boilerplate?.length ?? 0), 0);
+      copies += put.filter((r) => r.article.cluster && r.article.cluster !== r.article.id).length;
+      // Reset only once the first batch's vectors exist: embedding is the long part, and until
+      // then the old index keeps serving (and stays the live one on disk if the process dies).
+      if (first && rebuilt) await store.reset(wanted);
+      await store.apply({ put, remove: first ? removed : [] });
+      first = false;
+    }
   }
   return {
     added: added.map((a) => a.id),

@@ -6,6 +6,7 @@ import type { Archive } from '../archive.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { createFetcher } from './fetch.js';
+import { createParser } from './parse.js';
 import { createRegistry, readSourcesFile, type SourceDef } from './registry.js';
 import { localStateStore, postgresStateStore } from './state.js';
 import { createSyncer } from './sync.js';
@@ -24,6 +25,7 @@ export type SourcesConfig = Pick<
   | 'fetchMaxRedirects'
   | 'fetchUserAgent'
   | 'syncMaxEntries'
+  | 'parseThreads'
 >;
 
 /**
@@ -43,12 +45,14 @@ export async function openSources(config: SourcesConfig, archive: Pick<Archive, 
     minDelayMs: config.fetchMinDelayMs,
     maxRedirects: config.fetchMaxRedirects,
   });
-  const syncer = createSyncer({ archive, fetcher, registry, maxEntries: config.syncMaxEntries, logger });
+  const parser = createParser({ threads: config.parseThreads });
+  const syncer = createSyncer({ archive, fetcher, parser, registry, maxEntries: config.syncMaxEntries, logger });
   return {
     registry,
     syncer,
     async close() {
       await fetcher.close();
+      await parser.close();
       await states.close();
     },
   };

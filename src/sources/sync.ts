@@ -8,8 +8,8 @@ import type { Archive } from '../archive.js';
 import { makeArticle, type Article } from '../corpus/article.js';
 import type { Logger } from '../log.js';
 import { ACCEPT, FetchError, type Fetcher, type Validators } from './fetch.js';
-import { parseDocument, type FeedEntry } from './feeds.js';
-import { readPage } from './page.js';
+import type { FeedEntry } from './feeds.js';
+import type { Parser } from './parse.js';
 import { intervalMs, type Registry, type SourceDef } from './registry.js';
 import { redactText, redactUrl } from './redact.js';
 import type { SourceState } from './state.js';
@@ -41,8 +41,8 @@ const wanted = (def: SourceDef, e: FeedEntry) => {
 };
 
 /** Creates the syncer over a registry; `maxEntries` bounds the pages one sync fetches per source. */
-export function createSyncer(deps: { archive: Pick<Archive, 'put' | 'fingerprints'>; fetcher: Fetcher; registry: Registry; maxEntries: number; logger?: Logger }) {
-  const { archive, fetcher, registry } = deps;
+export function createSyncer(deps: { archive: Pick<Archive, 'put' | 'fingerprints'>; fetcher: Fetcher; parser: Parser; registry: Registry; maxEntries: number; logger?: Logger }) {
+  const { archive, fetcher, parser, registry } = deps;
   const running = new Map<string, Promise<SyncReport>>();
 
   /** The documents' entries; validators of documents that changed go into `fresh`. */
@@ -56,7 +56,7 @@ export function createSyncer(deps: { archive: Pick<Archive, 'put' | 'fingerprint
       if (got.status === 304) continue;
       changed++;
       fresh[queue[i]] = got.validators;
-      const doc = parseDocument(def.kind, got.body, got.url);
+      const doc = await parser.document(def.kind, got.body, got.url);
       entries.push(...doc.entries);
       queue.push(...doc.sitemaps);
     }
@@ -102,7 +102,7 @@ export function createSyncer(deps: { archive: Pick<Archive, 'put' | 'fingerprint
           const page = await fetcher.get(e.url, ACCEPT.page, validators);
           if (page.status === 304) continue;
           if (def.kind === 'page') fresh[e.url] = page.validators;
-          batch.push({ key: e.key, article: makeArticle(readPage(page.body, page.url, e), feedSource(id)) });
+          batch.push({ key: e.key, article: makeArticle(await parser.page(page.body, page.url, e), feedSource(id)) });
         } catch (err) {
           const bySettings = err instanceof FetchError && err.bySettings;
           const permanent = !(err instanceof FetchError) || err.permanent;
