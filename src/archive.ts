@@ -46,6 +46,11 @@ export interface AskResult extends Answer {
   timings: { embedMs: number; vectorMs: number; keywordMs: number; evidenceMs: number; generateMs?: number; totalMs: number; stages: Record<string, number> };
 }
 
+/** What /api/health says about who writes the answers. */
+export type GeneratorStatus =
+  | { kind: 'extractive' }
+  | { kind: 'openai'; model: string; answered: boolean | null; lastCallAt?: string; error?: string };
+
 export interface ArchiveOptions extends RetrieverOptions, AnswerOptions {
   chunking: ChunkSettings;
 }
@@ -87,8 +92,13 @@ export function createArchive(deps: { store: Store; embedder: Embedder; options:
   }
 
   return {
-    /** The user's model behind `ask`, when one is configured (health reports its last call). */
-    generative,
+    /** Which generator answers, and for a model whether its server answered the last call (null before any). */
+    generatorStatus(): GeneratorStatus {
+      const model = generative?.generator;
+      if (!model) return { kind: 'extractive' };
+      const last = model.lastCall();
+      return { kind: 'openai', model: model.model, answered: last ? last.answered : null, ...(last ? { lastCallAt: last.at } : {}), ...(last?.error ? { error: last.error } : {}) };
+    },
 
     /** Kept answers: permalinks, Markdown export, feedback (answers/book.ts), in the same store. */
     answers: createAnswerBook({ store }),

@@ -12,7 +12,7 @@ import { AppError } from './errors.js';
 import { indexSettings, ingest, rebuildReason, type IngestReport } from './ingest/ingest.js';
 import { fillSentences } from './ingest/sentences.js';
 import { LocalStore } from './store/local.js';
-import { createLogger, type Logger } from './log.js';
+import type { Logger } from './log.js';
 import type { Store } from './store/types.js';
 
 /**
@@ -27,7 +27,7 @@ export async function openStore(config: Config, log: Logger): Promise<Store> {
   }
   // Never emptied or deleted here: damage is set aside and reported by the store itself, and a
   // folder it cannot read is refused with the reason (the folder stays as it was).
-  return LocalStore.open(config.indexDir, { report: (line) => log.warn(line), snapshotDelayMs: config.snapshotDelayMs });
+  return LocalStore.open(config.indexDir, { logger: log.child({ component: 'store' }), snapshotDelayMs: config.snapshotDelayMs });
 }
 
 /**
@@ -63,9 +63,9 @@ export function archiveOptions(config: Config) {
 
 /**
  * The user's model when GENERATOR=openai (config validation has made sure it is named), else
- * undefined. Failures are logged as warnings at LOG_LEVEL.
+ * undefined. Its failures are warnings on a child of `log`.
  */
-export function modelAnswerer(config: Config, log: Logger = createLogger(config.logLevel)): GenerativeAnswerer | undefined {
+export function modelAnswerer(config: Config, log: Logger): GenerativeAnswerer | undefined {
   if (config.generator !== 'openai') return undefined;
   const generator = createGenerator({
     baseUrl: config.llmBaseUrl!,
@@ -78,7 +78,7 @@ export function modelAnswerer(config: Config, log: Logger = createLogger(config.
   return createGenerativeAnswerer({
     generator,
     budget: { contextTokens: config.llmContextTokens, maxTokens: config.llmMaxTokens },
-    warn: (fields, message) => log.warn(fields, message),
+    logger: log.child({ component: 'generate' }),
   });
 }
 
@@ -177,7 +177,7 @@ export async function bootArchive(
     opts.onStage?.('bringing the index in line with the articles folder');
     await syncFolder({ store, embedder, config, dir: opts.dir ?? config.seedsDir, force: opts.force, log });
   }
-  const archive = createArchive({ store, embedder, options: archiveOptions(config), generative: modelAnswerer(config) });
+  const archive = createArchive({ store, embedder, options: archiveOptions(config), generative: modelAnswerer(config, log) });
   // An index written before sentence vectors existed is served at once and filled in the
   // background; until an article has its set, answering embeds its few sentences itself.
   const filler = new AbortController();

@@ -75,8 +75,8 @@ async function start(config: Config, logger: Logger) {
 
   archive = await bootArchive(config, cliLogger(logger, 'boot'), { onStage: (s) => (stage = s) });
   if (draining) return;
-  sources = await openSources(config, archive, (line) => say.info(line));
-  if (config.sync) stopSchedule = startSchedule(sources.syncer, { say: (line) => say.info(line) });
+  sources = await openSources(config, archive, say);
+  if (config.sync) stopSchedule = startSchedule(sources.syncer, { logger: say });
   handler = createApp({ archive, config, logger, sources, isDraining: () => draining });
   const c = await archive.counts();
   const n = sources.registry.list().length;
@@ -86,21 +86,20 @@ async function start(config: Config, logger: Logger) {
 /** `npm run sync`: every due source once, a line per source, then exit (non-zero when one failed). */
 async function syncOnce(config: Config, logger: Logger) {
   const log = cliLogger(logger, 'sync');
-  const say = (line: string) => log.info(line);
   const archive = await bootArchive(config, log, { sync: false });
-  const sources = await openSources(config, archive, say);
+  const sources = await openSources(config, archive, log);
   try {
     const due = sources.registry.list();
-    if (!due.length) say('sync: no sources; list them in SOURCES_FILE or add one with POST /api/sources');
+    if (!due.length) log.info('sync: no sources; list them in SOURCES_FILE or add one with POST /api/sources');
     const reports = await sources.syncer.syncDue();
     for (const r of reports) {
       const def = sources.registry.get(r.id)?.def;
       const name = def?.name ?? (def ? redactUrl(def.url) : r.id);
       const what = r.error ? `failed: ${r.error}` : r.notModified ? 'not modified' : `${r.added} added, ${r.known} already archived, ${r.skipped.length} skipped`;
-      say(`sync: ${name}: ${what} (${(r.ms / 1000).toFixed(1)} s)`);
-      for (const s of r.skipped.slice(0, 5)) say(`  skipped ${s.url}: ${s.reason}`);
+      log.info(`sync: ${name}: ${what} (${(r.ms / 1000).toFixed(1)} s)`);
+      for (const s of r.skipped.slice(0, 5)) log.info(`  skipped ${s.url}: ${s.reason}`);
     }
-    if (reports.length < due.length) say(`sync: ${due.length - reports.length} sources not due yet`);
+    if (reports.length < due.length) log.info(`sync: ${due.length - reports.length} sources not due yet`);
     if (reports.some((r) => r.error)) process.exitCode = 1;
   } finally {
     await sources.close();

@@ -12,7 +12,7 @@ import { loadConfig } from '../src/config.js';
 import { NOT_FOUND } from '../src/answering/answer.js';
 import { createApp } from '../src/server/app.js';
 import { startLlmServer, type Reply } from './llmServer.js';
-import { listen, postJson, quiet, seedServer, SEEDS } from './helpers.js';
+import { linesLogger, listen, postJson, quiet, seedServer, SEEDS } from './helpers.js';
 
 const QUESTION = 'Who did the Russian defense minister meet in Beijing?';
 // Copied from the seed article, with typographic quotes, apostrophe and dash where it has plain ones.
@@ -184,12 +184,15 @@ describe('a failing model falls back to the extractive answer', () => {
     const baseUrl = down.baseUrl;
     await down.close();
     const config = loadConfig({ SEEDS_DIR: SEEDS, LOG_LEVEL: 'silent', GENERATOR: 'openai', LLM_BASE_URL: baseUrl, LLM_MODEL: 'm' });
-    const archive = createArchive({ store: srv.archive.store, embedder: srv.archive.embedder, options: archiveOptions(config), generative: modelAnswerer(config) });
+    const logged: string[] = [];
+    const archive = createArchive({ store: srv.archive.store, embedder: srv.archive.embedder, options: archiveOptions(config), generative: modelAnswerer(config, linesLogger(logged)) });
     const http = await listen(createApp({ archive, config, logger: quiet }));
     try {
       expect((await (await fetch(`${http.url}/api/health`)).json()).generator).toEqual({ kind: 'openai', model: 'm', answered: null });
       const json = (await postJson(`${http.url}/api/chat`, { question: QUESTION })).json;
       expect(json).toMatchObject({ generator: 'extractive', found: true, warning: expect.stringMatching(/could not be reached/) });
+      // The failure is a warning on the logger the answerer was given, not on a logger of its own.
+      expect(logged).toContain('generate: the model failed; answered from the articles instead');
       await expectVerbatim(json.quotes);
       const health = (await (await fetch(`${http.url}/api/health`)).json()).generator;
       expect(health).toMatchObject({ kind: 'openai', answered: false, error: 'the model server could not be reached' });

@@ -6,13 +6,15 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bootArchive } from '../src/boot.js';
 import { loadConfig, type Config } from '../src/config.js';
-import { silentLogger } from '../src/log.js';
+import { createLogger, silentLogger, type Logger } from '../src/log.js';
 import { createApp } from '../src/server/app.js';
 
 export const REPO = fileURLToPath(new URL('..', import.meta.url));
 export const SEEDS = join(REPO, 'seeds');
 /** A logger that writes nothing. */
 export const quiet = silentLogger();
+/** A logger whose messages are pushed onto `lines`, for tests that read what was reported. */
+export const linesLogger = (lines: string[]): Logger => createLogger('info', { write: (line: string) => void lines.push(JSON.parse(line).msg) });
 
 export async function tempDir(prefix = 'archivist-test-'): Promise<string> {
   return mkdtemp(join(tmpdir(), prefix));

@@ -15,7 +15,7 @@ import { bootArchive } from '../src/boot.js';
 import { loadCorpus } from '../src/corpus/load.js';
 import type { Embedder } from '../src/embed.js';
 import { LocalStore } from '../src/store/local.js';
-import { quiet, REPO, tempDir, testConfig } from './helpers.js';
+import { linesLogger, quiet, REPO, tempDir, testConfig } from './helpers.js';
 
 const OLD: Record<string, string> = {
   'lighthouse.md': '# Lighthouse keeper retires\n\nAfter forty-one years, Ilse Varnhagen handed the keys of the Skerry Point lighthouse to the coast guard on Friday.',
@@ -117,7 +117,7 @@ const same = (a: Prints, b: Prints) => a.size === b.size && [...a].every(([id, f
 /** Opens the index as a fresh process would and checks it serves consistent results. */
 async function inspect(index: string) {
   const reports: string[] = [];
-  const store = await LocalStore.open(index, { report: (l) => reports.push(l) }); // throws if unreadable
+  const store = await LocalStore.open(index, { logger: linesLogger(reports) }); // throws if unreadable
   const prints = await store.fingerprints();
   const counts = await store.counts();
   const [v] = await embedder.vectors(['Who handed over the keys of the lighthouse?']);

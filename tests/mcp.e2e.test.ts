@@ -143,7 +143,6 @@ describe.each(transports)('MCP over %s', (_name, open) => {
     ['ask', { question: 'x'.repeat(5000) }, 'question'],
     ['ask', { question: WHO, since: 'someday' }, 'since'],
     ['ask', { question: WHO, asOf: '2024-02-31' }, 'asOf'],
-    ['ask', { question: WHO, history: [{ role: 'user', content: 'x'.repeat(50_000) }] }, 'history'],
     ['search_articles', { query: 'Belousov', k: 0 }, 'k'],
     ['get_article', { id: 'x', start: -1 }, 'start'],
     ['get_article', { id: 'x'.repeat(1000) }, 'id'],
@@ -154,6 +153,12 @@ describe.each(transports)('MCP over %s', (_name, open) => {
     expect(r.content[0].text).toContain(field);
     expect(r.content[0].text).not.toMatch(/\bat .*\.(ts|js):\d+/);
     expect((await conn.call('list_articles', {})).structuredContent.total).toBe(1);
+  });
+
+  it('answers a history turn over the HTTP limit as a tool error naming history', async () => {
+    const r = await conn.call('ask', { question: WHO, history: [{ role: 'user', content: 'x'.repeat(50_000) }] });
+    expect(r.isError).toBe(true);
+    expect(r.content[0].text).toContain('history');
   });
 
   it('reads nothing on the protocol channel but protocol messages', () => {

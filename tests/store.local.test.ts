@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../src/errors.js';
 import { checkStore } from '../src/store/check.js';
 import { LocalStore } from '../src/store/local.js';
-import { REPO, tempDir } from './helpers.js';
+import { linesLogger, REPO, tempDir } from './helpers.js';
 import { seededVector, smallRecord } from './storeRecords.js';
 
 const SETTINGS = { model: 'test-model', dims: 8, chunkSize: 800, chunkOverlap: 100 };
@@ -98,7 +98,7 @@ describe('opening: snapshot + log tail; the full re-check is `npm run check`', (
     db.close();
 
     const reports: string[] = [];
-    const opened = await LocalStore.open(dir, { report: (l) => reports.push(l) });
+    const opened = await LocalStore.open(dir, { logger: linesLogger(reports) });
     expect(reports).toEqual([]); // the record was not re-checked: the snapshot holds it
     for (const [i, v] of [[10, 0], [40, 0], [3, 1]]) expect(await serves(opened, i, v)).toBe(true);
     expect(await opened.getArticle(smallRecord(4).article.id)).toBeUndefined();
@@ -111,7 +111,7 @@ describe('opening: snapshot + log tail; the full re-check is `npm run check`', (
     expect(repaired.findings[0].repaired).toMatch(/restored from snapshot-\d+/);
     expect(repaired.ok).toBe(true);
     expect((await checkStore(dir)).findings).toEqual([]);
-    const fresh = await LocalStore.open(dir, { report: (l) => reports.push(l) });
+    const fresh = await LocalStore.open(dir, { logger: linesLogger(reports) });
     expect(await serves(fresh, 10)).toBe(true);
     expect(await fresh.counts()).toEqual({ articles: 40, chunks: 40 });
     await fresh.close();

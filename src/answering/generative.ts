@@ -5,6 +5,7 @@
  * the model fails in any way, the extractive answer is given instead, with a warning saying
  * why: a chat never fails because the model did.
  */
+import type { Logger } from '../log.js';
 import type { Answer } from './answer.js';
 import { GenerationError, type Generator } from './generate.js';
 import { buildPrompt, isRefusal, type PromptBudget } from './prompt.js';
@@ -22,19 +23,16 @@ export interface GenerativeInput {
   onDelta?: (text: string) => void;
 }
 
-export type Warn = (fields: Record<string, unknown>, message: string) => void;
-
 /**
  * @example
  *   const generative = createGenerativeAnswerer({ generator, budget: { contextTokens: 4096, maxTokens: 512 } });
  *   const answer = await generative.answer({ question, retrieval, extractive });
  */
-export function createGenerativeAnswerer(deps: { generator: Generator; budget: PromptBudget; warn?: Warn }) {
-  const { generator, budget } = deps;
-  const warn: Warn = deps.warn ?? (() => {});
+export function createGenerativeAnswerer(deps: { generator: Generator; budget: PromptBudget; logger?: Logger }) {
+  const { generator, budget, logger } = deps;
 
   const fallback = (extractive: Answer, reason: string): Answer => {
-    warn({ reason, model: generator.model }, 'generate: the model failed; answered from the articles instead');
+    logger?.warn({ reason, model: generator.model }, 'generate: the model failed; answered from the articles instead');
     return { ...extractive, generator: 'extractive', warning: `Your model did not answer (${reason}); this answer is built from the articles' own sentences.` };
   };
 

@@ -194,7 +194,7 @@ export async function runEvalCli(config: Config, args: string[], log: Logger) {
       'eval: --generator openai needs LLM_BASE_URL and LLM_MODEL (in .env or the environment), e.g. http://localhost:11434/v1 and llama3.1:8b',
     );
   }
-  const generative = modelAnswerer({ ...config, generator });
+  const generative = modelAnswerer({ ...config, generator }, log);
   const started = performance.now();
   const rtqa = opts.realtimeqa ? await loadRealtimeQa(opts.realtimeqa, opts.weeks!) : undefined;
   const set = rtqa ?? (await loadEvalSet(opts.file, opts.articles));

@@ -161,7 +161,7 @@ export async function evaluateArchive(archive: Archive, set: EvalSet, mode: Retr
     spanEM: mean(ans.map((r) => r.spanEM)),
     spanF1: mean(ans.map((r) => r.spanF1)),
     totalSec: (performance.now() - t0) / 1000,
-    ...(archive.generative ? { generated: gen } : {}),
+    ...(archive.generatorStatus().kind === 'openai' ? { generated: gen } : {}),
   };
 }
 

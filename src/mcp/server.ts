@@ -13,6 +13,7 @@ import { z } from 'zod';
 import type { Archive } from '../archive.js';
 import type { Config } from '../config.js';
 import { AppError } from '../errors.js';
+import type { Logger } from '../log.js';
 import { asOf, boundedText, filterFields, historySchema, toFilter } from '../present/input.js';
 import { answerFields, articleItem, articleJson } from '../present/output.js';
 import { createQueue } from '../queue.js';
@@ -31,22 +32,21 @@ const result = (value: Record<string, unknown>): CallToolResult => ({
  * Runs a tool body. AppErrors keep their message (the HTTP API's); anything else is logged and
  * reported as "internal error", so no path or stack frame reaches the client.
  */
-async function run(log: (err: unknown) => void, body: () => Promise<Record<string, unknown>>): Promise<CallToolResult> {
+async function run(logger: Logger, body: () => Promise<Record<string, unknown>>): Promise<CallToolResult> {
   try {
     return result(await body());
   } catch (e) {
-    if (!(e instanceof AppError) || e.code === 'internal') log(e);
+    if (!(e instanceof AppError) || e.code === 'internal') logger.error({ err: e }, 'mcp: tool failed');
     return { content: [{ type: 'text', text: e instanceof AppError ? e.message : 'internal error' }], isError: true };
   }
 }
 
 /**
  * @param deps.archive the archive, or the promise of one (stdio answers `initialize` while the model loads).
- * @example const server = createMcpServer({ archive, limits: config }); await server.connect(transport);
+ * @example const server = createMcpServer({ archive, limits: config, logger }); await server.connect(transport);
  */
-export function createMcpServer(deps: { archive: Archive | Promise<Archive>; limits: McpLimits; log?: (err: unknown) => void }): McpServer {
-  const { limits } = deps;
-  const log = deps.log ?? ((e) => console.error(e));
+export function createMcpServer(deps: { archive: Archive | Promise<Archive>; limits: McpLimits; logger: Logger }): McpServer {
+  const { limits, logger: log } = deps;
   const server = new McpServer({ name: 'archivist', version: '0.1.0' });
   const text = boundedText;
   // One client's asks (a JSON-RPC batch holds many) take their turn in the shared queue one at a

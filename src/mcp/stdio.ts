@@ -25,7 +25,7 @@ export async function serveStdio(config: Config, log: Logger): Promise<void> {
     log.error(`Archivist MCP: could not start: ${e instanceof Error ? e.message : String(e)}`);
     process.exit(1);
   });
-  const server = createMcpServer({ archive: booting, limits: config, log: (err) => log.error({ err }, 'Archivist MCP: tool failed') });
+  const server = createMcpServer({ archive: booting, limits: config, logger: log });
   const transport = new StdioServerTransport();
   let archive: Archive | undefined;
   transport.onclose = () => {

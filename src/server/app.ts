@@ -81,7 +81,7 @@ function guardedApi(deps: { archive: Archive; config: Config; logger: Logger; ho
   // Without sources, writes there answer 404.
   if (deps.sources) api.use('/api/sources', requireWriter(config, 'sources', hosts), sourceWrites({ sources: deps.sources }));
   api.use(openaiRoutes({ archive, config }));
-  api.use(mcpRoutes({ archive, limits: config, log: (err) => logger.error({ err }, 'mcp tool failed') }));
+  api.use(mcpRoutes({ archive, limits: config, logger }));
   return api;
 }
 

@@ -4,6 +4,7 @@
  */
 import type { Archive } from '../archive.js';
 import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
 import { createFetcher } from './fetch.js';
 import { createParser } from './parse.js';
 import { createRegistry, readSourcesFile, type SourceDef } from './registry.js';
@@ -12,15 +13,26 @@ import { createSyncer } from './sync.js';
 
 export type SourcesConfig = Pick<
   Config,
-  | 'store' | 'databaseUrl' | 'indexDir' | 'sourcesFile' | 'allowPrivateSources' | 'privateSourceRanges' | 'fetchTimeoutMs'
-  | 'fetchMaxBytes' | 'fetchMinDelayMs' | 'fetchMaxRedirects' | 'fetchUserAgent' | 'syncMaxEntries' | 'parseThreads'
+  | 'store'
+  | 'databaseUrl'
+  | 'indexDir'
+  | 'sourcesFile'
+  | 'allowPrivateSources'
+  | 'privateSourceRanges'
+  | 'fetchTimeoutMs'
+  | 'fetchMaxBytes'
+  | 'fetchMinDelayMs'
+  | 'fetchMaxRedirects'
+  | 'fetchUserAgent'
+  | 'syncMaxEntries'
+  | 'parseThreads'
 >;
 
 /**
  * Opens the sources of an archive.
  * @example const sources = await openSources(config, archive); await sources.syncer.syncDue(); await sources.close();
  */
-export async function openSources(config: SourcesConfig, archive: Pick<Archive, 'put' | 'fingerprints'>, say?: (line: string) => void) {
+export async function openSources(config: SourcesConfig, archive: Pick<Archive, 'put' | 'fingerprints'>, logger?: Logger) {
   const fileSources: SourceDef[] = config.sourcesFile ? await readSourcesFile(config.sourcesFile) : [];
   const states = config.store === 'postgres' && config.databaseUrl ? postgresStateStore(config.databaseUrl) : await localStateStore(config.indexDir);
   const registry = await createRegistry({ states, fileSources });
@@ -34,7 +46,7 @@ export async function openSources(config: SourcesConfig, archive: Pick<Archive, 
     maxRedirects: config.fetchMaxRedirects,
   });
   const parser = createParser({ threads: config.parseThreads });
-  const syncer = createSyncer({ archive, fetcher, parser, registry, maxEntries: config.syncMaxEntries, say });
+  const syncer = createSyncer({ archive, fetcher, parser, registry, maxEntries: config.syncMaxEntries, logger });
   return {
     registry,
     syncer,

@@ -6,6 +6,7 @@
  */
 import type { Archive } from '../archive.js';
 import { makeArticle, type Article } from '../corpus/article.js';
+import type { Logger } from '../log.js';
 import { ACCEPT, FetchError, type Fetcher, type Validators } from './fetch.js';
 import type { FeedEntry } from './feeds.js';
 import type { Parser } from './parse.js';
@@ -40,7 +41,7 @@ const wanted = (def: SourceDef, e: FeedEntry) => {
 };
 
 /** Creates the syncer over a registry; `maxEntries` bounds the pages one sync fetches per source. */
-export function createSyncer(deps: { archive: Pick<Archive, 'put' | 'fingerprints'>; fetcher: Fetcher; parser: Parser; registry: Registry; maxEntries: number; say?: (line: string) => void }) {
+export function createSyncer(deps: { archive: Pick<Archive, 'put' | 'fingerprints'>; fetcher: Fetcher; parser: Parser; registry: Registry; maxEntries: number; logger?: Logger }) {
   const { archive, fetcher, parser, registry } = deps;
   const running = new Map<string, Promise<SyncReport>>();
 
@@ -129,7 +130,7 @@ export function createSyncer(deps: { archive: Pick<Archive, 'put' | 'fingerprint
         const backoff = Math.min(intervalMs(def.interval) * 2 ** (state.failures - 1), DAY_MS);
         state.nextDue = new Date(now.getTime() + backoff).toISOString();
       }
-      deps.say?.(`sources: ${def.name ?? redactUrl(def.url)} failed (${state.failures} in a row): ${report.error}`);
+      deps.logger?.warn(`sources: ${def.name ?? redactUrl(def.url)} failed (${state.failures} in a row): ${report.error}`);
     }
     // The oldest keys go first once a source has seen very many entries (a feed lists its newest).
     const keys = [...seen.keys()];

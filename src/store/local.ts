@@ -14,6 +14,7 @@
 import { join } from 'node:path';
 import type { Article } from '../corpus/article.js';
 import { AppError } from '../errors.js';
+import type { Logger } from '../log.js';
 import { markWriter, readMark, type Mark } from './committed.js';
 import { inspectFolder, readLegacy, writeMarker } from './folder.js';
 import type { AnswerLog } from './answerLog.js';
@@ -26,8 +27,8 @@ import type { AnswerRetention, ArticleRecord, Hit, IndexSettings, SearchFilter, 
 const SNAPSHOT_EVERY = 1000;
 
 export interface LocalStoreOptions {
-  /** Where damage found and set aside is reported (the log, not a response). */
-  report?: (line: string) => void;
+  /** Where damage found and set aside is reported as a warning (the log, not a response). */
+  logger?: Logger;
   /** A snapshot is written this long after the last write (0: only on close). */
   snapshotDelayMs?: number;
 }
@@ -97,7 +98,7 @@ export class LocalStore implements Store {
 
   private constructor(private readonly dir: string, private readonly log: ArticleLog, private readonly opts: LocalStoreOptions) {
     this.settingsNow = log.settings();
-    this.answers = log.answers(opts.report);
+    this.answers = log.answers((line) => opts.logger?.warn(line));
   }
 
   /**
@@ -117,7 +118,7 @@ export class LocalStore implements Store {
       if (legacy) {
         await log.write({ reset: legacy.settings, put: legacy.records, remove: [] });
         store.settingsNow = legacy.settings;
-        opts.report?.(`store: imported ${legacy.records.length} articles from the previous index format; the old gen-* folders and CURRENT are kept and can be deleted`);
+        opts.logger?.info(`store: imported ${legacy.records.length} articles from the previous index format; the old gen-* folders and CURRENT are kept and can be deleted`);
       }
       if (state.kind !== 'current') await writeMarker(dir);
       await store.load();
@@ -129,11 +130,11 @@ export class LocalStore implements Store {
   }
 
   private async load(): Promise<void> {
-    this.mark = markWriter(this.dir, this.log.logId(), this.opts.report ?? (() => undefined));
+    this.mark = markWriter(this.dir, this.log.logId(), (line: string) => this.opts.logger?.warn(line));
     const settings = this.log.settings();
     this.settingsNow = settings;
     if (!settings) return;
-    const report = this.opts.report ?? (() => undefined);
+    const report = (line: string) => this.opts.logger?.warn(line);
     let snap = await loadSnapshot(this.dir, { dims: settings.dims, logId: this.log.logId() }, report);
     const tail = snap ? this.log.changesAfter(snap.seq) : [];
     if (tail.some((c) => c.op === 'reset')) snap = undefined; // rebuilt since: the snapshot is of another index
@@ -273,7 +274,7 @@ export class LocalStore implements Store {
     // Debounced, but a steady stream of writes still gets a snapshot every SNAPSHOT_EVERY changes,
     // so the log to replay at the next start stays short.
     const due = this.seq - this.snapshotSeq >= SNAPSHOT_EVERY ? 0 : delay;
-    this.timer = setTimeout(() => void this.checkpoint().catch((e) => this.opts.report?.(`store: snapshot not written (${(e as Error).message}); the article log has every write`)), due);
+    this.timer = setTimeout(() => void this.checkpoint().catch((e) => this.opts.logger?.warn(`store: snapshot not written (${(e as Error).message}); the article log has every write`)), due);
     this.timer.unref();
   }
 
@@ -400,7 +401,7 @@ export class LocalStore implements Store {
     this.closed = true;
     clearTimeout(this.timer);
     await this.snapshotting?.catch(() => undefined);
-    if (opts.snapshot !== false) await this.checkpoint().catch((e) => this.opts.report?.(`store: snapshot not written (${(e as Error).message}); the article log has every write`));
+    if (opts.snapshot !== false) await this.checkpoint().catch((e) => this.opts.logger?.warn(`store: snapshot not written (${(e as Error).message}); the article log has every write`));
     await this.turn;
     await this.mark?.flush();
     this.log.close();

@@ -10,14 +10,6 @@ import type { Archive } from '../../archive.js';
 import { AppError } from '../../errors.js';
 import type { Queue } from '../../queue.js';
 
-/** Which generator answers, and for a model whether its server answered the last call (null before any). */
-function generatorStatus(archive: Archive) {
-  const model = archive.generative?.generator;
-  if (!model) return { kind: 'extractive' };
-  const last = model.lastCall();
-  return { kind: 'openai', model: model.model, answered: last ? last.answered : null, ...(last ? { lastCallAt: last.at } : {}), ...(last?.error ? { error: last.error } : {}) };
-}
-
 export function healthRoutes(deps: { archive: Archive; queue?: Queue; isDraining?: () => boolean }) {
   const router = Router();
   router.get('/api/health', async (_req, res) => {
@@ -30,7 +22,7 @@ export function healthRoutes(deps: { archive: Archive; queue?: Queue; isDraining
       model: { loaded: true, id: about.model, dims: about.dims },
       index: { loaded: true, store: about.store, ...counts },
       store: { status: store.status, problem: store.problem ?? null },
-      generator: generatorStatus(deps.archive),
+      generator: deps.archive.generatorStatus(),
       ...(deps.queue ? { queue: deps.queue.stats() } : {}),
     });
   });

@@ -13,17 +13,18 @@
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { Router } from 'express';
 import type { Archive } from '../../archive.js';
+import type { Logger } from '../../log.js';
 import { createMcpServer, type McpLimits } from '../../mcp/server.js';
 import { countMore } from '../middleware/rateLimit.js';
 
 /** The calls in a body: JSON-RPC requests (with an id), not notifications. */
 const calls = (body: unknown) => (Array.isArray(body) ? body : [body]).filter((m) => m && typeof m === 'object' && 'method' in m && 'id' in m).length;
 
-export function mcpRoutes(deps: { archive: Archive; limits: McpLimits; log?: (err: unknown) => void }) {
+export function mcpRoutes(deps: { archive: Archive; limits: McpLimits; logger: Logger }) {
   const router = Router();
   router.post('/mcp', async (req, res) => {
     await countMore(req, calls(req.body) - 1);
-    const server = createMcpServer({ archive: deps.archive, limits: deps.limits, log: deps.log });
+    const server = createMcpServer({ archive: deps.archive, limits: deps.limits, logger: deps.logger });
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
     res.on('close', () => {
       void transport.close();
@@ -33,7 +34,10 @@ export function mcpRoutes(deps: { archive: Archive; limits: McpLimits; log?: (er
     await transport.handleRequest(req, res, req.body);
   });
   router.all('/mcp', (_req, res) => {
-    res.status(405).set('Allow', 'POST').json({ jsonrpc: '2.0', error: { code: -32000, message: 'mcp: this server is stateless; send JSON-RPC requests with POST' }, id: null });
+    res
+      .status(405)
+      .set('Allow', 'POST')
+      .json({ jsonrpc: '2.0', error: { code: -32000, message: 'mcp: this server is stateless; send JSON-RPC requests with POST' }, id: null });
   });
   return router;
 }
