@@ -10,22 +10,11 @@
  * errors (non-2xx other than deliberate 429/503, which are counted separately, plus socket
  * errors and timeouts) and the server's resident memory after warm-up and after the run.
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
 import { percentile } from '../src/eval/metrics.js';
-
-const QUESTIONS = [
-  'Who is the Russian defense minister who visited Beijing?',
-  'When did Belousov arrive in Beijing?',
-  'Who did Belousov meet in Beijing?',
-  'What did Dong Jun call for?',
-  'Since when have Moscow and Beijing forged closer ties?',
-  'What is the capital of France?',
-];
+import { chatLoad, startServer } from './serve.js';
 
 function args(argv: string[]) {
   const flag = (name: string, fallback: string) => {
@@ -42,75 +31,26 @@ function args(argv: string[]) {
 
 const say = (line: string) => console.error(line);
 
-function ask<T>(child: ChildProcess, type: string, timeoutMs = 120_000): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`load: no "${type}" from the server within ${timeoutMs} ms`)), timeoutMs);
-    const onMessage = (msg: { type: string } & T) => {
-      if (msg.type !== type) return;
-      clearTimeout(timer);
-      child.off('message', onMessage);
-      resolve(msg);
-    };
-    child.on('message', onMessage);
-    child.once('exit', (code) => reject(new Error(`load: the server exited (code ${code})`)));
-  });
-}
-
-const rssMb = async (child: ChildProcess) => {
-  child.send({ type: 'rss' });
-  return (await ask<{ rss: number }>(child, 'rss')).rss / 2 ** 20;
-};
-
-function drive(url: string, connections: number, duration: number, onResponse?: (status: number, ms: number) => void) {
-  return new Promise<autocannon.Result>((resolve, reject) => {
-    const instance = autocannon(
-      {
-        url,
-        connections,
-        duration,
-        timeout: 10,
-        requests: QUESTIONS.map((question) => ({
-          method: 'POST' as const,
-          path: '/api/chat',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ question }),
-        })),
-      },
-      (err, result) => (err ? reject(err) : resolve(result)),
-    );
-    if (onResponse) instance.on('response', (_client, status, _bytes, ms) => onResponse(status, ms));
-  });
-}
-
 async function main() {
   const opts = args(process.argv.slice(2));
   const indexDir = await mkdtemp(join(tmpdir(), 'archivist-bench-load-'));
-  const child = fork(fileURLToPath(new URL('./load-server.ts', import.meta.url)), [], {
-    execArgv: ['--import', 'tsx', '--expose-gc'],
-    env: {
-      ...process.env,
-      INDEX_DIR: indexDir,
-      LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
-      // A load generator is one client sending thousands of requests a minute on purpose.
-      RATE_LIMIT_PER_MINUTE: process.env.RATE_LIMIT_PER_MINUTE ?? '10000000',
-    },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+  const server = await startServer({ INDEX_DIR: indexDir });
   try {
-    const { port } = await ask<{ port: number }>(child, 'listening');
-    const url = `http://127.0.0.1:${port}`;
+    const { url } = server;
     say(`load: server on ${url}; warming up for ${opts.warmup} s`);
-    await drive(url, opts.connections, opts.warmup);
-    const rssBeforeMb = await rssMb(child);
+    await chatLoad(url, opts.connections, opts.warmup);
+    const rssBeforeMb = await server.rssMb();
 
     say(`load: ${opts.connections} connections for ${opts.duration} s`);
     const times: number[] = [];
-    const r = await drive(url, opts.connections, opts.duration, (_status, ms) => times.push(ms));
-    const rssAfterMb = await rssMb(child);
+    const r = await chatLoad(url, opts.connections, opts.duration, (_status, ms) => times.push(ms));
+    const rssAfterMb = await server.rssMb();
 
     const codes = r.statusCodeStats as unknown as Record<string, { count: number }>;
     const count = (code: number) => codes[String(code)]?.count ?? 0;
-    const ok = Object.entries(codes).filter(([c]) => c.startsWith('2')).reduce((n, [, v]) => n + v.count, 0);
+    const ok = Object.entries(codes)
+      .filter(([c]) => c.startsWith('2'))
+      .reduce((n, [, v]) => n + v.count, 0);
     const rejected = { '429': count(429), '503': count(503) };
     const errors = r.non2xx - rejected['429'] - rejected['503'] + r.errors + r.timeouts;
     const out = {
@@ -142,13 +82,12 @@ async function main() {
       say(`load: wrote ${opts.json}`);
     }
   } finally {
-    child.send({ type: 'stop' });
-    await new Promise((r) => (child.exitCode === null ? child.once('exit', r) : r(null)));
+    await server.stop();
     await rm(indexDir, { recursive: true, force: true });
   }
 }
 
 main().catch((e) => {
-  say(e instanceof Error ? e.stack ?? e.message : String(e));
+  say(e instanceof Error ? (e.stack ?? e.message) : String(e));
   process.exit(1);
 });

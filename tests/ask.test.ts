@@ -96,4 +96,19 @@ describe('runStages', () => {
     expect(out.query).toBe('What did Belousov do?');
     expect(Object.keys(out.stageMs)).toEqual(['understand time', 'rewrite']);
   });
+
+  it('gives the event loop a turn between stages, so a request waiting meanwhile (a health probe) is answered', async () => {
+    const seen: string[] = [];
+    const stage = (name: string) => ({
+      name,
+      run: (question: Question) => {
+        seen.push(name);
+        // Work that became due while this stage ran, as an incoming request's callback does.
+        setImmediate(() => seen.push(`turn after ${name}`));
+        return question;
+      },
+    });
+    await runStages(q('Who met in Beijing?'), [stage('read'), stage('choose'), stage('phrase')]);
+    expect(seen.slice(0, 5)).toEqual(['read', 'turn after read', 'choose', 'turn after choose', 'phrase']);
+  });
 });
