@@ -126,6 +126,15 @@ async function phase(server: BenchServer, intervalMs: number, work: () => Promis
   return { seconds, health: stats(health), ready: stats(ready), failures, loop: { maxMs: r1(loop.maxMs), p99Ms: r1(loop.p99Ms) }, detail };
 }
 
+/** Waits until the server's chat queue is empty (GET /api/health says so). */
+async function settle(url: string) {
+  for (;;) {
+    const body = (await (await fetch(`${url}/api/health`)).json()) as { queue?: { active: number; waiting: number } };
+    if (!body.queue || (body.queue.active === 0 && body.queue.waiting === 0)) return;
+    await sleep(200);
+  }
+}
+
 async function main() {
   const opts = args(process.argv.slice(2));
   const work = await mkdtemp(join(tmpdir(), 'archivist-bench-health-'));
@@ -152,6 +161,8 @@ async function main() {
     say(`health: warming up for 5 s`);
     await chatLoad(url, opts.connections, 5);
 
+    // The warm-up's chats still queued when its clients left must be done before the baseline.
+    await settle(url);
     say(`health: idle for ${opts.idle} s`);
     const idle = await phase(server, opts.intervalMs, () => sleep(opts.idle * 1000));
 
@@ -161,6 +172,7 @@ async function main() {
       return { requests: r.requests.total, non2xx: r.non2xx, errors: r.errors, timeouts: r.timeouts };
     });
 
+    await settle(url);
     say(`health: sync of a feed of ${opts.items} items (${(site.feedBytes / 2 ** 20).toFixed(1)} MB), ${opts.pages} pages read`);
     const added = await fetch(`${url}/api/sources`, {
       method: 'POST',
