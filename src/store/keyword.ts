@@ -18,7 +18,15 @@ const OPTIONS = {
   tokenize: (text: string) => text.split(/\s+/),
   processTerm: (t: string) => t || null,
   searchOptions: { boost: { text: 1, title: 0.3 } },
+  // Tidying away discarded documents is started by the memory index (memory.ts maybeVacuum), so
+  // a snapshot can hold it back while it freezes the index.
+  autoVacuum: false,
 };
+
+/** MiniSearch's own defaults for when and how to tidy (its `autoVacuum` options). */
+export const VACUUM = { batchSize: 1000, batchWait: 10 };
+const DIRT = { minDirtCount: 20, minDirtFactor: 0.1 };
+export const vacuumDue = (index: MiniSearch<KeywordDoc>) => index.dirtCount >= DIRT.minDirtCount && index.dirtFactor >= DIRT.minDirtFactor;
 
 // MiniSearch tokenises with our `terms` pre-applied: keeping one tokenizer for index and query
 // is what makes the stemming consistent.
@@ -54,9 +62,6 @@ export function searchKeyword(
   const results = index.search(q, keep ? { filter: (r) => keep(r.articleId as string, r.id as number) } : {});
   return results.slice(0, k).map((r) => ({ id: r.id as number, score: r.score }));
 }
-
-/** True while MiniSearch is cleaning up discarded documents in the background (it changes the index). */
-export const isVacuuming = (index: MiniSearch<KeywordDoc>) => index.isVacuuming;
 
 /** MiniSearch's own fields, as its `toJSON` reads them (minisearch 7, serialization version 2). */
 interface Internals {
