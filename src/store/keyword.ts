@@ -77,11 +77,11 @@ interface Internals {
 }
 
 /**
- * The index as JSON text in pieces of about `batch` entries: the same text as
- * `JSON.stringify(index)` (MiniSearch.loadJSON reads it), but the caller can write each piece and
+ * The index as JSON text in pieces of about `batch` entries or `postings` term–document pairs:
+ * the same text as `JSON.stringify(index)` (MiniSearch.loadJSON reads it), but the caller can write each piece and
  * let the event loop run between them. The index must not change until the last piece is taken.
  */
-export function* keywordJsonPieces(index: MiniSearch<KeywordDoc>, batch = 2000): Generator<string> {
+export function* keywordJsonPieces(index: MiniSearch<KeywordDoc>, batch = 2000, postings = 20_000): Generator<string> {
   const m = index as unknown as Internals;
   function* map(name: string, entries: Map<number, unknown>, last = false): Generator<string> {
     let buf: string[] = [];
@@ -107,14 +107,22 @@ export function* keywordJsonPieces(index: MiniSearch<KeywordDoc>, batch = 2000):
   yield `"dirtCount":${m._dirtCount},"index":[`;
   let buf: string[] = [];
   let first = true;
+  // A piece also ends after `postings` document entries: a few common terms hold most of them,
+  // and a piece of 2,000 such terms of a large archive took several hundred ms to serialise,
+  // which every write arriving meanwhile waited for.
+  let weight = 0;
   for (const [term, fieldIndex] of m._index) {
     const data: Record<string, Record<string, number>> = {};
-    for (const [fieldId, freqs] of fieldIndex) data[fieldId] = Object.fromEntries(freqs);
+    for (const [fieldId, freqs] of fieldIndex) {
+      data[fieldId] = Object.fromEntries(freqs);
+      weight += freqs.size;
+    }
     buf.push(JSON.stringify([term, data]));
-    if (buf.length >= batch) {
+    if (buf.length >= batch || weight >= postings) {
       yield (first ? '' : ',') + buf.join(',');
       first = false;
       buf = [];
+      weight = 0;
     }
   }
   if (buf.length) yield (first ? '' : ',') + buf.join(',');

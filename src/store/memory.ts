@@ -173,8 +173,11 @@ export class MemoryIndex {
     this.releaseKeyword();
   }
 
-  /** Moves up to `max` waiting chunks into the main indexes; true while some still wait. */
-  drain(max = 256): boolean {
+  /**
+   * Moves up to `max` waiting chunks into the main indexes; true while some still wait. Small
+   * steps: adding a point to a large graph costs about a millisecond, and writes wait for a step.
+   */
+  drain(max = 32): boolean {
     if (this.saving) return false;
     const labels = [...this.pendingVectors.keys()].slice(0, max);
     if (labels.length) {
