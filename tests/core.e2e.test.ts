@@ -90,7 +90,7 @@ describe('bad input', () => {
     ['malformed JSON', '{"question": ', 400],
     ['a JSON array', '[1,2]', 400],
     ['an oversized body', { question: 'x', pad: 'y'.repeat(200_000) }, 413],
-  ])('answers %s with %i and a JSON error, then keeps serving', async (_name, body, code) => {
+  ])('answers %s with %s and a JSON error, then keeps serving', async (_name, body, code) => {
     const res = await postJson(`${srv.url}/api/chat`, body);
     expect(res.status).toBe(code);
     expect(res.json.error.message).toEqual(expect.any(String));

@@ -27,7 +27,6 @@ beforeEach(() => {
 });
 afterAll(async () => {
   await srv?.close();
-  console.info(`fuzz: ${cases} cases`);
 });
 
 /** Fails unless this test's cases got each of these statuses at least once. */

@@ -68,11 +68,11 @@ describe('answerFields', () => {
 });
 
 describe('answerer', () => {
-  it.each([
-    [{}, { answerer: 'extractive' }],
+  it.each<[Parameters<typeof answerer>[0], ReturnType<typeof answerer>]>([
+    [{ generator: 'extractive', llmModel: undefined }, { answerer: 'extractive' }],
     [{ generator: 'extractive', llmModel: 'llama3.2' }, { answerer: 'extractive' }],
     [{ generator: 'openai', llmModel: 'llama3.2' }, { answerer: 'openai', model: 'llama3.2' }],
-    [{ generator: 'openai' }, { answerer: 'openai', model: null }],
+    [{ generator: 'openai', llmModel: undefined }, { answerer: 'openai', model: null }],
   ])('reads %j as %j', (config, want) => {
     expect(answerer(config)).toEqual(want);
   });

@@ -21,6 +21,13 @@ describe('findShortAnswer', () => {
     expect(findShortAnswer('Who is the Russian defense minister who visited Beijing?', s, 'person')).toMatchObject({ text: 'Andrei Belousov', start: 25 });
   });
 
+  it('answers "how much … cost" with the sum of money, not the sentence\'s other numbers', () => {
+    const t = 'After eight months of repairs, which cost 38 million euros, the bridge reopened.';
+    expect(findShortAnswer('How much did the bridge repairs cost?', t, 'number')?.text).toBe('38 million euros');
+    expect(findShortAnswer('How much did the pass cost?', 'The pass costs £3 and is valid for two days.', 'number')?.text).toBe('£3');
+    expect(findShortAnswer('How much did the repairs cost?', 'The repairs took eight months.', 'number')).toBeUndefined();
+  });
+
   it('returns the day for a when-question', () => {
     expect(findShortAnswer('When did Belousov arrive in Beijing?', s, 'date')?.text).toBe('Monday');
   });

@@ -103,5 +103,6 @@ describe('PostgreSQL state store', () => {
     expect((await archive.store.counts()).articles).toBe(2);
     await sources.close();
     await archive.store.close();
-  });
+    // PGlite boots and the seeds are embedded here: slow on a loaded machine, so a longer limit.
+  }, 180_000);
 });

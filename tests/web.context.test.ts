@@ -3,7 +3,7 @@
  * pure functions, no browser.
  */
 import { describe, expect, it } from 'vitest';
-import { cutContext } from '../src/web/context.js';
+import { cutContext, withoutBoilerplate } from '../src/web/context.js';
 import { createConversation, historyFor, type Turn } from '../src/web/conversation.js';
 
 const ARTICLE =
@@ -78,5 +78,25 @@ describe('the conversation store', () => {
     expect(again.turns[0].passages).toBeUndefined();
     again.clear();
     expect(createConversation(storage).turns).toEqual([]);
+  });
+});
+
+describe('withoutBoilerplate', () => {
+  it('blanks the marked lines as line breaks, keeping every offset, so a cut context leaves them out', () => {
+    const text = 'The bridge reopened on Monday.\nPhoto: Jonas Keel\nThe repairs cost 38 million euros.\nRelated article: [Ferries](#)\nTraffic returned.';
+    const marks: [number, number][] = ['Photo: Jonas Keel', 'Related article: [Ferries](#)'].map((l) => [text.indexOf(l), text.indexOf(l) + l.length]);
+    const masked = withoutBoilerplate(text, marks);
+    expect(masked).toHaveLength(text.length);
+    const quote = 'The repairs cost 38 million euros.';
+    const start = masked.indexOf(quote);
+    expect(start).toBe(text.indexOf(quote));
+    const { before, after } = cutContext(masked, start, start + quote.length);
+    expect(before).toBe('The bridge reopened on Monday.\n');
+    expect(after).toBe('\nTraffic returned.');
+  });
+
+  it('leaves the text as it is without marks, and ignores marks that are not ranges', () => {
+    expect(withoutBoilerplate('Some text.', undefined)).toBe('Some text.');
+    expect(withoutBoilerplate('Some text.', [['a', 2], [3]])).toBe('Some text.');
   });
 });

@@ -17,6 +17,8 @@ export interface Asked {
   type: QuestionType;
   /** The noun of "which X" / "what X" ("tournament"), stemmed as `terms` stems it. */
   head?: string;
+  /** A number that is a sum of money ("How much did the repairs cost?"): "38 million euros", not "eight months". */
+  money?: true;
 }
 
 const WH = new Set(['who', 'whom', 'whose', 'when', 'where', 'what', 'which', 'how']);
@@ -30,6 +32,10 @@ const PLACE_HEADS = new Set(
 );
 const DATE_HEADS = new Set(terms('year date day month century decade time week season'));
 const NUMBER_HEADS = new Set(terms('number percentage percent amount age price cost rate total sum share'));
+/** Words that make "how much" (or "what price") ask for a sum of money. */
+const MONEY_WORDS = new Set(
+  terms('cost costs costing pay paid pays spend spent spending worth price priced fine fined charge charged earn earned budget fund funding money salary revenue sell sold loan debt owe owed donate donated bid fee fees'),
+);
 const PERSON_HEADS = new Set(terms('person man woman people men women'));
 /** "which type of appliance": the noun after "of" is what is asked for. */
 const OF_HEADS = new Set(['type', 'kind', 'sort', 'brand', 'name', 'form', 'variety']);
@@ -113,7 +119,11 @@ function parse(question: string): Asked {
   if (wh === 'who' || wh === 'whom' || wh === 'whose') return { type: 'person' };
   if (wh === 'where') return { type: 'place' };
   if (wh === 'when') return { type: 'date' };
-  if (wh === 'how') return HOW_MUCH.has(ts[i + 1]?.normal ?? '') ? { type: 'number' } : { type: 'other' };
+  if (wh === 'how') {
+    if (!HOW_MUCH.has(ts[i + 1]?.normal ?? '')) return { type: 'other' };
+    const money = ts[i + 1].normal === 'much' && ts.slice(i + 2).some((t) => MONEY_WORDS.has(terms(t.normal)[0] ?? ''));
+    return money ? { type: 'number', money: true } : { type: 'number' };
+  }
   const head = headAfter(ts, i + 1);
   return head ? withHead(head) : { type: 'other' };
 }

@@ -37,6 +37,9 @@ const PATTERNS: Record<Exclude<QuestionType, 'other'>, RegExp> = {
   name: /\b\p{Lu}[\p{L}\p{N}'’&.-]*(?:\s+(?:(?:of|de|&)\s+)?[\p{Lu}\p{N}][\p{L}\p{N}'’&.-]*)*/gu,
 };
 
+/** A number that is a sum of money: a currency sign or a currency's name beside it. */
+const MONEY = /[$€£¥₹]|\b(?:dollars?|euros?|pounds?|sterling|yen|yuan|renminbi|rupees?|francs?|crowns?|kronor|kronur|krona|pesos?|rubles?|roubles?|won|rand|lira|cents?|pence|bitcoins?|USD|EUR|GBP)\b/i;
+
 /** Capitalised words that are not names of people or places. */
 const NOT_A_NAME = new Set([
   'The',
@@ -213,7 +216,9 @@ export function findShortAnswer(
   const found: (ShortAnswerHit & { end: number; locative: boolean })[] = [];
   const matches: { 0: string; index?: number; phrase?: boolean }[] = [...sentence.matchAll(PATTERNS[type])];
   // "Which seed …?" may be answered by a noun phrase headed by "seed": "sesame seeds".
-  const head = type === 'name' ? asks(question).head : undefined;
+  const asked = asks(question);
+  const head = type === 'name' ? asked.head : undefined;
+  const money = type === 'number' && asked.money;
   if (head && terms(sentence).includes(head)) for (const np of phrasesHeaded(sentence, head)) matches.push({ 0: np.text, index: np.start, phrase: true });
   for (const m of matches) {
     let text = m[0].trim().replace(/[,.;:]+$/, '');
@@ -264,6 +269,8 @@ export function findShortAnswer(
     if (type === 'place' && !locative && /(ese|ian|ish|an)$/.test(text)) continue;
     // A nationality on its own ("Chinese", "Russian") describes people; it does not name one.
     if ((type === 'person' || type === 'name') && /^\p{Lu}\p{Ll}+(ese|ian|ish|ean|ican)$/u.test(text)) continue;
+    // "How much did it cost?" is answered by a sum of money, not by the sentence's other numbers.
+    if (money && !MONEY.test(text)) continue;
     const t = terms(text);
     if (!t.length && type !== 'number') continue;
     if (t.length && t.every((x) => qTerms.has(x))) continue; // the question already says it

@@ -275,11 +275,6 @@ export class ArticleLog {
     })();
   }
 
-  /** Every chunk label in the log (for checking a snapshot against it). */
-  labels(): Set<number> {
-    return new Set((this.db.prepare('SELECT label FROM chunks').pluck().all() as number[]));
-  }
-
   /** The kept answers, in this same file (their table is created on first use; see answerLog.ts). */
   answers(report?: (line: string) => void): AnswerLog {
     return new AnswerLog(this.db, report);

@@ -51,10 +51,8 @@ const HNSW_INDEX = 'chunks_embedding_hnsw';
 const RESET_LOCK = 0x41524349;
 const ARTICLE_LOCK_SEED = 0x4152;
 
-export interface PostgresStoreOptions {
-  /** Connections in the pool (default 10). */
-  max?: number;
-}
+/** Connections in the pool: the answer queue bounds how many questions run at once, and ten covers it with writes beside. */
+const POOL_SIZE = 10;
 
 interface ArticleRow {
   id: string;
@@ -122,8 +120,8 @@ export class PostgresStore implements Store {
    * @example const store = await PostgresStore.open('postgres://archivist:secret@db:5432/archivist')
    * @throws AppError('store_unavailable') when the database cannot be reached or migrated.
    */
-  static async open(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
-    const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10 });
+  static async open(url: string): Promise<PostgresStore> {
+    const pool = new pg.Pool({ connectionString: url, max: POOL_SIZE });
     // An idle connection that the server drops must not crash the process; the next query reconnects.
     pool.on('error', () => undefined);
     // A session setting, so it is sent once per connection rather than with every search.

@@ -51,7 +51,13 @@ function start() {
     if (old) old.replaceWith(node);
     else list.append(node);
     empty.hidden = conversation.turns.length > 0;
+    // A new question comes into view above the composer; when its answer starts and when it is
+    // done, the turn's top is brought under the header, so a long answer is read from its start
+    // and never sits hidden under the sticky composer.
     if (turn.status === 'searching') node.scrollIntoView({ block: 'end', behavior: scrolling() });
+    else if ((turn.status === 'answering' || turn.status === 'done') && turn === conversation.turns.at(-1)) {
+      node.scrollIntoView({ block: 'start', behavior: scrolling() });
+    }
   }
 
   function renderAll() {

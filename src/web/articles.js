@@ -3,6 +3,7 @@
 // (GET /api/articles/:id, fetched once per article).
 
 import { api, onToken } from './api.js';
+import { withoutBoilerplate } from './context.js';
 import { dateNode, el, externalLink, plural } from './render.js';
 
 const ARTICLES_PAGE = 25;
@@ -54,7 +55,8 @@ export function createArticlesPanel({ list, status, count, more }) {
 }
 
 /**
- * A cached fetcher of article texts: null when the article is gone or the request failed.
+ * A cached fetcher of article texts, furniture lines blanked (see `withoutBoilerplate`): null
+ * when the article is gone or the request failed.
  * @returns {(id: string) => Promise<string | null>}
  */
 export function createArticleTexts() {
@@ -67,7 +69,7 @@ export function createArticleTexts() {
         .then(async (res) => {
           if (!res.ok) return null;
           const body = await res.json();
-          return typeof body?.text === 'string' ? body.text : null;
+          return typeof body?.text === 'string' ? withoutBoilerplate(body.text, body.boilerplate) : null;
         })
         .catch(() => null);
       texts.set(id, text);

@@ -7,6 +7,28 @@ export const CONTEXT_CHARS = 240;
 /** @typedef {{ before: string, after: string }} QuoteContext */
 
 /**
+ * The article's text with the lines ingest marked as furniture (photo credits, "Related article"
+ * links, sign-ups) blanked out as line breaks: offsets stay those of the article, so quotes still
+ * match, and the context around a quote never shows them (a line break is also where the cut stops).
+ * @param {string} text
+ * @param {unknown} ranges the article's `boilerplate`: [start, end) pairs
+ * @returns {string}
+ */
+export function withoutBoilerplate(text, ranges) {
+  if (!Array.isArray(ranges) || !ranges.length) return text;
+  let out = '';
+  let at = 0;
+  for (const r of [...ranges].sort((a, b) => a[0] - b[0])) {
+    if (!Array.isArray(r) || typeof r[0] !== 'number' || typeof r[1] !== 'number') continue;
+    const from = Math.max(at, Math.min(r[0], text.length));
+    const to = Math.max(from, Math.min(r[1], text.length));
+    out += text.slice(at, from) + '\n'.repeat(to - from);
+    at = to;
+  }
+  return out + text.slice(at);
+}
+
+/**
  * A little text around [start, end): whole sentences within `chars` on each side when there are
  * any, else words with an ellipsis. `base` is where `text` starts in the article.
  * @param {string} text

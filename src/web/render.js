@@ -113,7 +113,12 @@ export function renderTurn(turn) {
   );
 }
 
-/** @param {Turn} turn @param {boolean} notFound */
+/**
+ * The articles behind a turn. While it answers, every passage being read; once answered, only the
+ * articles its quotes come from (the others were read and not used, so they are counted, not
+ * listed as if they had been); under a "not found", what was looked at.
+ * @param {Turn} turn @param {boolean} notFound
+ */
 function renderSources(turn, notFound) {
   /** @type {Map<string, import('./conversation.js').Source & { count: number }>} */
   const byArticle = new Map();
@@ -122,9 +127,15 @@ function renderSources(turn, notFound) {
     if (seen) seen.count += 1;
     else byArticle.set(p.articleId, { ...p, count: 1 });
   }
+  const read = `${plural(turn.sources.length, 'passage')} from ${plural(byArticle.size, 'article')}`;
+  const quoted = new Set(turn.status === 'done' && !notFound ? turn.quotes.map((q) => q.articleId) : []);
+  const used = [...byArticle.values()].filter((s) => quoted.has(s.articleId));
+  const shown = used.length ? used : [...byArticle.values()];
   const heading = notFound
     ? `Looked at ${plural(turn.sources.length, 'passage')}; none of them answers this`
-    : `Read ${plural(turn.sources.length, 'passage')} from ${plural(byArticle.size, 'article')}`;
+    : used.length
+      ? `Quoted from ${plural(used.length, 'article')} · read ${read}`
+      : `Read ${read}`;
   return el(
     'section',
     { class: 'sources', 'aria-label': 'Sources' },
@@ -132,7 +143,7 @@ function renderSources(turn, notFound) {
     el(
       'ul',
       { class: 'source-list' },
-      [...byArticle.values()].map((s) =>
+      shown.map((s) =>
         el('li', { class: 'source' }, externalLink(s.url, s.title, 'source-title'),
           el('span', { class: 'source-meta' }, dateNode(s.date), s.count > 1 ? ` · ${s.count} passages` : '')),
       ),

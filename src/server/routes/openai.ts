@@ -12,6 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import { Router, type Response } from 'express';
 import type { Archive, AskResult } from '../../archive.js';
+import type { Config } from '../../config.js';
 import { AppError } from '../../errors.js';
 import { answerFields } from '../../present/output.js';
 import { completionSchema, messageContent, textOf, toAsk, type CompletionBody } from '../openaiChat.js';
@@ -21,14 +22,12 @@ import { eventStream, wordPieces } from '../sse.js';
 export const MODEL_ID = 'archivist';
 
 /**
- * Who writes the answers. Today the extractive answerer; when a generator is configured (#12:
- * `GENERATOR=openai` with `LLM_MODEL` in config), that model, so a client's model list says which
- * model answers. Read loosely from the config object so this file does not depend on #12's types.
+ * Who writes the answers: the extractive answerer, or with `GENERATOR=openai` the configured
+ * model, so a client's model list says which model answers.
  */
-export function answerer(config: object): { answerer: 'extractive' } | { answerer: string; model: string | null } {
-  const c = config as { generator?: unknown; llmModel?: unknown };
-  if (typeof c.generator !== 'string' || c.generator === 'extractive') return { answerer: 'extractive' };
-  return { answerer: c.generator, model: typeof c.llmModel === 'string' && c.llmModel ? c.llmModel : null };
+export function answerer(config: Pick<Config, 'generator' | 'llmModel'>): { answerer: 'extractive' } | { answerer: string; model: string | null } {
+  if (config.generator === 'extractive') return { answerer: 'extractive' };
+  return { answerer: config.generator, model: config.llmModel || null };
 }
 
 /**
@@ -59,7 +58,7 @@ async function streamAnswer(res: Response, r: AskResult, body: CompletionBody, b
   res.end();
 }
 
-export function openaiRoutes(deps: { archive: Archive; config: { maxQuestionChars: number; maxHistoryTurns: number } }) {
+export function openaiRoutes(deps: { archive: Archive; config: Pick<Config, 'maxQuestionChars' | 'maxHistoryTurns' | 'generator' | 'llmModel'> }) {
   const { archive, config } = deps;
   const schema = completionSchema(config);
   const created = Math.floor(Date.now() / 1000);
