@@ -3,6 +3,7 @@
  * what the stages before it filled in and returns the question with its own part added; nothing
  * is changed in place, so each stage can be run and checked on its own.
  */
+import { setImmediate as turn } from 'node:timers/promises';
 import { AppError } from '../errors.js';
 import type { SearchFilter } from '../store/types.js';
 import type { Answer } from './answer.js';
@@ -85,10 +86,16 @@ export function newQuestion(input: { question: string; history?: Turn[]; filter?
   };
 }
 
-/** Runs `stages` in order, timing each. */
+/**
+ * Runs `stages` in order, timing each. The event loop gets a turn before each stage: most stages
+ * are synchronous CPU work (reading hundreds of sentences, scoring them), and with a queue of
+ * chats they would otherwise run back to back for seconds with no request (a health probe, a
+ * cancellation) answered meanwhile.
+ */
 export async function runStages(q: Question, stages: Stage[]): Promise<Question> {
   let out = q;
   for (const stage of stages) {
+    await turn();
     const t = performance.now();
     out = await stage.run(out);
     out = { ...out, stageMs: { ...out.stageMs, [stage.name]: performance.now() - t } };
