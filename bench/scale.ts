@@ -9,7 +9,8 @@
  *                         than the sample's); without it, prose already on the machine (bench/corpus.ts)
  *   --cache <dir>         the evaluation embedding cache (default .cache/eval): the sample's chunks
  *                         are embedded by the real model once and reused by every later run
- *   --writes W            timed writes on a quiet store (default 200); then writes during a snapshot
+ *   --writes W            timed writes on a quiet store (default 200); then writes during a snapshot,
+ *                         until it finishes or at most --snapshot-writes (5,000) or --snapshot-write-sec (300)
  *   --questions Q         ask only the first Q of the sample's questions (default: all)
  *   --rebuild             build the local index again even when a cached build exists
  *
@@ -30,7 +31,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -67,6 +68,8 @@ interface Options {
   poolWeeks?: string;
   cache: string;
   writes: number;
+  snapshotWrites: number;
+  snapshotWriteSec: number;
   questions?: number;
   rebuild: boolean;
 }
@@ -88,6 +91,8 @@ function parse(argv: string[]): Options {
     poolWeeks: flag('--pool-weeks'),
     cache: flag('--cache') ?? '.cache/eval',
     writes: Number(flag('--writes') ?? 200),
+    snapshotWrites: Number(flag('--snapshot-writes') ?? 5000),
+    snapshotWriteSec: Number(flag('--snapshot-write-sec') ?? 300),
     questions: flag('--questions') ? Number(flag('--questions')) : undefined,
     rebuild: argv.includes('--rebuild'),
   };
@@ -273,20 +278,28 @@ async function phaseServe(o: Options, dir: string | undefined, url: string | und
     await store.apply({ put: [rec], remove: [] });
     return performance.now() - s;
   };
+  const logBytes = async () =>
+    dir ? (await stat(join(dir, 'articles.db'))).size + (await stat(join(dir, 'articles.db-wal')).catch(() => ({ size: 0 }))).size : 0;
+  const bytesBefore = await logBytes();
   const quiet: number[] = [];
   for (let i = 0; i < o.writes; i++) quiet.push(await write());
   const during: number[] = [];
   let snapshotMs: number | null = null;
+  let snapshotFinished: boolean | null = null;
   if (store instanceof LocalStore) {
+    // Writes stop at a cap (count or time) even if the snapshot has not finished, which is then
+    // reported as such: a snapshot that cannot finish beside writes must not run the bench away.
     let done = false;
     const s = performance.now();
     const snap = store.checkpoint().then(() => {
       done = true;
       snapshotMs = performance.now() - s;
     });
-    while (!done) during.push(await write());
+    while (!done && during.length < o.snapshotWrites && performance.now() - s < o.snapshotWriteSec * 1000) during.push(await write());
+    snapshotFinished = done;
     await snap;
   }
+  const logGrowth = (await logBytes()) - bytesBefore;
   const writeLoad1 = load1();
   await store.apply({ put: [], remove: written });
   await store.close();
@@ -308,6 +321,8 @@ async function phaseServe(o: Options, dir: string | undefined, url: string | und
     writeP50Ms: round(quantile(quiet, 50), 2),
     writeP99Ms: round(quantile(quiet, 99), 2),
     writesDuringSnapshot: during.length,
+    snapshotFinishedDuringWrites: snapshotFinished,
+    logBytesPerWrite: written.length ? round(logGrowth / written.length) : null,
     writeP99DuringSnapshotMs: during.length ? round(quantile(during, 99), 2) : null,
     snapshotMs: snapshotMs === null ? null : round(snapshotMs),
     writeLoad1,
@@ -428,6 +443,8 @@ async function main(argv: string[]) {
       writeP50Ms: serve.result.writeP50Ms,
       writeP99Ms: serve.result.writeP99Ms,
       writeP99DuringSnapshotMs: serve.result.writeP99DuringSnapshotMs,
+      writesDuringSnapshot: serve.result.writesDuringSnapshot,
+      snapshotFinishedDuringWrites: serve.result.snapshotFinishedDuringWrites,
       ingestPeakRssMb: build.peakRssMb,
       serve: serve.result,
       servePeakRssMb: serve.peakRssMb,

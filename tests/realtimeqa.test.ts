@@ -41,7 +41,8 @@ beforeAll(async () => {
     ]),
     gcs('20230106_1', [{ url: 'https://news.example/oslo', title: 'Oslo', text: long('Oslo considered a ban.'), publish_date: '2023/01/04' }]),
   ].join('\n'));
-  await writeFile(join(week, '20230113_qa.jsonl'), qa('20230113_0', '2023/01/12', 'Who won the chess final?', ['Ana Ruiz', 'Bo Li'], 1));
+  // Some published lines give the answer as one index in a string rather than a list of them.
+  await writeFile(join(week, '20230113_qa.jsonl'), qa('20230113_0', '2023/01/12', 'Who won the chess final?', ['Ana Ruiz', 'Bo Li'], 1).replace('"answer":["1"]', '"answer":"1"'));
   await writeFile(join(week, '20230113_gcs.jsonl'), gcs('20230113_0', [
     { url: 'https://news.example/chess', title: 'Chess', text: long('Bo Li won the chess final in Reykjavik.'), publish_date: '2023/01/11' },
   ]));

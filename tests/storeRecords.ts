@@ -12,10 +12,12 @@ export function smallRecord(i: number, dims = 8, version = 0): ArticleRecord {
 }
 
 export function seededVector(seed: number, dims = 8): Float32Array {
-  let x = seed * 2654435761 + 1;
+  // 32-bit integer arithmetic (Math.imul): in plain doubles the products lose their low bits and
+  // thousands of seeds fall on a few hundred vectors.
+  let x = (Math.imul(seed, 2654435761) + 1) >>> 0;
   const v = Float32Array.from({ length: dims }, () => {
-    x = (x * 1103515245 + 12345) % 2147483648;
-    return x / 2147483648 - 0.5;
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    return x / 4294967296 - 0.5;
   });
   const n = Math.hypot(...v);
   return v.map((a) => a / n);

@@ -1,12 +1,15 @@
 /**
  * Finds the passages for a query: vector search and keyword search (BM25), fused by reciprocal
- * rank fusion, then near-duplicates from overlapping chunks removed.
+ * rank fusion (with the `rerank` option, re-ranked by their best sentence, the whole of the best
+ * articles read: rerank.ts), then near-duplicates from overlapping chunks removed.
  */
 import type { Article } from '../corpus/article.js';
 import type { Embedder } from '../embed.js';
 import type { Hit, SearchFilter, Store } from '../store/types.js';
+import { chunkId } from '../ingest/chunk.js';
 import { strongWords, terms } from '../text.js';
 import type { Question, Stage } from './question.js';
+import { rerank, type RerankOptions } from './rerank.js';
 import { preferRecent, type TimeFrame } from './time.js';
 
 export type RetrievalMode = 'hybrid' | 'vector' | 'keyword';
@@ -32,6 +35,12 @@ export interface RetrieverOptions {
   vectorWeight: number;
   keywordWeight: number;
   rrfK: number;
+  /**
+   * The second look at the best candidates by sentence evidence (rerank.ts); off without it. It
+   * raises passage recall, but the answers read the shown passages' sentences by the same signals,
+   * and on both evaluation sets the quote hit fell with it on (docs/quality.md): `npm run eval -- --rerank`.
+   */
+  rerank?: RerankOptions;
 }
 
 export interface Retrieval {
@@ -123,9 +132,43 @@ export interface RetrieveOptions {
   asOf?: string;
 }
 
+/** Chunks of one article read when its whole text is re-ranked (a longer article's tail is not). */
+const ARTICLE_CHUNKS = 100;
+
 export function createRetriever(deps: { store: Store; embedder: Embedder; options: RetrieverOptions & { datePrior?: typeof DATE_PRIOR } }) {
   const { store, embedder, options } = deps;
   const prior = options.datePrior ?? DATE_PRIOR;
+
+  /** Each passage's best stored sentence vector's similarity to `queryVector` (0 without a set of its text). */
+  async function sentenceSimilarity(passages: Passage[], queryVector: Float32Array): Promise<number[]> {
+    const sets = await store.sentenceSets([...new Set(passages.map((p) => p.article.id))]);
+    return passages.map((p) => {
+      const set = sets.get(p.article.id);
+      if (!set || set.hash !== p.article.hash) return 0;
+      let best = 0;
+      set.spans.forEach((s, i) => {
+        if (s.start < p.start || s.end > p.end) return;
+        const v = set.vectors[i];
+        let dot = 0;
+        for (let d = 0; d < v.length; d++) dot += v[d] * queryVector[d];
+        best = Math.max(best, dot);
+      });
+      return best;
+    });
+  }
+
+  /** Every chunk of these articles, as passages without search signals. */
+  async function chunksOf(articleIds: string[]): Promise<Passage[]> {
+    const ids = articleIds.flatMap((id) => Array.from({ length: ARTICLE_CHUNKS }, (_, n) => chunkId(id, n)));
+    return (await store.getChunks(ids)).map(({ chunk, article }) => ({
+      chunkId: chunk.id,
+      article,
+      start: chunk.start,
+      end: chunk.end,
+      text: article.text.slice(chunk.start, chunk.end),
+      score: 0,
+    }));
+  }
 
   /** Fused hits as passages, in order, with their signals; chunks the store no longer has are left out. */
   async function toPassages(fused: Hit[], vec: Hit[], kw: Hit[]): Promise<Passage[]> {
@@ -169,7 +212,8 @@ export function createRetriever(deps: { store: Store; embedder: Embedder; option
       const passages = (await toPassages(fused, vec, kw))
         .map((p) => ({ ...p, score: p.score * datePrior(p.article.date, opts.asOf, prior) }))
         .sort((a, b) => b.score - a.score);
-      return { passages: dedupe(passages).slice(0, topK), queryVector, timings: { embedMs, vectorMs, keywordMs } };
+      const reranked = options.rerank ? await rerank(query, passages, { chunksOf, similarity: (pool) => sentenceSimilarity(pool, queryVector) }, options.rerank) : passages;
+      return { passages: dedupe(reranked).slice(0, topK), queryVector, timings: { embedMs, vectorMs, keywordMs } };
     },
   };
 }

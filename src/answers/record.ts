@@ -6,22 +6,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import type { Cited } from '../answering/answer.js';
 import type { AskInput, AskResult } from '../archive.js';
 import type { SearchFilter } from '../store/types.js';
 
 export const RECORD_VERSION = 1;
 
-export interface KeptQuote {
-  n: number;
-  articleId: string;
-  title: string;
-  url?: string;
-  date?: string;
-  start: number;
-  end: number;
-  /** The article's text at [start, end) when the answer was given. */
-  text: string;
-}
+/** A quote as kept: where it stands in its article and, as `text`, the article's words at [start, end) when the answer was given. */
+export type KeptQuote = Omit<Cited, 'score'> & { n: number };
 
 export interface KeptRecord {
   v: typeof RECORD_VERSION;

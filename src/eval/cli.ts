@@ -4,6 +4,7 @@
  * `npm run eval -- --realtimeqa <checkout or bare git dir> --weeks 20230106..20230331 [--modes hybrid,vector,keyword] [--baseline]`
  * `--retrieval-only` (any set) scores retrieval alone, 20 passages deep (recall@1/5/10/20, article
  * recall@5): the ask path's first stages without reading or answering, seconds instead of minutes.
+ * `--rerank` turns on the retriever's second look by sentence evidence (answering/rerank.ts).
  * asks RealTimeQA's quiz questions of the articles searched for them (see realtimeqa.ts); only
  * the weeks in `--weeks` are opened.
  * Embeddings are cached in `--cache <dir>` (default .cache/eval; `--no-cache` to embed afresh),
@@ -32,6 +33,7 @@ import { ingest } from '../ingest/ingest.js';
 import { fillSentences } from '../ingest/sentences.js';
 import type { Logger } from '../log.js';
 import { createRetriever, type RetrievalMode } from '../answering/retrieve.js';
+import { RERANK } from '../answering/rerank.js';
 import { buildStockRecipe } from './baseline.js';
 import { loadEvalSet } from './dataset.js';
 import { CachedEmbedder } from './embeddingCache.js';
@@ -71,6 +73,7 @@ export function parseArgs(args: string[]) {
     cache: DEFAULT_CACHE_DIR as string | undefined,
     modes: MODES,
     retrievalOnly: false,
+    rerank: false,
   };
   const value = (i: number, name: string) => {
     const v = args[i];
@@ -85,6 +88,7 @@ export function parseArgs(args: string[]) {
     else if (a === '--no-cache') opts.cache = undefined;
     else if (a === '--baseline') opts.baseline = true;
     else if (a === '--retrieval-only') opts.retrievalOnly = true;
+    else if (a === '--rerank') opts.rerank = true;
     else if (a === '--modes') {
       const modes = value(++i, a)
         .split(',')
@@ -101,7 +105,7 @@ export function parseArgs(args: string[]) {
     else if (a.startsWith('--'))
       throw new AppError(
         'bad_request',
-        `eval: unknown option ${a}; must be one of --articles, --json, --store, --no-baseline, --baseline, --sweep, --generator, --realtimeqa, --weeks, --modes, --cache, --no-cache, --retrieval-only`,
+        `eval: unknown option ${a}; must be one of --articles, --json, --store, --no-baseline, --baseline, --sweep, --generator, --realtimeqa, --weeks, --modes, --cache, --no-cache, --retrieval-only, --rerank`,
       );
     else opts.file = a;
   }
@@ -250,7 +254,7 @@ export async function runEvalCli(config: Config, args: string[], log: Logger) {
       `eval: indexed ${report.chunksEmbedded} chunks in ${(report.ms / 1000).toFixed(1)} s (${store.kind} store${cached}${keptDir ? `; index kept in ${keptDir}` : ''})`,
     );
     // topK 10 so recall@10 can be measured; answers only read the first passages, as in the server.
-    const options = { ...archiveOptions(config), topK: Math.max(10, config.topK) };
+    const options = { ...archiveOptions(config), topK: Math.max(10, config.topK), ...(opts.rerank ? { rerank: RERANK } : {}) };
     const archive = createArchive({ store, embedder, options });
 
     const rows: [string, Scores][] = [];

@@ -72,7 +72,8 @@ const qaLine = z.object({
   question_date: z.string().regex(/^\d{4}\/\d{2}\/\d{2}$/),
   question_sentence: z.string().min(1),
   choices: z.array(z.string()).min(1),
-  answer: z.array(z.string().regex(/^\d+$/)).min(1),
+  // Most weeks give the answer as a list of choice indexes; some give one index as a bare string.
+  answer: z.union([z.array(z.string().regex(/^\d+$/)).min(1), z.string().regex(/^\d+$/).transform((i) => [i])]),
 });
 
 const gcsLine = z.object({
@@ -85,7 +86,7 @@ const gcsLine = z.object({
   }).passthrough()).default([]),
 }).passthrough();
 
-function parseLines<T>(content: string, schema: z.ZodType<T>, file: string): T[] {
+function parseLines<T>(content: string, schema: z.ZodType<T, z.ZodTypeDef, unknown>, file: string): T[] {
   return content.split(/\r?\n/).filter((l) => l.trim()).map((line, i) => {
     const parsed = schema.safeParse(JSON.parse(line));
     if (!parsed.success) {

@@ -12,6 +12,9 @@ import type { EvalQuestion, EvalSet } from './dataset.js';
 import { containsAnswer, exactMatch, f1, firstHit, mean, percentile } from './metrics.js';
 import { duplicateQuotes, goldBoilerplateSpans, overlapsAny, rightDate } from './newsMetrics.js';
 
+/** The rank (1-based) of the first passage holding the gold answer; 0 for none, or for a question without one. */
+const passageRank = (q: EvalQuestion, texts: string[]) => (q.impossible ? 0 : firstHit(texts, q.answers));
+
 export interface Scores {
   questions: number;
   answerable: number;
@@ -110,12 +113,7 @@ export async function evaluateArchive(archive: Archive, set: EvalSet, mode: Retr
     rows.push({
       id: q.id,
       impossible: q.impossible,
-      rank: q.impossible
-        ? 0
-        : firstHit(
-            r.passages.map((p) => p.text),
-            q.answers,
-          ),
+      rank: passageRank(q, r.passages.map((p) => p.text)),
       articleRank,
       found: r.found,
       shortHit: !q.impossible && !!r.short && containsAnswer(r.short.text, q.answers),
@@ -187,12 +185,7 @@ export async function evaluateRetrieval(retriever: Retriever, set: EvalSet, mode
     rows.push({
       id: q.id,
       impossible: q.impossible,
-      rank: q.impossible
-        ? 0
-        : firstHit(
-            passages.map((p) => p.text),
-            q.answers,
-          ),
+      rank: passageRank(q, passages.map((p) => p.text)),
       articleRank,
       ms,
     });
@@ -239,14 +232,7 @@ export async function evaluateSearch(search: (q: string, k: number) => Promise<{
     const t = performance.now();
     const docs = await search(q.question, 10);
     ms.push(performance.now() - t);
-    ranks.push(
-      q.impossible
-        ? 0
-        : firstHit(
-            docs.map((d) => d.text),
-            q.answers,
-          ),
-    );
+    ranks.push(passageRank(q, docs.map((d) => d.text)));
   }
   return { ...retrievalScores(set.questions, ranks, ms), totalSec: (performance.now() - t0) / 1000 };
 }

@@ -10,12 +10,11 @@
 import { createHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { AppError } from '../errors.js';
+import { migrateTable, writeTransaction } from './sqliteTables.js';
 import type { AnswerRetention, StoredAnswer } from './types.js';
 
 /** The version of the answers table inside the log file. */
 export const ANSWERS_VERSION = 1;
-/** Waits for another process's write this long before giving up (as the article log does). */
-const LOCK_WAIT_MS = 30_000;
 
 const MIGRATIONS: Record<number, string> = {
   1: `CREATE TABLE IF NOT EXISTS answers (id TEXT PRIMARY KEY, at TEXT NOT NULL, json TEXT NOT NULL, crc TEXT NOT NULL,
@@ -29,35 +28,11 @@ interface Row { id: string; at: string; json: string; crc: string; feedback: str
 
 export class AnswerLog {
   constructor(private readonly db: Database.Database, private readonly report: (line: string) => void = () => undefined) {
-    const row = db.prepare(`SELECT value FROM meta WHERE key = 'answers_version'`).get() as { value: string } | undefined;
-    const have = row ? Number(row.value) : 0;
-    if (have > ANSWERS_VERSION) {
-      throw new AppError('store_unavailable', `store: the kept answers in the article log are of version ${have}, this Archivist reads up to ${ANSWERS_VERSION}; use the Archivist that wrote them`);
-    }
-    for (let v = have + 1; v <= ANSWERS_VERSION; v++) {
-      db.transaction(() => {
-        db.exec(MIGRATIONS[v]);
-        db.prepare(`INSERT OR REPLACE INTO meta (key, value) VALUES ('answers_version', ?)`).run(String(v));
-      }).immediate();
-    }
+    migrateTable(db, { key: 'answers_version', version: ANSWERS_VERSION, migrations: MIGRATIONS, what: 'the kept answers' });
   }
 
-  /** Runs `fn` as one write transaction, waiting (asynchronously) while another process writes. */
-  private async write<T>(fn: () => T): Promise<T> {
-    const tx = this.db.transaction(fn);
-    const deadline = Date.now() + LOCK_WAIT_MS;
-    for (;;) {
-      try {
-        return tx.immediate();
-      } catch (e) {
-        if (e instanceof AppError) throw e;
-        if ((e as { code?: string }).code !== 'SQLITE_BUSY') {
-          throw new AppError('store_unavailable', `store: the answer could not be written (${(e as { code?: string }).code ?? 'error'}); try again`, { cause: e });
-        }
-        if (Date.now() > deadline) throw new AppError('unavailable', 'store: another process has been writing to the index for too long; try again', { cause: e });
-        await new Promise((r) => setTimeout(r, 10 + Math.random() * 20));
-      }
-    }
+  private write<T>(fn: () => T): Promise<T> {
+    return writeTransaction(this.db, fn, 'the answer');
   }
 
   save(answer: { id: string; at: string; record: unknown }, retention: AnswerRetention = {}): Promise<void> {

@@ -18,7 +18,15 @@ const OPTIONS = {
   tokenize: (text: string) => text.split(/\s+/),
   processTerm: (t: string) => t || null,
   searchOptions: { boost: { text: 1, title: 0.3 } },
+  // Tidying away discarded documents is started by the memory index (memory.ts maybeVacuum), so
+  // a snapshot can hold it back while it freezes the index.
+  autoVacuum: false,
 };
+
+/** MiniSearch's own defaults for when and how to tidy (its `autoVacuum` options). */
+export const VACUUM = { batchSize: 1000, batchWait: 10 };
+const DIRT = { minDirtCount: 20, minDirtFactor: 0.1 };
+export const vacuumDue = (index: MiniSearch<KeywordDoc>) => index.dirtCount >= DIRT.minDirtCount && index.dirtFactor >= DIRT.minDirtFactor;
 
 // MiniSearch tokenises with our `terms` pre-applied: keeping one tokenizer for index and query
 // is what makes the stemming consistent.
@@ -55,9 +63,6 @@ export function searchKeyword(
   return results.slice(0, k).map((r) => ({ id: r.id as number, score: r.score }));
 }
 
-/** True while MiniSearch is cleaning up discarded documents in the background (it changes the index). */
-export const isVacuuming = (index: MiniSearch<KeywordDoc>) => index.isVacuuming;
-
 /** MiniSearch's own fields, as its `toJSON` reads them (minisearch 7, serialization version 2). */
 interface Internals {
   _documentCount: number;
@@ -72,11 +77,11 @@ interface Internals {
 }
 
 /**
- * The index as JSON text in pieces of about `batch` entries: the same text as
- * `JSON.stringify(index)` (MiniSearch.loadJSON reads it), but the caller can write each piece and
+ * The index as JSON text in pieces of about `batch` entries or `postings` term–document pairs:
+ * the same text as `JSON.stringify(index)` (MiniSearch.loadJSON reads it), but the caller can write each piece and
  * let the event loop run between them. The index must not change until the last piece is taken.
  */
-export function* keywordJsonPieces(index: MiniSearch<KeywordDoc>, batch = 2000): Generator<string> {
+export function* keywordJsonPieces(index: MiniSearch<KeywordDoc>, batch = 2000, postings = 20_000): Generator<string> {
   const m = index as unknown as Internals;
   function* map(name: string, entries: Map<number, unknown>, last = false): Generator<string> {
     let buf: string[] = [];
@@ -102,14 +107,22 @@ export function* keywordJsonPieces(index: MiniSearch<KeywordDoc>, batch = 2000):
   yield `"dirtCount":${m._dirtCount},"index":[`;
   let buf: string[] = [];
   let first = true;
+  // A piece also ends after `postings` document entries: a few common terms hold most of them,
+  // and a piece of 2,000 such terms of a large archive took several hundred ms to serialise,
+  // which every write arriving meanwhile waited for.
+  let weight = 0;
   for (const [term, fieldIndex] of m._index) {
     const data: Record<string, Record<string, number>> = {};
-    for (const [fieldId, freqs] of fieldIndex) data[fieldId] = Object.fromEntries(freqs);
+    for (const [fieldId, freqs] of fieldIndex) {
+      data[fieldId] = Object.fromEntries(freqs);
+      weight += freqs.size;
+    }
     buf.push(JSON.stringify([term, data]));
-    if (buf.length >= batch) {
+    if (buf.length >= batch || weight >= postings) {
       yield (first ? '' : ',') + buf.join(',');
       first = false;
       buf = [];
+      weight = 0;
     }
   }
   if (buf.length) yield (first ? '' : ',') + buf.join(',');

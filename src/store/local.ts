@@ -19,7 +19,7 @@ import { markWriter, readMark, type Mark } from './committed.js';
 import { inspectFolder, readLegacy, writeMarker } from './folder.js';
 import type { AnswerLog } from './answerLog.js';
 import { ArticleLog, damageError, isDamage, LOG_FILE } from './log.js';
-import { MemoryIndex } from './memory.js';
+import { MemoryIndex, type FrozenParts } from './memory.js';
 import { loadSnapshot, readManifest, snapshotFolders, writeSnapshot } from './snapshot.js';
 import type { AnswerRetention, ArticleRecord, Hit, IndexSettings, SearchFilter, SentenceSet, Store, StoreHealth } from './types.js';
 
@@ -240,6 +240,15 @@ export class LocalStore implements Store {
   }
 
   apply(change: { put: ArticleRecord[]; remove: string[] }): Promise<void> {
+    // SQLite commits synchronously, so without this an acknowledged write resolves on microtasks
+    // alone: a caller writing back to back (an in-process ingest, a benchmark) would never let
+    // the event loop turn, and a snapshot's file I/O and timers would wait for good while the
+    // writes kept aside beside its frozen indexes grew without end. One pass of the event loop
+    // per write keeps them moving.
+    return this.write(change).then(() => new Promise<void>((r) => setImmediate(r)));
+  }
+
+  private write(change: { put: ArticleRecord[]; remove: string[] }): Promise<void> {
     return this.take(async () => {
       const settings = this.pendingReset ?? this.settingsNow;
       if (!settings) throw new AppError('internal', 'store: reset(settings) must run before the first apply');
@@ -290,18 +299,27 @@ export class LocalStore implements Store {
   }
 
   private async snapshot(): Promise<number> {
-    const frozen = await this.take(async () => {
-      this.catchUp();
-      const mem = this.mem;
-      if (!mem || this.pendingReset || this.seq === this.snapshotSeq) return undefined;
-      // MiniSearch cleans up discarded documents in the background, changing the index: wait
-      // for that (outside the turn) before freezing it.
-      if (mem.keywordBusy()) return 'busy' as const;
-      return { mem, seq: this.seq, parts: mem.freeze() };
-    });
-    if (frozen === 'busy') {
-      await new Promise((r) => setTimeout(r, 50));
-      return this.snapshot();
+    let frozen: { mem: MemoryIndex; seq: number; parts: FrozenParts } | undefined;
+    for (;;) {
+      const step = await this.take(async () => {
+        this.catchUp();
+        const mem = this.mem;
+        if (!mem || this.pendingReset || this.seq === this.snapshotSeq) {
+          mem?.releaseKeyword();
+          return undefined;
+        }
+        // The keyword index must not be frozen while it tidies away discarded documents (that
+        // changes it): wait for a tidying under way, once, outside the turn. `holdKeyword`
+        // starts no new one until the snapshot is written, so the second pass freezes.
+        const tidying = mem.holdKeyword();
+        if (tidying) return { tidying }; // wrapped: a promise returned here would hold the turn
+        return { mem, seq: this.seq, parts: mem.freeze() };
+      });
+      if (step && 'tidying' in step) await step.tidying;
+      else {
+        frozen = step;
+        break;
+      }
     }
     if (!frozen) return 0;
     let bytes: number;

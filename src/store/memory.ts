@@ -14,7 +14,7 @@
 import hnswlib from 'hnswlib-node';
 import type MiniSearch from 'minisearch';
 import type { Article } from '../corpus/article.js';
-import { addPreparedDocs, createKeywordIndex, isVacuuming, prepareKeywordDoc, searchKeyword, type KeywordDoc } from './keyword.js';
+import { addPreparedDocs, createKeywordIndex, prepareKeywordDoc, searchKeyword, VACUUM, vacuumDue, type KeywordDoc } from './keyword.js';
 import type { LogRecord } from './log.js';
 import { isEmptyFilter, matchesFilter, type ArticleMeta, type Hit, type SearchFilter, type StoredChunk } from './types.js';
 
@@ -47,6 +47,9 @@ export class MemoryIndex {
   private readonly byLabel = new Map<number, { chunk: StoredChunk; article: Article }>();
   private readonly byChunkId = new Map<string, number>();
   private saving = false;
+  /** The keyword index's tidying under way (see maybeVacuum), and whether new ones are held back. */
+  private vacuuming: Promise<void> | null = null;
+  private keywordHeld = false;
   /** Vectors not yet in the graph, by label. */
   private readonly pendingVectors = new Map<number, Float32Array>();
   /** Graph labels to mark deleted once the graph may change again. */
@@ -110,6 +113,7 @@ export class MemoryIndex {
       this.byChunkId.delete(c.id);
     }
     this.rows.delete(articleId);
+    this.maybeVacuum();
   }
 
   private ensureCapacity(adding: number) {
@@ -123,9 +127,31 @@ export class MemoryIndex {
     }
   }
 
-  /** True while the keyword index tidies itself in the background (it must not be frozen then). */
-  keywordBusy(): boolean {
-    return isVacuuming(this.keyword);
+  /**
+   * Holds back new tidyings of the keyword index (until `unfreeze` or `releaseKeyword`) and
+   * returns the one under way, if any: a snapshot waits for it once, then freezes.
+   */
+  holdKeyword(): Promise<void> | null {
+    this.keywordHeld = true;
+    return this.vacuuming;
+  }
+
+  releaseKeyword(): void {
+    this.keywordHeld = false;
+    this.maybeVacuum();
+  }
+
+  /**
+   * Starts tidying the keyword index when enough of it is discarded documents (MiniSearch's own
+   * default thresholds). MiniSearch would start this itself on any discard (autoVacuum); it is
+   * started here instead so that it never starts while a snapshot waits to freeze the index or
+   * holds it frozen, and a snapshot under a steady stream of removals is not put off for good.
+   */
+  private maybeVacuum(): void {
+    if (this.saving || this.keywordHeld || this.vacuuming || !vacuumDue(this.keyword)) return;
+    this.vacuuming = this.keyword.vacuum(VACUUM).finally(() => {
+      this.vacuuming = null;
+    });
   }
 
   /**
@@ -144,10 +170,14 @@ export class MemoryIndex {
     this.pendingDeletes.clear();
     for (const label of this.pendingDiscards) this.keyword.discard(label);
     this.pendingDiscards.clear();
+    this.releaseKeyword();
   }
 
-  /** Moves up to `max` waiting chunks into the main indexes; true while some still wait. */
-  drain(max = 256): boolean {
+  /**
+   * Moves up to `max` waiting chunks into the main indexes; true while some still wait. Small
+   * steps: adding a point to a large graph costs about a millisecond, and writes wait for a step.
+   */
+  drain(max = 32): boolean {
     if (this.saving) return false;
     const labels = [...this.pendingVectors.keys()].slice(0, max);
     if (labels.length) {

@@ -10,13 +10,11 @@
  */
 import { createHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import { AppError } from '../errors.js';
+import { migrateTable, writeTransaction } from './sqliteTables.js';
 import { decodeSentences, encodeSentences } from './sentences.js';
 import type { SentenceSet } from './types.js';
 
 export const SENTENCE_TABLE_VERSION = 1;
-/** Waits for another process's write this long before giving up (as the article log does). */
-const LOCK_WAIT_MS = 30_000;
 
 const MIGRATIONS: Record<number, string> = {
   1: `CREATE TABLE IF NOT EXISTS sentences (article_id TEXT PRIMARY KEY, hash TEXT NOT NULL, version INTEGER NOT NULL,
@@ -35,21 +33,9 @@ interface Row {
 
 export class SentenceLog {
   constructor(private readonly db: Database.Database) {
-    const row = db.prepare(`SELECT value FROM meta WHERE key = 'sentences_version'`).get() as { value: string } | undefined;
-    const have = row ? Number(row.value) : 0;
-    if (have > SENTENCE_TABLE_VERSION) {
-      throw new AppError(
-        'store_unavailable',
-        `store: the sentence table in the article log is of version ${have}, this Archivist reads up to ${SENTENCE_TABLE_VERSION}; use the Archivist that wrote it`,
-      );
-    }
-    for (let v = have + 1; v <= SENTENCE_TABLE_VERSION; v++) {
-      db.transaction(() => {
-        db.exec(MIGRATIONS[v]);
-        db.prepare(`INSERT OR REPLACE INTO meta (key, value) VALUES ('sentences_version', ?)`).run(String(v));
-      }).immediate();
-    }
+    migrateTable(db, { key: 'sentences_version', version: SENTENCE_TABLE_VERSION, migrations: MIGRATIONS, what: 'the sentence sets' });
   }
+
 
   /** Inside the article log's write transaction: each put replaces its article's set (or drops a stale one). */
   writeIn(change: { reset: boolean; put: { article: { id: string }; sentences?: SentenceSet }[]; remove: string[] }): void {
@@ -82,24 +68,13 @@ export class SentenceLog {
   async put(sets: { articleId: string; set: SentenceSet }[]): Promise<void> {
     const put = this.db.prepare(`INSERT OR REPLACE INTO sentences (article_id, hash, version, data, crc)
       SELECT ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM articles WHERE id = ? AND hash = ?)`);
-    const tx = this.db.transaction(() => {
+    const tx = () => {
       for (const { articleId, set } of sets) {
         const data = encodeSentences(set);
         put.run(articleId, set.hash, set.version, data, crc(data), articleId, set.hash);
       }
-    });
-    const deadline = Date.now() + LOCK_WAIT_MS;
-    for (;;) {
-      try {
-        return tx.immediate();
-      } catch (e) {
-        if ((e as { code?: string }).code !== 'SQLITE_BUSY')
-          throw new AppError('store_unavailable', `store: sentence vectors could not be written (${(e as { code?: string }).code ?? 'error'})`, { cause: e });
-        if (Date.now() > deadline)
-          throw new AppError('unavailable', 'store: another process has been writing to the index for too long; try again', { cause: e });
-        await new Promise((r) => setTimeout(r, 10 + Math.random() * 20));
-      }
-    }
+    };
+    return writeTransaction(this.db, tx, 'sentence vectors');
   }
 
   lacking(version: number, after: string, limit: number): string[] {

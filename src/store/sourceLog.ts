@@ -9,11 +9,10 @@
  * written before sources lived here gains the table on first open and is otherwise unchanged.
  */
 import type Database from 'better-sqlite3';
-import { AppError } from '../errors.js';
+import { migrateTable, writeTransaction } from './sqliteTables.js';
 
 /** The version of the sources table inside the log file. */
 export const SOURCES_VERSION = 1;
-const LOCK_WAIT_MS = 30_000;
 
 const MIGRATIONS: Record<number, string> = {
   1: 'CREATE TABLE IF NOT EXISTS sources (id TEXT PRIMARY KEY, def TEXT, state TEXT NOT NULL, updated_at TEXT NOT NULL)',
@@ -24,34 +23,11 @@ export interface SourceRow { id: string; def: unknown | null; state: unknown }
 
 export class SourceLog {
   constructor(private readonly db: Database.Database) {
-    const row = db.prepare(`SELECT value FROM meta WHERE key = 'sources_version'`).get() as { value: string } | undefined;
-    const have = row ? Number(row.value) : 0;
-    if (have > SOURCES_VERSION) {
-      throw new AppError('store_unavailable', `store: the sources in the article log are of version ${have}, this Archivist reads up to ${SOURCES_VERSION}; use the Archivist that wrote them`);
-    }
-    for (let v = have + 1; v <= SOURCES_VERSION; v++) {
-      db.transaction(() => {
-        db.exec(MIGRATIONS[v]);
-        db.prepare(`INSERT OR REPLACE INTO meta (key, value) VALUES ('sources_version', ?)`).run(String(v));
-      }).immediate();
-    }
+    migrateTable(db, { key: 'sources_version', version: SOURCES_VERSION, migrations: MIGRATIONS, what: 'the sources' });
   }
 
-  /** Runs `fn` as one write transaction, waiting (asynchronously) while another process writes. */
-  private async write<T>(fn: () => T): Promise<T> {
-    const tx = this.db.transaction(fn);
-    const deadline = Date.now() + LOCK_WAIT_MS;
-    for (;;) {
-      try {
-        return tx.immediate();
-      } catch (e) {
-        if ((e as { code?: string }).code !== 'SQLITE_BUSY') {
-          throw new AppError('store_unavailable', `store: the source could not be written (${(e as { code?: string }).code ?? 'error'}); try again`, { cause: e });
-        }
-        if (Date.now() > deadline) throw new AppError('unavailable', 'store: another process has been writing to the index for too long; try again', { cause: e });
-        await new Promise((r) => setTimeout(r, 10 + Math.random() * 20));
-      }
-    }
+  private write<T>(fn: () => T): Promise<T> {
+    return writeTransaction(this.db, fn, 'the source');
   }
 
   all(): SourceRow[] {
