@@ -8,7 +8,7 @@ describe('understandTime', () => {
   it.each([
     ['What did the Fed decide last week?', '2024-10-07', '2024-10-13', 'What did the Fed decide?'],
     ['What happened yesterday?', '2024-10-15', '2024-10-15', 'What happened?'],
-    ['What happened this week?', '2024-10-14', '2024-10-16', 'What happened?'],
+    ['What happened this week?', '2024-10-10', '2024-10-16', 'What happened?'],
     ['What happened this month?', '2024-10-01', '2024-10-16', 'What happened?'],
     ['What did the council approve last month?', '2024-09-01', '2024-09-30', 'What did the council approve?'],
     ['Who won the vote in October 2024?', '2024-10-01', '2024-10-31', 'Who won the vote?'],

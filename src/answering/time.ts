@@ -64,7 +64,9 @@ function unitRange(m: RegExpMatchArray, ref: Date): Range {
   if (/week/i.test(unit)) {
     const monday = addDays(ref, -((ref.getUTCDay() + 6) % 7));
     if (/past/i.test(which)) return { since: iso(addDays(ref, -7)), until: iso(ref), text };
-    return last ? { since: iso(addDays(monday, -7)), until: iso(addDays(monday, -1)), text } : { since: iso(monday), until: iso(ref), text };
+    // "This week" is the seven days up to `ref`, not only those since Monday: asked on a Thursday
+    // ("Which city … this week?"), the story is as often from the Friday before as from Tuesday.
+    return last ? { since: iso(addDays(monday, -7)), until: iso(addDays(monday, -1)), text } : { since: iso(addDays(ref, -6)), until: iso(ref), text };
   }
   if (/month/i.test(unit)) {
     if (/past/i.test(which)) return { since: iso(addDays(ref, -30)), until: iso(ref), text };
