@@ -73,10 +73,7 @@ function pieces(text: string, size: number): { title: string; body: string }[] {
 export async function distractorArticles(n: number, opts: { size?: number; root?: string } = {}): Promise<Article[]> {
   const size = opts.size ?? 3000;
   const root = opts.root ?? process.cwd();
-  const sources: AsyncGenerator<string>[] = [
-    files(join(root, 'node_modules'), /\.(md|markdown)$/i),
-    files('/usr/share/doc', /\.(md|txt|gz)$/i),
-  ];
+  const sources: AsyncGenerator<string>[] = [files(join(root, 'node_modules'), /\.(md|markdown)$/i), files('/usr/share/doc', /\.(md|txt|gz)$/i)];
   const out: Article[] = [];
   const seen = new Set<string>();
   for (const gen of sources) {
@@ -119,4 +116,3 @@ export function syntheticVector(seed: string, dims: number): Float32Array {
   const n = Math.hypot(...v);
   return v.map((x) => x / n);
 }
-

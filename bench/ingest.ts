@@ -89,7 +89,9 @@ async function phaseIncremental(corpusPath: string, dir: string): Promise<PhaseR
   const config = benchConfig(dir);
   const embedder = await createEmbedder(config);
   const changed = articles.map((a, i) =>
-    i % 100 === 0 ? makeArticle({ title: a.title, url: a.url, date: a.date, text: `${a.text}\n\nUpdated: a correction was added to this article.` }, a.source) : a,
+    i % 100 === 0
+      ? makeArticle({ title: a.title, url: a.url, date: a.date, text: `${a.text}\n\nUpdated: a correction was added to this article.` }, a.source)
+      : a,
   );
   const t0 = performance.now();
   const store = await LocalStore.open(dir);
@@ -180,14 +182,21 @@ async function runPhase(argv: string[]) {
   const [name, corpusPath, limitArg, dir] = argv;
   const limit = limitArg && limitArg !== 'all' ? Number(limitArg) : undefined;
   const result =
-    name === 'full' ? await phaseOurs(corpusPath, limit, dir)
-    : name === 'incremental' ? await phaseIncremental(corpusPath, dir)
-    : name === 'ours' ? await phaseOurs(corpusPath, limit)
-    : name === 'baseline' ? await phaseBaseline(corpusPath, limit!)
-    : name === 'ceiling' ? await phaseCeiling(corpusPath, limit!, false)
-    : name === 'ceiling-title' ? await phaseCeiling(corpusPath, limit!, true)
-    : name === 'live' ? ((await phaseLiveWrites()) as unknown as PhaseResult)
-    : undefined;
+    name === 'full'
+      ? await phaseOurs(corpusPath, limit, dir)
+      : name === 'incremental'
+        ? await phaseIncremental(corpusPath, dir)
+        : name === 'ours'
+          ? await phaseOurs(corpusPath, limit)
+          : name === 'baseline'
+            ? await phaseBaseline(corpusPath, limit!)
+            : name === 'ceiling'
+              ? await phaseCeiling(corpusPath, limit!, false)
+              : name === 'ceiling-title'
+                ? await phaseCeiling(corpusPath, limit!, true)
+                : name === 'live'
+                  ? ((await phaseLiveWrites()) as unknown as PhaseResult)
+                  : undefined;
   if (!result) throw new Error(`bench: unknown phase ${name}`);
   // Other work on the machine slows every phase: record it so the figures can be read fairly.
   result.load1 = round(loadavg()[0], 2) as number;
@@ -228,8 +237,12 @@ async function main(argv: string[]) {
     liveOpenSec: round(live.openSec, 2),
     liveLoad1: live.load1,
   };
-  say(`live add         median ${liveSummary.liveAddMedianMs} ms, p95 ${liveSummary.liveAddP95Ms} ms; ${liveSummary.liveAddMedianBytes} bytes (median) per article`);
-  say(`whole write      generation ${liveSummary.wholeGenerationMs} ms, ${liveSummary.wholeGenerationBytes} bytes; snapshot ${liveSummary.wholeSnapshotMs} ms, ${liveSummary.wholeSnapshotBytes} bytes`);
+  say(
+    `live add         median ${liveSummary.liveAddMedianMs} ms, p95 ${liveSummary.liveAddP95Ms} ms; ${liveSummary.liveAddMedianBytes} bytes (median) per article`,
+  );
+  say(
+    `whole write      generation ${liveSummary.wholeGenerationMs} ms, ${liveSummary.wholeGenerationBytes} bytes; snapshot ${liveSummary.wholeSnapshotMs} ms, ${liveSummary.wholeSnapshotBytes} bytes`,
+  );
   say(`share            one add writes ${round(Number(live.bytesShareOfWholeGeneration) * 100, 3)}% of a whole-generation write`);
   if (argv.includes('--live-only')) {
     if (jsonOut) await writeFile(jsonOut, `${JSON.stringify(liveSummary, null, 2)}\n`);
@@ -262,10 +275,16 @@ async function main(argv: string[]) {
     if (argv.includes('--no-compare')) {
       const summary = {
         ...liveSummary,
-        articles: full.articles, chunks: full.chunks, articlesPerSec: round(full.articlesPerSec, 2), chunksPerSec: round(full.chunksPerSec, 2),
-        fullSec: round(full.fullSec, 2), incrementalSec: round(incremental.incrementalSec, 2),
+        articles: full.articles,
+        chunks: full.chunks,
+        articlesPerSec: round(full.articlesPerSec, 2),
+        chunksPerSec: round(full.chunksPerSec, 2),
+        fullSec: round(full.fullSec, 2),
+        incrementalSec: round(incremental.incrementalSec, 2),
         incrementalShare: round((incremental.incrementalSec as number) / (full.fullSec as number), 4),
-        peakRssMb: round(full.peakRssMb), incrementalPeakRssMb: round(incremental.peakRssMb), indexMb: round(full.indexMb, 2),
+        peakRssMb: round(full.peakRssMb),
+        incrementalPeakRssMb: round(incremental.peakRssMb),
+        indexMb: round(full.indexMb, 2),
         loadAverage1m: [full.load1, incremental.load1],
       };
       if (jsonOut) await writeFile(jsonOut, `${JSON.stringify(summary, null, 2)}\n`);
@@ -282,7 +301,9 @@ async function main(argv: string[]) {
       // in memory, measure its speed on fewer articles and keep the failed run's peak.
       const fewer = Math.max(1, Math.floor(k / 5));
       say(`stock LangChain recipe failed on ${k} articles; measuring its speed on the first ${fewer} …`);
-      const small = await child(['baseline', corpusPath, String(fewer)]).catch((e: Error) => ({ error: e.message, chunksPerSec: NaN, peakRssMb: NaN }) as PhaseResult);
+      const small = await child(['baseline', corpusPath, String(fewer)]).catch(
+        (e: Error) => ({ error: e.message, chunksPerSec: NaN, peakRssMb: NaN }) as PhaseResult,
+      );
       say(`  ${JSON.stringify(small)}`);
       baseline = { ...baseline, chunksPerSec: small.chunksPerSec, chunks: small.chunks, fallbackArticles: fewer, fallbackPeakRssMb: small.peakRssMb };
     }
@@ -322,15 +343,25 @@ async function main(argv: string[]) {
       oursMemoryShareOfBaseline: round(ours.peakRssMb / baseline.peakRssMb, 3),
       loadAverage1m: [full, incremental, baseline, ours, ceiling, ceilingTitle].map((r) => r.load1),
       ...(baseline.error
-        ? { baselineError: baseline.error, baselineSpeedMeasuredOnArticles: baseline.fallbackArticles, baselineFallbackPeakRssMb: round(baseline.fallbackPeakRssMb) }
+        ? {
+            baselineError: baseline.error,
+            baselineSpeedMeasuredOnArticles: baseline.fallbackArticles,
+            baselineFallbackPeakRssMb: round(baseline.fallbackPeakRssMb),
+          }
         : {}),
     };
     say('');
-    say(`full build      ${summary.articles} articles, ${summary.chunks} chunks in ${summary.fullSec} s: ${summary.articlesPerSec} articles/s, ${summary.chunksPerSec} chunks/s`);
+    say(
+      `full build      ${summary.articles} articles, ${summary.chunks} chunks in ${summary.fullSec} s: ${summary.articlesPerSec} articles/s, ${summary.chunksPerSec} chunks/s`,
+    );
     say(`peak RSS        ${summary.peakRssMb} MB; index on disk ${summary.indexMb} MB`);
     say(`incremental 1%  ${summary.incrementalSec} s (${round((summary.incrementalShare as number) * 100, 2)}% of the full build)`);
-    say(`${k} articles    stock LangChain ${summary.baselineChunksPerSec} chunks/s, ${summary.baselinePeakRssMb} MB | ours ${summary.oursChunksPerSec500} chunks/s, ${summary.oursPeakRssMb500} MB | model alone ${summary.ceilingChunksPerSec} chunks/s`);
-    say(`ratio           ours/stock ${summary.oursVsBaseline}×; ours = ${round((summary.oursShareOfCeiling as number) * 100)}% of the model-only ceiling; memory ${round((summary.oursMemoryShareOfBaseline as number) * 100)}% of stock`);
+    say(
+      `${k} articles    stock LangChain ${summary.baselineChunksPerSec} chunks/s, ${summary.baselinePeakRssMb} MB | ours ${summary.oursChunksPerSec500} chunks/s, ${summary.oursPeakRssMb500} MB | model alone ${summary.ceilingChunksPerSec} chunks/s`,
+    );
+    say(
+      `ratio           ours/stock ${summary.oursVsBaseline}×; ours = ${round((summary.oursShareOfCeiling as number) * 100)}% of the model-only ceiling; memory ${round((summary.oursMemoryShareOfBaseline as number) * 100)}% of stock`,
+    );
     if (jsonOut) await writeFile(jsonOut, `${JSON.stringify(summary, null, 2)}\n`);
     console.log(JSON.stringify(summary));
   } finally {

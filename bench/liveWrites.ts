@@ -43,7 +43,8 @@ async function writeSynced(path: string, data: string | Buffer) {
 
 /** The previous format's write, reproduced: the whole graph, keyword index and article table, fsynced. */
 async function wholeGenerationWrite(store: LocalStore, dir: string): Promise<void> {
-  const mem = (store as unknown as { mem: { parts(): { hnsw: { writeIndex(p: string): Promise<boolean> }; keyword: unknown }; rows: Map<string, unknown> } }).mem;
+  const mem = (store as unknown as { mem: { parts(): { hnsw: { writeIndex(p: string): Promise<boolean> }; keyword: unknown }; rows: Map<string, unknown> } })
+    .mem;
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir);
   const { hnsw, keyword } = mem.parts();

@@ -80,7 +80,13 @@ async function measure(archive: ReturnType<typeof createArchive>, questions: Eva
     for (const [name, v] of Object.entries(r.timings.stages)) (stages[`stage ${name}Ms`] ??= []).push(v);
     if (!q.impossible) {
       answerable++;
-      if (hit(r.passages.slice(0, 5).map((p) => p.text), q.answers)) hits++;
+      if (
+        hit(
+          r.passages.slice(0, 5).map((p) => p.text),
+          q.answers,
+        )
+      )
+        hits++;
     }
   }
   return { total, stages, hits, answerable };
@@ -114,7 +120,9 @@ async function main() {
   // An index cached by an older build has no sentence vectors yet: made here, before timing.
   const filled = await fillSentences({ store, embedder });
   if (filled) say(`bench: sentence vectors made for ${filled} articles of the cached index`);
-  say(`bench: archivist index ${report.chunksEmbedded ? `built (${report.chunksEmbedded} chunks, ${(report.ms / 1000).toFixed(0)} s)` : 'reused'}; ${JSON.stringify(await store.counts())}`);
+  say(
+    `bench: archivist index ${report.chunksEmbedded ? `built (${report.chunksEmbedded} chunks, ${(report.ms / 1000).toFixed(0)} s)` : 'reused'}; ${JSON.stringify(await store.counts())}`,
+  );
   const questions = set.questions;
   const local = await measure(createArchive({ store, embedder, options: archiveOptions(config) }), questions);
   const { total, stages, hits, answerable } = local;
@@ -171,7 +179,14 @@ async function main() {
     const t = performance.now();
     const docs = await vectorStore.similaritySearch(q.question, 5);
     baseTotal.push(performance.now() - t);
-    if (!q.impossible && hit(docs.map((d) => d.pageContent), q.answers)) baseHits++;
+    if (
+      !q.impossible &&
+      hit(
+        docs.map((d) => d.pageContent),
+        q.answers,
+      )
+    )
+      baseHits++;
   }
 
   const a = summary(total);
@@ -184,7 +199,11 @@ async function main() {
     '| | median ms | p95 ms | p99 ms | mean ms | recall@5 |',
     '|---|---:|---:|---:|---:|---:|',
     `| Archivist archive.ask (hybrid + evidence) | ${ms(a.p50)} | ${ms(a.p95)} | ${ms(a.p99)} | ${ms(a.mean)} | ${(recallAt5 * 100).toFixed(1)}% |`,
-    ...(pg ? [`| Archivist on PostgreSQL (same index) | ${ms(summary(pg.total).p50)} | ${ms(summary(pg.total).p95)} | ${ms(summary(pg.total).p99)} | ${ms(summary(pg.total).mean)} | ${((pg.hits / (pg.answerable || 1)) * 100).toFixed(1)}% |`] : []),
+    ...(pg
+      ? [
+          `| Archivist on PostgreSQL (same index) | ${ms(summary(pg.total).p50)} | ${ms(summary(pg.total).p95)} | ${ms(summary(pg.total).p99)} | ${ms(summary(pg.total).mean)} | ${((pg.hits / (pg.answerable || 1)) * 100).toFixed(1)}% |`,
+        ]
+      : []),
     `| LangChain HNSWLib.similaritySearch(q, 5) | ${ms(b.p50)} | ${ms(b.p95)} | ${ms(b.p99)} | ${ms(b.mean)} | ${(baselineRecallAt5 * 100).toFixed(1)}% |`,
     '',
     `p95 ratio (Archivist / baseline): ${(a.p95 / b.p95).toFixed(2)}`,
@@ -213,7 +232,15 @@ async function main() {
       answerable,
       articles: articles.length,
       stages: Object.fromEntries(Object.entries(stages).map(([k, v]) => [k, summary(v)])),
-      ...(pg ? { postgres: { ...summaryMs(pg.total), recallAt5: pg.hits / (pg.answerable || 1), stages: Object.fromEntries(Object.entries(pg.stages).map(([k, v]) => [k, summary(v)])) } } : {}),
+      ...(pg
+        ? {
+            postgres: {
+              ...summaryMs(pg.total),
+              recallAt5: pg.hits / (pg.answerable || 1),
+              stages: Object.fromEntries(Object.entries(pg.stages).map(([k, v]) => [k, summary(v)])),
+            },
+          }
+        : {}),
     };
     await writeFile(opts.json, JSON.stringify(out, null, 2) + '\n');
     say(`bench: wrote ${opts.json}`);
@@ -221,6 +248,6 @@ async function main() {
 }
 
 main().catch((e) => {
-  say(e instanceof Error ? e.stack ?? e.message : String(e));
+  say(e instanceof Error ? (e.stack ?? e.message) : String(e));
   process.exit(1);
 });

@@ -27,17 +27,35 @@ const r1 = (n: number) => Math.round(n * 10) / 10;
 /** Runs the sync benchmark for `n` feed entries and returns its figures. */
 export async function syncBench(n: number) {
   const articles = await distractorArticles(n);
-  const stories = articles.map((a, i) => ({ slug: `s${i}`, title: a.title, date: new Date(Date.UTC(2024, 9, 1) + i * 3_600_000).toISOString(), text: a.text.split(/\n\n+/) }));
+  const stories = articles.map((a, i) => ({
+    slug: `s${i}`,
+    title: a.title,
+    date: new Date(Date.UTC(2024, 9, 1) + i * 3_600_000).toISOString(),
+    text: a.text.split(/\n\n+/),
+  }));
   const site = await startNewsServer({
     routes: (base) => ({
       '/robots.txt': { type: 'text/plain', body: 'User-agent: *\nAllow: /\n' },
-      '/rss.xml': { type: 'application/rss+xml', body: rss(stories.map((s) => ({ path: `/articles/${s.slug}`, title: s.title, date: s.date })), base) },
+      '/rss.xml': {
+        type: 'application/rss+xml',
+        body: rss(
+          stories.map((s) => ({ path: `/articles/${s.slug}`, title: s.title, date: s.date })),
+          base,
+        ),
+      },
       ...Object.fromEntries(stories.map((s) => [`/articles/${s.slug}`, { type: 'text/html; charset=utf-8', body: storyPage(s, base) }])),
     }),
   });
   const work = await mkdtemp(join(tmpdir(), 'archivist-bench-sync-'));
   try {
-    const config = loadConfig({ FETCH_MIN_DELAY_MS: '0', ...process.env, INDEX_DIR: join(work, 'sync'), ALLOW_PRIVATE_SOURCES: 'true', SYNC_MAX_ENTRIES: String(n), LOG_LEVEL: 'silent' });
+    const config = loadConfig({
+      FETCH_MIN_DELAY_MS: '0',
+      ...process.env,
+      INDEX_DIR: join(work, 'sync'),
+      ALLOW_PRIVATE_SOURCES: 'true',
+      SYNC_MAX_ENTRIES: String(n),
+      LOG_LEVEL: 'silent',
+    });
     const embedder = await createEmbedder(config);
     await embedder.vectors(['warm up']);
 

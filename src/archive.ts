@@ -47,9 +47,7 @@ export interface AskResult extends Answer {
 }
 
 /** What /api/health says about who writes the answers. */
-export type GeneratorStatus =
-  | { kind: 'extractive' }
-  | { kind: 'openai'; model: string; answered: boolean | null; lastCallAt?: string; error?: string };
+export type GeneratorStatus = { kind: 'extractive' } | { kind: 'openai'; model: string; answered: boolean | null; lastCallAt?: string; error?: string };
 
 export interface ArchiveOptions extends RetrieverOptions, AnswerOptions {
   chunking: ChunkSettings;
@@ -97,7 +95,13 @@ export function createArchive(deps: { store: Store; embedder: Embedder; options:
       const model = generative?.generator;
       if (!model) return { kind: 'extractive' };
       const last = model.lastCall();
-      return { kind: 'openai', model: model.model, answered: last ? last.answered : null, ...(last ? { lastCallAt: last.at } : {}), ...(last?.error ? { error: last.error } : {}) };
+      return {
+        kind: 'openai',
+        model: model.model,
+        answered: last ? last.answered : null,
+        ...(last ? { lastCallAt: last.at } : {}),
+        ...(last?.error ? { error: last.error } : {}),
+      };
     },
 
     /** Kept answers: permalinks, Markdown export, feedback (answers/book.ts), in the same store. */

@@ -36,13 +36,19 @@ export async function openStore(config: Config, log: Logger): Promise<Store> {
  * elsewhere for a repair.
  */
 export async function checkIndex(config: Config, opts: { repair?: boolean } = {}): Promise<{ ok: boolean; lines: string[] }> {
-  if (config.store === 'postgres') return { ok: true, lines: ['check: STORE=postgres: PostgreSQL checks its own pages and transactions; nothing to check here'] };
+  if (config.store === 'postgres')
+    return { ok: true, lines: ['check: STORE=postgres: PostgreSQL checks its own pages and transactions; nothing to check here'] };
   const { checkStore } = await import('./store/check.js');
   const r = await checkStore(config.indexDir, opts);
   const lines = r.findings.map((f) => `check: ${f.message}${f.repaired ? `\n  repaired: ${f.repaired}` : opts.repair ? '\n  not repaired' : ''}`);
   const what = `${r.articles} articles, the log at change ${r.lastSeq}`;
   if (!r.findings.length) lines.push(`check: ok: integrity_check, every record's checksum, the snapshots and the committed sequence (${what})`);
-  else lines.push(r.ok ? `check: repaired; ${what}` : `check: problems found${opts.repair ? ' that could not all be repaired' : '; `npm run check -- --repair` repairs what can be rebuilt'}`);
+  else
+    lines.push(
+      r.ok
+        ? `check: repaired; ${what}`
+        : `check: problems found${opts.repair ? ' that could not all be repaired' : '; `npm run check -- --repair` repairs what can be rebuilt'}`,
+    );
   return { ok: r.ok, lines };
 }
 

@@ -12,12 +12,15 @@ import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { AppError } from './errors.js';
 
-const bool = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'])
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const num = (min: number, max: number) => z.coerce.number().min(min).max(max);
-const list = z.string().transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
+const list = z.string().transform((s) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean),
+);
 
 /**
  * Every setting, its default and its meaning: defaults live here and nowhere else (MiniSearch's
@@ -82,7 +85,10 @@ const settings = {
   /** Most earlier turns kept as history. */
   MAX_HISTORY_TURNS: int(0, 100).default(20),
   /** Largest JSON request body. */
-  BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'a size such as 100kb or 5mb').default('100kb'),
+  BODY_LIMIT: z
+    .string()
+    .regex(/^\d+(b|kb|mb)$/i, 'a size such as 100kb or 5mb')
+    .default('100kb'),
   /** Largest uploaded article file, in bytes. */
   MAX_UPLOAD_BYTES: int(1, 1e9).default(5 * 1024 * 1024),
   /** Bearer token for the write endpoints; unset: writes only on a loopback address. */
@@ -196,9 +202,7 @@ const camel = (key: string) => key.toLowerCase().replace(/_([a-z])/g, (_, c: str
  * @throws AppError('bad_config') naming each bad setting and what it must be.
  */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Readonly<Config> {
-  const cleaned = Object.fromEntries(
-    Object.entries(env).filter(([k, v]) => k in settings && v !== undefined && v.trim() !== ''),
-  );
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([k, v]) => k in settings && v !== undefined && v.trim() !== ''));
   const parsed = schema.safeParse(cleaned);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');

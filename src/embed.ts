@@ -51,7 +51,10 @@ export function checkModelFiles(root: string, model: string): void {
     const p = join(dir, file);
     const size = existsSync(p) ? statSync(p).size : -1;
     if (size !== want.bytes) {
-      throw new AppError('model_unavailable', `embed: ${file} of ${model} is ${size < 0 ? 'missing' : `damaged (${size} bytes, expected ${want.bytes})`}; ${fix}`);
+      throw new AppError(
+        'model_unavailable',
+        `embed: ${file} of ${model} is ${size < 0 ? 'missing' : `damaged (${size} bytes, expected ${want.bytes})`}; ${fix}`,
+      );
     }
     if ('sha256' in want && createHash('sha256').update(readFileSync(p)).digest('hex') !== want.sha256) {
       throw new AppError('model_unavailable', `embed: ${file} of ${model} is damaged (checksum mismatch); ${fix}`);
@@ -116,7 +119,10 @@ export class Embedder {
     const out: Float32Array[] = new Array(texts.length);
     let done = 0;
     for (const idx of texts.length === 1 ? [[0]] : this.batches(texts)) {
-      const res = await this.extract(idx.map((j) => texts[j]), { pooling: 'mean', normalize: true });
+      const res = await this.extract(
+        idx.map((j) => texts[j]),
+        { pooling: 'mean', normalize: true },
+      );
       idx.forEach((j, k) => (out[j] = res.data.slice(k * this.dims, (k + 1) * this.dims)));
       done += idx.length;
       onBatch?.(done);

@@ -80,7 +80,9 @@ async function start(config: Config, logger: Logger) {
   handler = createApp({ archive, config, logger, sources, isDraining: () => draining });
   const c = await archive.counts();
   const n = sources.registry.list().length;
-  say.info(`Archivist: ${c.articles} articles, ${c.chunks} chunks, ${n} sources${n ? (config.sync ? ' (synced on schedule)' : ' (SYNC=false: synced on request only)') : ''}; serving ${shown}`);
+  say.info(
+    `Archivist: ${c.articles} articles, ${c.chunks} chunks, ${n} sources${n ? (config.sync ? ' (synced on schedule)' : ' (SYNC=false: synced on request only)') : ''}; serving ${shown}`,
+  );
 }
 
 /** `npm run sync`: every due source once, a line per source, then exit (non-zero when one failed). */
@@ -95,7 +97,11 @@ async function syncOnce(config: Config, logger: Logger) {
     for (const r of reports) {
       const def = sources.registry.get(r.id)?.def;
       const name = def?.name ?? (def ? redactUrl(def.url) : r.id);
-      const what = r.error ? `failed: ${r.error}` : r.notModified ? 'not modified' : `${r.added} added, ${r.known} already archived, ${r.skipped.length} skipped`;
+      const what = r.error
+        ? `failed: ${r.error}`
+        : r.notModified
+          ? 'not modified'
+          : `${r.added} added, ${r.known} already archived, ${r.skipped.length} skipped`;
       log.info(`sync: ${name}: ${what} (${(r.ms / 1000).toFixed(1)} s)`);
       for (const s of r.skipped.slice(0, 5)) log.info(`  skipped ${s.url}: ${s.reason}`);
     }

@@ -62,8 +62,9 @@ describe('candidates', () => {
   it('joins a neighbour in the same paragraph when it holds the rest of the question', () => {
     const t = 'Bohemond led the Normans in the siege. He landed at Valona in 1107 with a great fleet.';
     const a = makeArticle({ title: 'T', text: t }, 'c.txt');
-    const [first] = candidates('When did Bohemond land at Valona?', [{ ...passage, article: a, start: 0, end: t.length, text: t }], 'date')
-      .filter((x) => x.text.includes('1107'));
+    const [first] = candidates('When did Bohemond land at Valona?', [{ ...passage, article: a, start: 0, end: t.length, text: t }], 'date').filter((x) =>
+      x.text.includes('1107'),
+    );
     expect(first.text).toBe(t);
   });
 });
@@ -75,7 +76,6 @@ describe('missingNames', () => {
 });
 
 describe('createAnswerer', () => {
-
   it('quotes the best-supported sentence verbatim, with its source and a short answer', async () => {
     const answerer = createAnswerer({ embedder: embedderWith('Belousov'), options });
     const q = 'Who is the Russian defense minister who visited Beijing?';

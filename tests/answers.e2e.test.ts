@@ -50,32 +50,48 @@ const getJson = async (path: string, headers: Record<string, string> = {}) => {
 
 /** Each transport asked the same question; returns the answer id it gave and the quotes it showed. */
 const transports: [string, () => Promise<{ id: string; quotes: { text: string; articleId: string }[] }>][] = [
-  ['POST /api/chat', async () => {
-    const r = await postJson(`${http.url}/api/chat`, { question: QUESTION });
-    return { id: r.json.answerId, quotes: r.json.quotes };
-  }],
-  ['POST /api/chat/stream', async () => {
-    const res = await fetch(`${http.url}/api/chat/stream`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ question: QUESTION }) });
-    const quotes = sseEvents(await res.text()).find((e) => e.event === 'quotes')!.data;
-    return { id: quotes.answerId, quotes: quotes.quotes };
-  }],
-  ['/v1/chat/completions (openai client)', async () => {
-    const client = new OpenAI({ baseURL: `${http.url}/v1`, apiKey: 'unused', maxRetries: 0 });
-    const done = await client.chat.completions.create({ model: 'archivist', messages: [{ role: 'user', content: QUESTION }] });
-    const field = (done.choices[0].message as unknown as { archivist: { answerId: string; quotes: { text: string; articleId: string }[] } }).archivist;
-    return { id: field.answerId, quotes: field.quotes };
-  }],
-  ['MCP ask (official SDK client over /mcp)', async () => {
-    const client = new Client({ name: 'archivist-test', version: '1.0.0' });
-    await client.connect(new StreamableHTTPClientTransport(new URL(`${http.url}/mcp`)));
-    try {
-      const r = await client.callTool({ name: 'ask', arguments: { question: QUESTION } });
-      const out = r.structuredContent as { answerId: string; quotes: { text: string; articleId: string }[] };
-      return { id: out.answerId, quotes: out.quotes };
-    } finally {
-      await client.close();
-    }
-  }],
+  [
+    'POST /api/chat',
+    async () => {
+      const r = await postJson(`${http.url}/api/chat`, { question: QUESTION });
+      return { id: r.json.answerId, quotes: r.json.quotes };
+    },
+  ],
+  [
+    'POST /api/chat/stream',
+    async () => {
+      const res = await fetch(`${http.url}/api/chat/stream`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ question: QUESTION }),
+      });
+      const quotes = sseEvents(await res.text()).find((e) => e.event === 'quotes')!.data;
+      return { id: quotes.answerId, quotes: quotes.quotes };
+    },
+  ],
+  [
+    '/v1/chat/completions (openai client)',
+    async () => {
+      const client = new OpenAI({ baseURL: `${http.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+      const done = await client.chat.completions.create({ model: 'archivist', messages: [{ role: 'user', content: QUESTION }] });
+      const field = (done.choices[0].message as unknown as { archivist: { answerId: string; quotes: { text: string; articleId: string }[] } }).archivist;
+      return { id: field.answerId, quotes: field.quotes };
+    },
+  ],
+  [
+    'MCP ask (official SDK client over /mcp)',
+    async () => {
+      const client = new Client({ name: 'archivist-test', version: '1.0.0' });
+      await client.connect(new StreamableHTTPClientTransport(new URL(`${http.url}/mcp`)));
+      try {
+        const r = await client.callTool({ name: 'ask', arguments: { question: QUESTION } });
+        const out = r.structuredContent as { answerId: string; quotes: { text: string; articleId: string }[] };
+        return { id: out.answerId, quotes: out.quotes };
+      } finally {
+        await client.close();
+      }
+    },
+  ],
 ];
 
 describe('every transport keeps its answer', () => {
@@ -183,22 +199,37 @@ describe('feedback', () => {
     await boot();
     expect((await getJson(`/api/answers/${id}`)).json.feedback).toMatchObject({ rating: 'up', correction: 'Dong Jun' });
     const res = await fetch(`${http.url}/api/feedback?format=jsonl`);
-    const lines = (await res.text()).trim().split('\n').map((l) => JSON.parse(l));
+    const lines = (await res.text())
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const line = lines.find((l) => l.answerId === id);
     expect(line).toMatchObject({ question: QUESTION, rating: 'up', correction: 'Dong Jun', history: [] });
     expect(line.asOf).toBe(json.time.asOf);
-    expect(line.quotes).toEqual(json.quotes.map((q: { articleId: string; start: number; end: number; text: string }) => ({ articleId: q.articleId, start: q.start, end: q.end, text: q.text })));
+    expect(line.quotes).toEqual(
+      json.quotes.map((q: { articleId: string; start: number; end: number; text: string }) => ({
+        articleId: q.articleId,
+        start: q.start,
+        end: q.end,
+        text: q.text,
+      })),
+    );
     expect((await fetch(`${http.url}/api/feedback?format=csv`)).status).toBe(400);
 
     expect((await fetch(`${http.url}/api/answers/${id}`, { method: 'DELETE' })).status).toBe(200);
     expect((await getJson(`/api/answers/${id}`)).status).toBe(404);
-    expect((await (await fetch(`${http.url}/api/feedback?format=jsonl`)).text())).not.toContain(id);
+    expect(await (await fetch(`${http.url}/api/feedback?format=jsonl`)).text()).not.toContain(id);
   }, 120_000);
 });
 
 describe('a quoted article that changes or goes', () => {
   it('marks the quote in the stored answer: changed, then gone', async () => {
-    const article = { title: 'Glenmoor lighthouse repainted', url: 'https://news.example/glenmoor-lighthouse', date: '2024-10-15', text: 'The Glenmoor lighthouse keeper Ida Svensson repainted the lamp room in cobalt blue on Tuesday. Visitors may climb the tower again from Friday.' };
+    const article = {
+      title: 'Glenmoor lighthouse repainted',
+      url: 'https://news.example/glenmoor-lighthouse',
+      date: '2024-10-15',
+      text: 'The Glenmoor lighthouse keeper Ida Svensson repainted the lamp room in cobalt blue on Tuesday. Visitors may climb the tower again from Friday.',
+    };
     expect((await postJson(`${http.url}/api/articles`, article)).status).toBe(201);
     const { json } = await postJson(`${http.url}/api/chat`, { question: 'Who repainted the Glenmoor lighthouse lamp room?' });
     const quoted = json.quotes.find((q: { url?: string }) => q.url === article.url);
@@ -224,7 +255,11 @@ describe('KEEP_ANSWERS=false', () => {
       const chat = await postJson(`${off.url}/api/chat`, { question: QUESTION });
       expect(chat.status).toBe(200);
       expect(chat.json.answerId).toBeUndefined();
-      const stream = await fetch(`${off.url}/api/chat/stream`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ question: QUESTION }) });
+      const stream = await fetch(`${off.url}/api/chat/stream`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ question: QUESTION }),
+      });
       expect(sseEvents(await stream.text()).find((e) => e.event === 'quotes')!.data.answerId).toBeUndefined();
       const client = new OpenAI({ baseURL: `${off.url}/v1`, apiKey: 'unused', maxRetries: 0 });
       const done = await client.chat.completions.create({ model: 'archivist', messages: [{ role: 'user', content: QUESTION }] });

@@ -98,9 +98,18 @@ describe('live article API round trip', () => {
   it.each([
     ['note.txt', 'Tram line extended\nMay 5, 2024\n\nThe number 4 tram now runs to Ostvik.\n\nOriginal url:\nhttps://news.example/tram'],
     ['note.md', '---\ntitle: Tram line extended\ndate: 2024-05-05\nurl: https://news.example/tram\n---\nThe number 4 tram now runs to Ostvik.'],
-    ['note.html', '<html><head><title>Tram line extended</title><link rel="canonical" href="https://news.example/tram"><meta name="date" content="2024-05-05"></head><body><article><p>The number 4 tram now runs to Ostvik, the city transport office announced on Sunday.</p></article></body></html>'],
-    ['note.json', JSON.stringify({ title: 'Tram line extended', url: 'https://news.example/tram', date: '2024-05-05', text: 'The number 4 tram now runs to Ostvik.' })],
-    ['note.jsonl', `${JSON.stringify({ title: 'Tram line extended', url: 'https://news.example/tram', date: '2024-05-05', text: 'The number 4 tram now runs to Ostvik.' })}\n`],
+    [
+      'note.html',
+      '<html><head><title>Tram line extended</title><link rel="canonical" href="https://news.example/tram"><meta name="date" content="2024-05-05"></head><body><article><p>The number 4 tram now runs to Ostvik, the city transport office announced on Sunday.</p></article></body></html>',
+    ],
+    [
+      'note.json',
+      JSON.stringify({ title: 'Tram line extended', url: 'https://news.example/tram', date: '2024-05-05', text: 'The number 4 tram now runs to Ostvik.' }),
+    ],
+    [
+      'note.jsonl',
+      `${JSON.stringify({ title: 'Tram line extended', url: 'https://news.example/tram', date: '2024-05-05', text: 'The number 4 tram now runs to Ostvik.' })}\n`,
+    ],
   ])('takes an uploaded %s file with its title, date and url', async (name, content) => {
     const res = await upload(name, content);
     expect(res.status).toBe(201);
@@ -113,7 +122,10 @@ describe('live article API round trip', () => {
 
   it('stores an article twice in one upload once, the last version', async () => {
     const rec = (text: string) => JSON.stringify({ title: 'Canal dredging', url: 'https://news.example/canal', text });
-    const res = await upload('two.jsonl', `${rec('Dredging of the Maren canal starts in April.')}\n${rec('Dredging of the Maren canal starts in September.')}\n`);
+    const res = await upload(
+      'two.jsonl',
+      `${rec('Dredging of the Maren canal starts in April.')}\n${rec('Dredging of the Maren canal starts in September.')}\n`,
+    );
     expect(res.status).toBe(201);
     expect(res.json.articles).toHaveLength(1);
     const { id } = res.json.articles[0];
@@ -126,7 +138,11 @@ describe('live article API round trip', () => {
 
   it('pages the article list', async () => {
     const ids: string[] = [];
-    for (const n of [1, 2, 3]) ids.push((await postJson(`${srv.url}/api/articles`, { title: `Page test ${n}`, date: `2020-01-0${n}`, text: `Paging article number ${n}.` })).json.articles[0].id);
+    for (const n of [1, 2, 3])
+      ids.push(
+        (await postJson(`${srv.url}/api/articles`, { title: `Page test ${n}`, date: `2020-01-0${n}`, text: `Paging article number ${n}.` })).json.articles[0]
+          .id,
+      );
     const all = await list();
     const page = await list(srv.url, '?offset=1&limit=2');
     expect(page).toMatchObject({ total: all.total, offset: 1, limit: 2 });
@@ -139,7 +155,10 @@ describe('live article API round trip', () => {
   it('takes concurrent writes without losing any, and keeps answering while it writes', async () => {
     const before = (await list()).total;
     const writes = Array.from({ length: 5 }, (_, i) =>
-      postJson(`${srv.url}/api/articles`, { title: `Concurrent ${i}`, text: `Concurrent article ${i} about the river lock at Tessel, which reopened after repairs number ${i}.` }),
+      postJson(`${srv.url}/api/articles`, {
+        title: `Concurrent ${i}`,
+        text: `Concurrent article ${i} about the river lock at Tessel, which reopened after repairs number ${i}.`,
+      }),
     );
     const reads = Array.from({ length: 3 }, () => ask('Who is the Russian defense minister who visited Beijing?'));
     const [w, r] = await Promise.all([Promise.all(writes), Promise.all(reads)]);
@@ -168,16 +187,26 @@ describe('bad input is refused and nothing stored is lost', () => {
     ['a malformed .json upload', () => upload('bad.json', '{"title": "x",'), 400, /not valid JSON/],
     ['an upload over MAX_UPLOAD_BYTES', () => upload('big.txt', `Big\n\n${'word '.repeat(5000)}`), 413, /larger than the limit of 20000 bytes/],
     ['an unknown format', () => upload('report.pdf', '%PDF-1.4 fake'), 415, /unknown format "\.pdf"/],
-    ['a multipart body without a file', async () => {
-      const form = new FormData();
-      form.append('title', 'x');
-      const r = await fetch(`${srv.url}/api/articles`, { method: 'POST', body: form });
-      return { status: r.status, json: await r.json() };
-    }, 400, /no file/],
-    ['a plain-text body', async () => {
-      const r = await fetch(`${srv.url}/api/articles`, { method: 'POST', body: 'just text', headers: { 'content-type': 'text/plain' } });
-      return { status: r.status, json: await r.json() };
-    }, 415, /send JSON/],
+    [
+      'a multipart body without a file',
+      async () => {
+        const form = new FormData();
+        form.append('title', 'x');
+        const r = await fetch(`${srv.url}/api/articles`, { method: 'POST', body: form });
+        return { status: r.status, json: await r.json() };
+      },
+      400,
+      /no file/,
+    ],
+    [
+      'a plain-text body',
+      async () => {
+        const r = await fetch(`${srv.url}/api/articles`, { method: 'POST', body: 'just text', headers: { 'content-type': 'text/plain' } });
+        return { status: r.status, json: await r.json() };
+      },
+      415,
+      /send JSON/,
+    ],
   ];
 
   it.each(cases)('refuses %s with a clear error, and the stored articles are all still there', async (_name, send, status, message) => {
@@ -255,7 +284,12 @@ describe('chat filters', () => {
   // With only 2 candidates per search, an unfiltered search fills them with the 2019 articles:
   // the 2024 one can only come back if the filter narrows the search before ranking.
   let f: Awaited<ReturnType<typeof seedServer>>;
-  const LATE = { title: 'Ferry fares rise in Valdoria', url: 'https://late.example/fares', date: '2024-02-01', text: 'Ferry fares in Valdoria rise by ten percent in March. The operator also mentioned last year\'s dock strike in passing.' };
+  const LATE = {
+    title: 'Ferry fares rise in Valdoria',
+    url: 'https://late.example/fares',
+    date: '2024-02-01',
+    text: "Ferry fares in Valdoria rise by ten percent in March. The operator also mentioned last year's dock strike in passing.",
+  };
   beforeAll(async () => {
     f = await seedServer({ TOP_K: '2', CANDIDATES: '2' });
     for (let i = 0; i < 5; i++) {

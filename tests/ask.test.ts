@@ -64,13 +64,19 @@ describe('phrase (extractive)', () => {
   it('puts the short answer before the numbered quotes', () => {
     const c = chosen();
     const at = text.indexOf('Beijing');
-    const out = extractiveAnswer(q('Where?', { choice: { found: true, evidence: 0.7, chosen: [c], short: { text: 'Beijing', articleId: article.id, start: at, end: at + 7 } } }));
+    const out = extractiveAnswer(
+      q('Where?', { choice: { found: true, evidence: 0.7, chosen: [c], short: { text: 'Beijing', articleId: article.id, start: at, end: at + 7 } } }),
+    );
     expect(out.answer).toBe(`Beijing. “${text.split('\n')[0]}” [1]`);
     expect(out.quotes[0]).toMatchObject({ n: 1, articleId: article.id, start: 0, date: '2024-09-01' });
   });
 
   it('answers NOT_FOUND with no quotes when the choice refused', () => {
-    expect(extractiveAnswer(q('Where?', { choice: { found: false, evidence: 0.1, chosen: [] } }))).toMatchObject({ answer: NOT_FOUND, found: false, quotes: [] });
+    expect(extractiveAnswer(q('Where?', { choice: { found: false, evidence: 0.1, chosen: [] } }))).toMatchObject({
+      answer: NOT_FOUND,
+      found: false,
+      quotes: [],
+    });
   });
 });
 
@@ -85,7 +91,9 @@ describe('cite', () => {
 
   it('dates a quote from an old article for a question about now', () => {
     const answer = extractiveAnswer(q('Where?', { choice: { found: true, evidence: 0.7, chosen: [chosen()] } }));
-    const out = cite.run(q('Where?', { answer, retrieval: retrieval([passage()]), time: { asOf: '2024-10-16', since: null, until: null, recency: true } })) as Question;
+    const out = cite.run(
+      q('Where?', { answer, retrieval: retrieval([passage()]), time: { asOf: '2024-10-16', since: null, until: null, recency: true } }),
+    ) as Question;
     expect(out.answer?.answer).toContain('[1] (from 1 September 2024)');
   });
 });

@@ -83,7 +83,7 @@ describe('the news fixture set', () => {
     for (const { chunk, article } of chunks) expect(inBoilerplate(article.boilerplate, chunk.start, chunk.end)).toBe(false);
   });
 
-  it('quotes no gold boilerplate line in answers to the set\'s questions', async () => {
+  it("quotes no gold boilerplate line in answers to the set's questions", async () => {
     const { questions, gold } = await set;
     const lines = new Set(gold!.boilerplate);
     for (const q of questions.slice(0, 40)) {

@@ -13,7 +13,7 @@ describe('markBoilerplate', () => {
   it.each([
     ['a newsletter sign-up', 'Get the Morning Ledger newsletter in your inbox every weekday. Sign up here.'],
     ['a "Sign up" line', 'Sign up for the Courier Briefing, our free daily newsletter.'],
-    ['a "Read more" line', 'Read more: How the Port of Calderra became the coast\'s busiest harbour'],
+    ['a "Read more" line', "Read more: How the Port of Calderra became the coast's busiest harbour"],
     ['a "Related article:" link line', 'Related article: [Russia-China Alliance Would Build Artificial Intelligence For Dictators](#)'],
     ['a link alone', '[Storm Ilse leaves 14,000 homes without power](https://news.example/ilse)'],
     ['a "Follow … on X" line', 'Follow Nora Lindqvist on X @noralindqvist'],

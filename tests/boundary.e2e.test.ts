@@ -42,7 +42,11 @@ describe('requests from the wrong host (DNS rebinding)', () => {
   it('DELETE with a rebinding Host is 403 and the article stays', async () => {
     const added = await postJson(`${srv.url}/api/articles`, JSON.parse(article(2)));
     const id = added.json.articles[0].id;
-    const res = await raw(srv.url, { method: 'DELETE', path: `/api/articles/${id}`, headers: { host: `evil.example:${port}`, origin: `http://evil.example:${port}` } });
+    const res = await raw(srv.url, {
+      method: 'DELETE',
+      path: `/api/articles/${id}`,
+      headers: { host: `evil.example:${port}`, origin: `http://evil.example:${port}` },
+    });
     expect(res.status).toBe(403);
     expect((await fetch(`${srv.url}/api/articles/${id}`)).status).toBe(200);
     expect((await fetch(`${srv.url}/api/articles/${id}`, { method: 'DELETE' })).status).toBe(200);
@@ -82,8 +86,16 @@ describe('validation at the boundary: a 400 naming the field, nothing stored los
     ['a data: url', JSON.stringify({ title: 'x', url: 'data:text/html,<b>x</b>', text: 'Body.' }), /url/],
     ['a vbscript: url', JSON.stringify({ title: 'x', url: 'vbscript:msgbox(1)', text: 'Body.' }), /url/],
     ['the impossible article date Feb 30 2024', JSON.stringify({ title: 'x', date: 'Feb 30 2024', text: 'Body.' }), /date "Feb 30 2024" is not a real date/],
-    ['the impossible time 2024-10-14T25:99:00Z', JSON.stringify({ title: 'x', date: '2024-10-14T25:99:00Z', text: 'Body.' }), /date "2024-10-14T25:99:00Z" is not a real date/],
-    ['a url with user:pass@', JSON.stringify({ title: 'x', url: 'https://user:pass@news.example/a', text: 'Body.' }), /url: must not carry a user name or password/],
+    [
+      'the impossible time 2024-10-14T25:99:00Z',
+      JSON.stringify({ title: 'x', date: '2024-10-14T25:99:00Z', text: 'Body.' }),
+      /date "2024-10-14T25:99:00Z" is not a real date/,
+    ],
+    [
+      'a url with user:pass@',
+      JSON.stringify({ title: 'x', url: 'https://user:pass@news.example/a', text: 'Body.' }),
+      /url: must not carry a user name or password/,
+    ],
   ];
   it.each(cases)('POST /api/articles with %s', async (_name, body, field) => {
     const before = await count();
@@ -93,11 +105,14 @@ describe('validation at the boundary: a 400 naming the field, nothing stored los
     expect(await count()).toBe(before);
   });
 
-  it.each(['2024-13-45', '0000-00-00', '99999-01-01', '2023-02-29', 'Feb 30 2024', '2024-10-14T25:99:00Z'])('POST /api/chat with since %s is a 400 naming since', async (since) => {
-    const res = await postJson(`${srv.url}/api/chat`, { question: 'Who visited Beijing?', since });
-    expect(res.status).toBe(400);
-    expect(res.json.error.message).toMatch(/since must be a real date/);
-  });
+  it.each(['2024-13-45', '0000-00-00', '99999-01-01', '2023-02-29', 'Feb 30 2024', '2024-10-14T25:99:00Z'])(
+    'POST /api/chat with since %s is a 400 naming since',
+    async (since) => {
+      const res = await postJson(`${srv.url}/api/chat`, { question: 'Who visited Beijing?', since });
+      expect(res.status).toBe(400);
+      expect(res.json.error.message).toMatch(/since must be a real date/);
+    },
+  );
 
   it('counts the question in characters: 1,000 emoji pass, 1,001 are a 400 naming question', async () => {
     const ok = await postJson(`${srv.url}/api/chat`, { question: '🛳'.repeat(1000) });
@@ -138,7 +153,11 @@ describe('what names an article with a url', () => {
   });
 
   it('stores and republishes the parsed href, not the string given', async () => {
-    const res = await postJson(`${srv.url}/api/articles`, { title: 'Quoted', url: 'https://evil.example/a"><img src=x>', text: 'An article with a hostile url.' });
+    const res = await postJson(`${srv.url}/api/articles`, {
+      title: 'Quoted',
+      url: 'https://evil.example/a"><img src=x>',
+      text: 'An article with a hostile url.',
+    });
     expect(res.status).toBe(201);
     const one = await (await fetch(`${srv.url}/api/articles/${res.json.articles[0].id}`)).json();
     expect(one.url).toBe('https://evil.example/a%22%3E%3Cimg%20src=x%3E');

@@ -13,7 +13,8 @@ import { askOnPage, launchBrowser, waitForTurn } from './browser.js';
 import { listen, quiet, SEEDS, seedServer, tempDir, testConfig } from './helpers.js';
 
 const QUESTION = 'Who is the Russian defense minister who visited Beijing?';
-const ARTICLE_URL = 'https://www.themoscowtimes.com/2024/10/14/moscow-and-beijing-pledge-to-strengthen-military-ties-as-russian-defense-minister-visits-china-a86677';
+const ARTICLE_URL =
+  'https://www.themoscowtimes.com/2024/10/14/moscow-and-beijing-pledge-to-strengthen-military-ties-as-russian-defense-minister-visits-china-a86677';
 
 /** Everything the page must not do: dialogs, console errors, uncaught errors, CSP violations. */
 function watch(page: Page) {

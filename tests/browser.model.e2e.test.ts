@@ -27,7 +27,9 @@ describe('the chat page with your own model', () => {
     srv = await seedServer({ GENERATOR: 'openai', LLM_BASE_URL: llm.baseUrl, LLM_MODEL: 'scripted-7b', LLM_TIMEOUT_MS: '10000' });
     browser = await launchBrowser();
     page = await browser.context.newPage();
-    page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(m.text());
+    });
     page.on('pageerror', (e) => problems.push(e.message));
     await page.goto(srv.url);
   });

@@ -63,7 +63,10 @@ describe('what the page shows of what it read', () => {
   });
 
   it('shows the text around a quote without the photo credit and the link line ingest marked', async () => {
-    const quote = page.locator('#conversation > li.turn').first().locator('.quote', { has: page.locator('mark', { hasText: '38 million euros' }) });
+    const quote = page
+      .locator('#conversation > li.turn')
+      .first()
+      .locator('.quote', { has: page.locator('mark', { hasText: '38 million euros' }) });
     const context = (await quote.locator('blockquote').textContent())!;
     expect(context).toContain('reopened to traffic on Monday');
     expect(context).toContain('returned to normal');

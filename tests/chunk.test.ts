@@ -32,14 +32,18 @@ describe('chunkArticle', () => {
   });
 
   it('covers all the prose, with ids in order', () => {
-    for (let i = 0; i < 25; i++) expect(chunks.some((c) => text.slice(c.start, c.end).includes(sentence(i))), `sentence ${i}`).toBe(true);
+    for (let i = 0; i < 25; i++)
+      expect(
+        chunks.some((c) => text.slice(c.start, c.end).includes(sentence(i))),
+        `sentence ${i}`,
+      ).toBe(true);
     expect(chunks.map((c) => c.id)).toEqual(chunks.map((_, i) => `a1:${i}`));
   });
 
   it('splits a long paragraph into balanced pieces, not a full chunk and a scrap', () => {
     const long = paragraph(0, 7); // ~490 characters
     const [a, b] = chunkArticle({ id: 'b', text: long }, { chunkSize: 400, chunkOverlap: 0 });
-    expect(Math.abs((a.end - a.start) - (b.end - b.start))).toBeLessThan(120);
+    expect(Math.abs(a.end - a.start - (b.end - b.start))).toBeLessThan(120);
   });
 
   it('repeats the last whole sentence of a chunk at the start of the next when it fits the overlap', () => {

@@ -21,7 +21,12 @@ const curlAt = blocks.findIndex((b) => b.section === 'Use it' && b.lang === 'sh'
 const example = blocks.slice(curlAt + 1).find((b) => b.lang === 'json');
 /** Each `npm run ask` line with the output block that follows it. */
 const asks = blocks.flatMap((b, i) =>
-  b.lang === 'sh' && b.body.startsWith('npm run ask') ? b.body.split('\n').filter(Boolean).map((line) => ({ line, output: blocks[i + 1] })) : [],
+  b.lang === 'sh' && b.body.startsWith('npm run ask')
+    ? b.body
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => ({ line, output: blocks[i + 1] }))
+    : [],
 );
 
 async function freePort(): Promise<number> {
@@ -34,7 +39,10 @@ async function freePort(): Promise<number> {
 
 /** The environment of a fresh shell: PATH without this checkout's node_modules, HOME, and PORT. */
 const shellEnv = (port: number) => ({
-  PATH: (process.env.PATH ?? '').split(delimiter).filter((p) => !p.includes('node_modules')).join(delimiter),
+  PATH: (process.env.PATH ?? '')
+    .split(delimiter)
+    .filter((p) => !p.includes('node_modules'))
+    .join(delimiter),
   HOME: process.env.HOME ?? '/root',
   PORT: String(port),
 });
@@ -78,12 +86,20 @@ beforeAll(async () => {
   child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-20_000)));
   child.stdout.resume();
   let code: number | null | undefined;
-  const exited = new Promise<void>((r) => child.on('exit', (c) => { code = c; r(); }));
+  const exited = new Promise<void>((r) =>
+    child.on('exit', (c) => {
+      code = c;
+      r();
+    }),
+  );
   let ready = false;
   const deadline = Date.now() + 14 * 60_000; // the install compiles better-sqlite3 from source
   while (!ready && code === undefined && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 1000));
-    ready = await fetch(`http://127.0.0.1:${port}/api/ready`).then((r) => r.ok, () => false);
+    ready = await fetch(`http://127.0.0.1:${port}/api/ready`).then(
+      (r) => r.ok,
+      () => false,
+    );
   }
   if (ready) {
     const curl = blocks[curlAt].body.replace(/\\\n\s*/g, ' ');
@@ -102,11 +118,11 @@ afterAll(async () => {
 });
 
 describe(`the README's "${RUN_IT}" on a fresh clone`, () => {
-  it('installs, starts from the repository\'s own index/ and becomes ready', () => {
+  it("installs, starts from the repository's own index/ and becomes ready", () => {
     expect(started.ready, `not ready; exit ${started.code}; stderr:\n${started.stderr}`).toBe(true);
   });
 
-  it('answers the README\'s example question with the README\'s example response, quote and keys', () => {
+  it("answers the README's example question with the README's example response, quote and keys", () => {
     expect(chat?.status).toBe(200);
     const want = JSON.parse(example!.body);
     expect(exampleDiffs(want, chat.body)).toEqual([]);
@@ -115,19 +131,23 @@ describe(`the README's "${RUN_IT}" on a fresh clone`, () => {
     expect((chat.body as { answer: string }).answer).toContain(`“${quote}”`);
   });
 
-  it('built its index in the repository\'s index/, beside the .gitkeep', async () => {
+  it("built its index in the repository's index/, beside the .gitkeep", async () => {
     const entries = await readdir(join(clone, 'index'));
     expect(entries).toEqual(expect.arrayContaining(['.gitkeep', 'archivist-index.json', 'articles.db']));
   });
 });
 
 describe("the README's `npm run ask` lines in the same clone", () => {
-  it.each(asks.map((a) => [a.line, a.output] as const))('%s prints what the README shows', async (line, output) => {
-    expect(started.ready, 'the install and first start failed (see above)').toBe(true);
-    expect(output?.lang, `README: the output of \`${line}\` must follow it in a text block`).toBe('text');
-    const r = await run(line, clone, shellEnv(port));
-    expect(r.code, r.stderr).toBe(0);
-    const got = withoutNpmBanner(r.stdout).trim();
-    expect(matchesElided(output!.body.trim(), got), `README shows:\n${output!.body}\nprinted:\n${got}`).toBe(true);
-  }, 300_000);
+  it.each(asks.map((a) => [a.line, a.output] as const))(
+    '%s prints what the README shows',
+    async (line, output) => {
+      expect(started.ready, 'the install and first start failed (see above)').toBe(true);
+      expect(output?.lang, `README: the output of \`${line}\` must follow it in a text block`).toBe('text');
+      const r = await run(line, clone, shellEnv(port));
+      expect(r.code, r.stderr).toBe(0);
+      const got = withoutNpmBanner(r.stdout).trim();
+      expect(matchesElided(output!.body.trim(), got), `README shows:\n${output!.body}\nprinted:\n${got}`).toBe(true);
+    },
+    300_000,
+  );
 });

@@ -22,7 +22,9 @@ beforeAll(async () => {
   const original = await readFile(join(FIXTURES, FILES[0]), 'utf8');
   await writeFile(
     join(folder, 'metro-copy.md'),
-    original.replace('https://harborledger.example/news/2025/10/21/riverton-light-rail-extension', 'https://metrodaily.example/news/riverton-light-rail').replace('412 million', '415 million'),
+    original
+      .replace('https://harborledger.example/news/2025/10/21/riverton-light-rail-extension', 'https://metrodaily.example/news/riverton-light-rail')
+      .replace('412 million', '415 million'),
   );
   srv = await seedServer({ SEEDS_DIR: folder });
 });

@@ -67,17 +67,16 @@ describe('POST /api/chat', () => {
     expect(json.passages.length).toBeGreaterThan(0);
   });
 
-  it.each([
-    'What is the capital of France?',
-    'Who won the 2022 FIFA World Cup final?',
-    'What is the boiling point of water at sea level?',
-  ])('says plainly that it cannot answer "%s" and quotes nothing', async (question) => {
-    const { status, json } = await postJson(`${srv.url}/api/chat`, { question });
-    expect(status).toBe(200);
-    expect(json.found).toBe(false);
-    expect(json.answer).toBe(NOT_FOUND);
-    expect(json.quotes).toEqual([]);
-  });
+  it.each(['What is the capital of France?', 'Who won the 2022 FIFA World Cup final?', 'What is the boiling point of water at sea level?'])(
+    'says plainly that it cannot answer "%s" and quotes nothing',
+    async (question) => {
+      const { status, json } = await postJson(`${srv.url}/api/chat`, { question });
+      expect(status).toBe(200);
+      expect(json.found).toBe(false);
+      expect(json.answer).toBe(NOT_FOUND);
+      expect(json.quotes).toEqual([]);
+    },
+  );
 });
 
 describe('bad input', () => {

@@ -10,7 +10,10 @@ import { markArticles } from '../src/ingest/ingest.js';
 import { REPO } from './helpers.js';
 
 const NEWS = join(REPO, 'eval/news/questions.jsonl');
-const COPIES = ['https://harborledger.example/news/2025/10/21/riverton-light-rail-extension', 'https://valleycourier.example/region/riverton-approves-airport-light-rail'];
+const COPIES = [
+  'https://harborledger.example/news/2025/10/21/riverton-light-rail-extension',
+  'https://valleycourier.example/region/riverton-approves-airport-light-rail',
+];
 
 describe('clusters', () => {
   it('puts the two syndicated copies of the news set in one cluster, and nothing else', async () => {
@@ -25,10 +28,19 @@ describe('clusters', () => {
   });
 
   it('compares prose only: boilerplate lines do not make two stories copies', () => {
-    const footer = Array.from({ length: 6 }, (_, i) => `Related article: [Harbour story number ${i} about the council, the port and the ferries](https://x.example/${i})`).join('\n');
+    const footer = Array.from(
+      { length: 6 },
+      (_, i) => `Related article: [Harbour story number ${i} about the council, the port and the ferries](https://x.example/${i})`,
+    ).join('\n');
     const text = (body: string) => `${body}\n\n${footer}`;
-    const a = makeArticle({ title: 'A', text: text('The council voted to close the old harbour bridge for repairs that will take six months and cost a great deal.') }, 'a.md');
-    const b = makeArticle({ title: 'B', text: text('Fishermen landed a record catch of herring at the northern quay on a cold and windy Tuesday morning this week.') }, 'b.md');
+    const a = makeArticle(
+      { title: 'A', text: text('The council voted to close the old harbour bridge for repairs that will take six months and cost a great deal.') },
+      'a.md',
+    );
+    const b = makeArticle(
+      { title: 'B', text: text('Fishermen landed a record catch of herring at the northern quay on a cold and windy Tuesday morning this week.') },
+      'b.md',
+    );
     const [ma, mb] = markArticles([a, b]);
     expect(similarity(signature(ma)!, signature(mb)!)).toBeLessThan(0.2);
     expect(clusters([ma, mb]).size).toBe(0);

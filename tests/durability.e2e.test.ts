@@ -21,11 +21,21 @@ import { LocalStore } from '../src/store/local.js';
 import { postJson, quiet, REPO, SEEDS, tempDir, testConfig } from './helpers.js';
 
 const API_ARTICLES = [
-  { title: 'Island ferry gets a new captain', text: 'Greta Solberg, who served as first mate for eleven years, took command of the Hallin island ferry on Sunday.' },
-  { title: 'Observatory finds a comet', text: 'Astronomers at the Kestrel Ridge observatory reported a new comet on Tuesday, named after the night assistant Tomas Brandvik.' },
+  {
+    title: 'Island ferry gets a new captain',
+    text: 'Greta Solberg, who served as first mate for eleven years, took command of the Hallin island ferry on Sunday.',
+  },
+  {
+    title: 'Observatory finds a comet',
+    text: 'Astronomers at the Kestrel Ridge observatory reported a new comet on Tuesday, named after the night assistant Tomas Brandvik.',
+  },
   { title: 'Bakery wins regional prize', text: 'The Ostmark rye bakery of Lena Havik won the regional bread prize for its sourdough loaf in November.' },
 ];
-const QUESTIONS = ['Who took command of the Hallin island ferry?', 'What did the Kestrel Ridge observatory report?', 'Which bakery won the regional bread prize?'];
+const QUESTIONS = [
+  'Who took command of the Hallin island ferry?',
+  'What did the Kestrel Ridge observatory report?',
+  'Which bakery won the regional bread prize?',
+];
 
 let root: string;
 let embedder: Embedder;
@@ -40,7 +50,11 @@ async function tree(dir: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const e of await readdir(dir, { recursive: true, withFileTypes: true })) {
     const p = join(e.parentPath, e.name);
-    out[relative(dir, p)] = e.isFile() ? createHash('sha256').update(await readFile(p)).digest('hex') : 'dir';
+    out[relative(dir, p)] = e.isFile()
+      ? createHash('sha256')
+          .update(await readFile(p))
+          .digest('hex')
+      : 'dir';
   }
   return out;
 }
@@ -65,20 +79,24 @@ describe('a folder that is not an Archivist index', () => {
     ['a previous-format index whose CURRENT names nothing', { CURRENT: 'garbage\n', 'gen-000003/manifest.json': '{}' }],
     ['foreign files beside a .gitkeep', { '.gitkeep': '', 'my-notes.txt': 'shopping list' }],
     ['a .gitkeep that is not empty', { '.gitkeep': 'my notes, kept here' }],
-  ])('is refused at start with a clear message, every file still there: %s', async (_name, files) => {
-    const index = join(root, `foreign-${Math.random().toString(36).slice(2)}`);
-    for (const [name, text] of Object.entries(files)) {
-      await mkdir(join(index, name, '..'), { recursive: true });
-      await writeFile(join(index, name), text);
-    }
-    const before = await tree(index);
-    const err = await bootArchive(testConfig(index), quiet).catch((e) => e);
-    expect(err).toBeInstanceOf(AppError);
-    expect(err.code).toBe('store_unavailable');
-    expect(err.message).toMatch(/^store: .*nothing was changed/);
-    expect(err.message).not.toContain(index);
-    expect(await tree(index)).toEqual(before);
-  }, 120_000);
+  ])(
+    'is refused at start with a clear message, every file still there: %s',
+    async (_name, files) => {
+      const index = join(root, `foreign-${Math.random().toString(36).slice(2)}`);
+      for (const [name, text] of Object.entries(files)) {
+        await mkdir(join(index, name, '..'), { recursive: true });
+        await writeFile(join(index, name), text);
+      }
+      const before = await tree(index);
+      const err = await bootArchive(testConfig(index), quiet).catch((e) => e);
+      expect(err).toBeInstanceOf(AppError);
+      expect(err.code).toBe('store_unavailable');
+      expect(err.message).toMatch(/^store: .*nothing was changed/);
+      expect(err.message).not.toContain(index);
+      expect(await tree(index)).toEqual(before);
+    },
+    120_000,
+  );
 });
 
 describe('a folder kept in version control by an empty .gitkeep (as the repository keeps index/)', () => {
@@ -118,19 +136,28 @@ describe('damage to derived files and to the log', () => {
     buf[at ?? buf.length >> 1] ^= 0x20;
     await writeFile(path, buf);
   };
-  const snapshotFile = async (index: string, f: string) => join(index, (await readdir(index)).find((e) => /^snapshot-\d+$/.test(e))!, f);
+  const snapshotFile = async (index: string, f: string) =>
+    join(
+      index,
+      (await readdir(index)).find((e) => /^snapshot-\d+$/.test(e))!,
+      f,
+    );
 
-  it.each(['vectors.hnsw', 'keyword.json', 'articles.jsonl', 'manifest.json'])('a flipped byte in the snapshot\'s %s: set aside, reported, rebuilt from the log; every API article still answers', async (file) => {
-    const index = join(root, `damaged-${file}`);
-    await cp(pristine, index, { recursive: true });
-    await flip(await snapshotFile(index, file));
-    const lines: string[] = [];
-    const archive = await boot(index, lines);
-    expect(lines.join('\n')).toMatch(/snapshot snapshot-\d+ is damaged .*set aside as snapshot-\d+\.damaged-\d+/);
-    expect(await answers(archive)).toEqual(API_ARTICLES.map((a) => a.title));
-    await archive.store.close();
-    expect((await readdir(index)).some((e) => /\.damaged-\d+$/.test(e))).toBe(true);
-  }, 120_000);
+  it.each(['vectors.hnsw', 'keyword.json', 'articles.jsonl', 'manifest.json'])(
+    "a flipped byte in the snapshot's %s: set aside, reported, rebuilt from the log; every API article still answers",
+    async (file) => {
+      const index = join(root, `damaged-${file}`);
+      await cp(pristine, index, { recursive: true });
+      await flip(await snapshotFile(index, file));
+      const lines: string[] = [];
+      const archive = await boot(index, lines);
+      expect(lines.join('\n')).toMatch(/snapshot snapshot-\d+ is damaged .*set aside as snapshot-\d+\.damaged-\d+/);
+      expect(await answers(archive)).toEqual(API_ARTICLES.map((a) => a.title));
+      await archive.store.close();
+      expect((await readdir(index)).some((e) => /\.damaged-\d+$/.test(e))).toBe(true);
+    },
+    120_000,
+  );
 
   it('a flipped byte in the middle of the log with no snapshot to rebuild from: that record is named and skipped, the rest all answer', async () => {
     const index = join(root, 'damaged-log');
@@ -161,12 +188,19 @@ describe('an index of the previous format (generation folders + CURRENT)', () =>
     const gen = join(index, 'gen-000002');
     await mkdir(gen, { recursive: true });
     const settings = { model: embedder.model, dims: embedder.dims, chunkSize: 800, chunkOverlap: 100 };
-    const records = await buildRecords(API_ARTICLES.map((a) => apiArticle(a)), embedder, settings);
+    const records = await buildRecords(
+      API_ARTICLES.map((a) => apiArticle(a)),
+      embedder,
+      settings,
+    );
     // Written exactly as format 1 wrote it: rows with HNSW labels, the graph, a manifest of hashes.
     const hnsw = new hnswlib.HierarchicalNSW('ip', embedder.dims);
     hnsw.initIndex({ maxElements: 64, m: 16, efConstruction: 100, allowReplaceDeleted: true });
     let label = 0;
-    const rows = records.map((r) => ({ article: r.article, chunks: r.chunks.map((c, i) => (hnsw.addPoint(Array.from(r.vectors[i]), label), { ...c, label: label++ })) }));
+    const rows = records.map((r) => ({
+      article: r.article,
+      chunks: r.chunks.map((c, i) => (hnsw.addPoint(Array.from(r.vectors[i]), label), { ...c, label: label++ })),
+    }));
     await hnsw.writeIndex(join(gen, 'vectors.hnsw'));
     await writeFile(join(gen, 'articles.json'), JSON.stringify(rows));
     await writeFile(join(gen, 'keyword.json'), '{}');
@@ -212,7 +246,8 @@ describe('several processes on one INDEX_DIR', () => {
     const index = join(root, 'shared');
     const folder = join(root, 'ingest-folder');
     await mkdir(folder);
-    for (let i = 0; i < 3; i++) await writeFile(join(folder, `f${i}.txt`), `Folder article ${i}\n\nThe river lock at Tessel number ${i} reopened after repairs on Friday.`);
+    for (let i = 0; i < 3; i++)
+      await writeFile(join(folder, `f${i}.txt`), `Folder article ${i}\n\nThe river lock at Tessel number ${i} reopened after repairs on Friday.`);
     const first = await serverProcess(index); // builds the index from seeds/
     const second = await serverProcess(index);
     try {
@@ -225,16 +260,21 @@ describe('several processes on one INDEX_DIR', () => {
       const ingestDone = new Promise<number | null>((r) => ingest.on('exit', r));
       const acked: string[] = [];
       let refused = 0;
-      await Promise.all(Array.from({ length: 4 }, async (_, lane) => {
-        for (let i = lane; i < 32; i += 4) {
-          const r = await postJson(`${servers[i % 2]}/api/articles`, { title: `Burst ${i}`, text: `Burst article ${i}: the harbour master of Vell logged ship number ${i} on Monday.` });
-          if (r.status === 201) acked.push(r.json.articles[0].id);
-          else {
-            refused++;
-            expect(r.status).toBe(503); // a clear "try again", never a silent loss
+      await Promise.all(
+        Array.from({ length: 4 }, async (_, lane) => {
+          for (let i = lane; i < 32; i += 4) {
+            const r = await postJson(`${servers[i % 2]}/api/articles`, {
+              title: `Burst ${i}`,
+              text: `Burst article ${i}: the harbour master of Vell logged ship number ${i} on Monday.`,
+            });
+            if (r.status === 201) acked.push(r.json.articles[0].id);
+            else {
+              refused++;
+              expect(r.status).toBe(503); // a clear "try again", never a silent loss
+            }
           }
-        }
-      }));
+        }),
+      );
       expect(await ingestDone).toBe(0);
       expect(acked.length).toBeGreaterThan(28);
       expect(refused + acked.length).toBe(32);

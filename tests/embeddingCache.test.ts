@@ -19,7 +19,7 @@ afterAll(async () => {
 });
 
 describe('embedding cache', () => {
-  it('embeds only texts it has not stored, across runs, and returns the model\'s vectors', async () => {
+  it("embeds only texts it has not stored, across runs, and returns the model's vectors", async () => {
     const file = join(root, 'cache', 'embeddings.sqlite');
     const texts = ['The council opened a tram line.', 'Bo Li won the chess final.'];
     const first = new CachedEmbedder(model, file);

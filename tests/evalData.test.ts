@@ -27,6 +27,8 @@ describe('loadEvalSet', () => {
     const err = await loadEvalSet('no/such/questions.json').catch((e) => e);
     expect(err).toBeInstanceOf(AppError);
     expect(err.code).toBe('bad_request');
-    expect(err.message).toBe('eval: there is no question file no/such/questions.json; give a SQuAD v2 .json or a .jsonl file of questions (without one, npm run eval reads eval/squad/squad-v2-small.json from the repository)');
+    expect(err.message).toBe(
+      'eval: there is no question file no/such/questions.json; give a SQuAD v2 .json or a .jsonl file of questions (without one, npm run eval reads eval/squad/squad-v2-small.json from the repository)',
+    );
   });
 });

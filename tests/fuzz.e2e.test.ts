@@ -77,14 +77,40 @@ async function every50() {
 }
 
 const EDGE = [
-  '\uD800', '\uDFFF', 'a\uD83D', '\uDE00b', // lone surrogates
-  '\u202E', '\u200F', '\u202B', 'שלום עולם \u200F?', // right-to-left marks and text
-  '\u200B', '\u200C', '\u200D', '\u2060', '\uFEFF', // zero-width characters, BOM
-  '👩‍👩‍👧‍👦', '🇺🇦', '🏳️‍🌈', '\u{1F600}'.repeat(300), // emoji, ZWJ sequences, many astral characters
-  'e\u0301'.repeat(400), 'Z\u0351\u0352\u0353\u0354'.repeat(100), // combining marks
-  '\u0000', '\u0007\b\f\v', '\r\n\r\n', ' \t ', '\u00A0\u2028\u2029', // control, separators
-  '<script>alert(1)</script>', "'; DROP TABLE articles; --", '{{constructor.constructor("x")()}}', '../../../etc/passwd',
-  '__proto__', 'constructor', 'x'.repeat(2000), 'x'.repeat(2001), 'Belousov '.repeat(222), '\uFFFD\uFFFF\uFFFE',
+  '\uD800',
+  '\uDFFF',
+  'a\uD83D',
+  '\uDE00b', // lone surrogates
+  '\u202E',
+  '\u200F',
+  '\u202B',
+  'שלום עולם \u200F?', // right-to-left marks and text
+  '\u200B',
+  '\u200C',
+  '\u200D',
+  '\u2060',
+  '\uFEFF', // zero-width characters, BOM
+  '👩‍👩‍👧‍👦',
+  '🇺🇦',
+  '🏳️‍🌈',
+  '\u{1F600}'.repeat(300), // emoji, ZWJ sequences, many astral characters
+  'e\u0301'.repeat(400),
+  'Z\u0351\u0352\u0353\u0354'.repeat(100), // combining marks
+  '\u0000',
+  '\u0007\b\f\v',
+  '\r\n\r\n',
+  ' \t ',
+  '\u00A0\u2028\u2029', // control, separators
+  '<script>alert(1)</script>',
+  "'; DROP TABLE articles; --",
+  '{{constructor.constructor("x")()}}',
+  '../../../etc/passwd',
+  '__proto__',
+  'constructor',
+  'x'.repeat(2000),
+  'x'.repeat(2001),
+  'Belousov '.repeat(222),
+  '\uFFFD\uFFFF\uFFFE',
 ];
 
 const hostile = fc.oneof(
@@ -121,15 +147,31 @@ const validShaped = fc.record(
     history: fc.array(fc.record({ role: fc.constantFrom('user' as const, 'assistant' as const), content: hostile }), { maxLength: 6 }),
     since: fc.constantFrom('2024-10-14', '2000-01-01', '2024-10-14T00:00:00Z'),
     until: fc.constantFrom('2024-10-15', '2030-12-31'),
-    sources: fc.array(fc.oneof(fc.constant('https://www.themoscowtimes.com/'), hostile.filter((x) => x.length > 0 && x.length <= 2000)), { maxLength: 3 }),
+    sources: fc.array(
+      fc.oneof(
+        fc.constant('https://www.themoscowtimes.com/'),
+        hostile.filter((x) => x.length > 0 && x.length <= 2000),
+      ),
+      { maxLength: 3 },
+    ),
   },
   { requiredKeys: ['question'] },
 );
 
 const CONTENT_TYPES = [
-  'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=xyz', 'application/xml',
-  'application/json; charset=utf-16', 'application/json; charset=latin1', 'application/json; charset=bogus',
-  'application/vnd.api+json', 'application/json', 'APPLICATION/JSON', '*/*', 'application/', ';;;',
+  'text/plain',
+  'application/x-www-form-urlencoded',
+  'multipart/form-data; boundary=xyz',
+  'application/xml',
+  'application/json; charset=utf-16',
+  'application/json; charset=latin1',
+  'application/json; charset=bogus',
+  'application/vnd.api+json',
+  'application/json',
+  'APPLICATION/JSON',
+  '*/*',
+  'application/',
+  ';;;',
 ];
 
 const rawCase = fc.record({
@@ -138,7 +180,12 @@ const rawCase = fc.record({
   encoding: fc.option(fc.constantFrom('gzip', 'deflate', 'br', 'identity', 'bogus'), { nil: undefined }),
   body: fc.oneof(
     fc.uint8Array({ maxLength: 2000 }).map((b) => Buffer.from(b)),
-    fc.constantFrom(Buffer.from([0xc0, 0xaf]), Buffer.from([0xff, 0xfe, 0x7b, 0x00]), Buffer.from('{"question": "\\ud800"}'), Buffer.from('{"question":"a","question":"b"}')),
+    fc.constantFrom(
+      Buffer.from([0xc0, 0xaf]),
+      Buffer.from([0xff, 0xfe, 0x7b, 0x00]),
+      Buffer.from('{"question": "\\ud800"}'),
+      Buffer.from('{"question":"a","question":"b"}'),
+    ),
     fc.jsonValue().map((v) => Buffer.from(JSON.stringify(v) ?? '')),
     fc.constant(Buffer.from(JSON.stringify({ question: QUESTION }))),
   ),
@@ -175,12 +222,17 @@ describe('fuzzing the chat routes', () => {
 
   it('deep nesting, up to the body limit and past it, never gives a 5xx', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...ROUTES), fc.integer({ min: 1, max: 60_000 }), fc.constantFrom('[', '{"a":', '{"question":'), async (route, depth, open) => {
-        const close = open === '[' ? ']' : '}';
-        const body = `${open.repeat(depth)}${open === '[' ? '' : '1'}${close.repeat(depth)}`;
-        checkResponse(route, await post(route, body));
-        await every50();
-      }),
+      fc.asyncProperty(
+        fc.constantFrom(...ROUTES),
+        fc.integer({ min: 1, max: 60_000 }),
+        fc.constantFrom('[', '{"a":', '{"question":'),
+        async (route, depth, open) => {
+          const close = open === '[' ? ']' : '}';
+          const body = `${open.repeat(depth)}${open === '[' ? '' : '1'}${close.repeat(depth)}`;
+          checkResponse(route, await post(route, body));
+          await every50();
+        },
+      ),
       { numRuns: 50 },
     );
     reached(400, 413);

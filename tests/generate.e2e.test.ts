@@ -45,14 +45,30 @@ async function expectVerbatim(quotes: { articleId: string; start: number; end: n
   }
 }
 
-interface Event { event: string; data: any }
+interface Event {
+  event: string;
+  data: any;
+}
 async function streamEvents(body: unknown, signal?: AbortSignal): Promise<Event[]> {
-  const res = await fetch(`${srv.url}/api/chat/stream`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal });
+  const res = await fetch(`${srv.url}/api/chat/stream`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+    signal,
+  });
   const text = await res.text();
-  return text.split('\n\n').filter(Boolean).map((block) => ({
-    event: /^event: (.*)$/m.exec(block)![1],
-    data: JSON.parse(block.split('\n').find((l) => l.startsWith('data: '))!.slice(6)),
-  }));
+  return text
+    .split('\n\n')
+    .filter(Boolean)
+    .map((block) => ({
+      event: /^event: (.*)$/m.exec(block)![1],
+      data: JSON.parse(
+        block
+          .split('\n')
+          .find((l) => l.startsWith('data: '))!
+          .slice(6),
+      ),
+    }));
 }
 
 describe('a model answer, verified', () => {
@@ -103,13 +119,17 @@ describe('a model answer, verified', () => {
     for (const stream of [false, true]) {
       llm.script({ kind: 'answer', text: reply });
       const res = await fetch(`${srv.url}/v1/chat/completions`, {
-        method: 'POST', headers: { 'content-type': 'application/json' },
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ model: 'archivist', stream, messages: [{ role: 'user', content: QUESTION }] }),
       });
       let content: string;
       let archivist: any;
       if (stream) {
-        const chunks = (await res.text()).split('\n\n').filter((b) => b.startsWith('data: {')).map((b) => JSON.parse(b.slice(6)));
+        const chunks = (await res.text())
+          .split('\n\n')
+          .filter((b) => b.startsWith('data: {'))
+          .map((b) => JSON.parse(b.slice(6)));
         content = chunks.map((c) => c.choices[0]?.delta?.content ?? '').join('');
         archivist = chunks.at(-1).choices[0].delta.archivist;
       } else {
@@ -185,7 +205,12 @@ describe('a failing model falls back to the extractive answer', () => {
     await down.close();
     const config = loadConfig({ SEEDS_DIR: SEEDS, LOG_LEVEL: 'silent', GENERATOR: 'openai', LLM_BASE_URL: baseUrl, LLM_MODEL: 'm' });
     const logged: string[] = [];
-    const archive = createArchive({ store: srv.archive.store, embedder: srv.archive.embedder, options: archiveOptions(config), generative: modelAnswerer(config, linesLogger(logged)) });
+    const archive = createArchive({
+      store: srv.archive.store,
+      embedder: srv.archive.embedder,
+      options: archiveOptions(config),
+      generative: modelAnswerer(config, linesLogger(logged)),
+    });
     const http = await listen(createApp({ archive, config, logger: quiet }));
     try {
       expect((await (await fetch(`${http.url}/api/health`)).json()).generator).toEqual({ kind: 'openai', model: 'm', answered: null });
@@ -240,7 +265,10 @@ describe('POST /api/chat/stream with a model', () => {
     const before = llm.requests.length;
     const controller = new AbortController();
     const res = await fetch(`${srv.url}/api/chat/stream`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ question: QUESTION }), signal: controller.signal,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ question: QUESTION }),
+      signal: controller.signal,
     });
     const reader = res.body!.getReader();
     await reader.read(); // the sources event: retrieval is done and the model is being asked
@@ -258,7 +286,10 @@ describe('settings', () => {
     [{ GENERATOR: 'openai', LLM_MODEL: 'm' }, /LLM_BASE_URL: GENERATOR=openai needs LLM_BASE_URL/],
     [{ GENERATOR: 'openai', LLM_BASE_URL: 'http://localhost:11434/v1' }, /LLM_MODEL: GENERATOR=openai needs LLM_MODEL/],
     [{ GENERATOR: 'openai', LLM_BASE_URL: 'http://x/v1', LLM_MODEL: 'm', LLM_TIMEOUT_MS: '20000' }, /LLM_TIMEOUT_MS must be smaller than REQUEST_TIMEOUT_MS/],
-    [{ GENERATOR: 'openai', LLM_BASE_URL: 'http://x/v1', LLM_MODEL: 'm', LLM_MAX_TOKENS: '3000' }, /LLM_MAX_TOKENS must be less than half of LLM_CONTEXT_TOKENS/],
+    [
+      { GENERATOR: 'openai', LLM_BASE_URL: 'http://x/v1', LLM_MODEL: 'm', LLM_MAX_TOKENS: '3000' },
+      /LLM_MAX_TOKENS must be less than half of LLM_CONTEXT_TOKENS/,
+    ],
     [{ GENERATOR: 'openai', LLM_BASE_URL: 'not a url', LLM_MODEL: 'm' }, /LLM_BASE_URL: must be a URL/],
     [{ GENERATOR: 'gpt' }, /GENERATOR/],
   ])('refuses %j at start with a message naming the setting', (env, message) => {

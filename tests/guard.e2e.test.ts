@@ -13,7 +13,10 @@ import { createApp } from '../src/server/app.js';
 import { listen, quiet, seedServer } from './helpers.js';
 import { raw } from './rawHttp.js';
 
-interface Route { method: string; path: string }
+interface Route {
+  method: string;
+  path: string;
+}
 
 /** Every route of an express 5 app: mount paths joined with route paths, one entry per method. */
 function routeTable(app: ReturnType<typeof createApp>): Route[] {
@@ -106,11 +109,17 @@ describe('the guards by mount: every route of the router table in every spelling
     await srv?.close();
   });
 
-  const concrete = (path: string) => path.replace('/api/articles/:id', `/api/articles/${articleId}`).replace('/api/sources/:id', `/api/sources/${sourceId}`).replace('/v1/models/:id', '/v1/models/archivist')
-    .replace('/api/answers/:id', `/api/answers/${answerId}`).replace('/a/:id', `/a/${answerId}`);
+  const concrete = (path: string) =>
+    path
+      .replace('/api/articles/:id', `/api/articles/${articleId}`)
+      .replace('/api/sources/:id', `/api/sources/${sourceId}`)
+      .replace('/v1/models/:id', '/v1/models/archivist')
+      .replace('/api/answers/:id', `/api/answers/${answerId}`)
+      .replace('/a/:id', `/a/${answerId}`);
   const send = (r: Route, path: string, token?: string) => {
     const sample = bodies[`${r.method} ${r.path}`];
-    if (r.method !== 'GET' && r.method !== 'DELETE' && !sample) throw new Error(`no sample body for ${r.method} ${r.path}: add one above, so the guard test covers it`);
+    if (r.method !== 'GET' && r.method !== 'DELETE' && !sample)
+      throw new Error(`no sample body for ${r.method} ${r.path}: add one above, so the guard test covers it`);
     return raw(http.url, {
       method: r.method,
       path,
@@ -123,7 +132,24 @@ describe('the guards by mount: every route of the router table in every spelling
 
   it('finds the routes that hand out data in the router table', () => {
     const names = routeTable(app).map((r) => `${r.method} ${r.path}`);
-    for (const want of ['POST /api/chat', 'POST /api/chat/stream', 'GET /api/articles', 'GET /api/articles/:id', 'DELETE /api/articles/:id', 'GET /v1/models', 'POST /v1/chat/completions', 'POST /mcp', 'GET /api/sources', 'POST /api/sources', 'POST /api/sources/:id/sync', 'GET /api/answers', 'GET /api/answers/:id', 'POST /api/answers/:id/feedback', 'DELETE /api/answers/:id', 'GET /api/feedback']) {
+    for (const want of [
+      'POST /api/chat',
+      'POST /api/chat/stream',
+      'GET /api/articles',
+      'GET /api/articles/:id',
+      'DELETE /api/articles/:id',
+      'GET /v1/models',
+      'POST /v1/chat/completions',
+      'POST /mcp',
+      'GET /api/sources',
+      'POST /api/sources',
+      'POST /api/sources/:id/sync',
+      'GET /api/answers',
+      'GET /api/answers/:id',
+      'POST /api/answers/:id/feedback',
+      'DELETE /api/answers/:id',
+      'GET /api/feedback',
+    ]) {
       expect(names).toContain(want);
     }
   });
@@ -154,7 +180,14 @@ describe('the guards by mount: every route of the router table in every spelling
   });
 
   it('with the reader token the reads answer, and with the admin token the writes do', async () => {
-    for (const r of routeTable(app).filter((x) => x.method === 'GET' || x.path === '/api/chat' || x.path === '/api/chat/stream' || x.path === '/v1/chat/completions' || (x.path === '/mcp' && x.method === 'POST'))) {
+    for (const r of routeTable(app).filter(
+      (x) =>
+        x.method === 'GET' ||
+        x.path === '/api/chat' ||
+        x.path === '/api/chat/stream' ||
+        x.path === '/v1/chat/completions' ||
+        (x.path === '/mcp' && x.method === 'POST'),
+    )) {
       const res = await send(r, concrete(r.path), READER);
       expect(res.status, `${r.method} ${r.path}`).toBe(200);
     }
@@ -166,7 +199,12 @@ describe('the guards by mount: every route of the router table in every spelling
 
   it('shows source urls and messages without the credentials they carry', async () => {
     const secretUrl = 'https://feeduser:hunter2@secret.example/rss?apikey=s3cr3t-key&page=2';
-    const added = await raw(http.url, { method: 'POST', path: '/api/sources', headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN}` }, body: JSON.stringify({ url: secretUrl }) });
+    const added = await raw(http.url, {
+      method: 'POST',
+      path: '/api/sources',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN}` },
+      body: JSON.stringify({ url: secretUrl }),
+    });
     expect(added.status).toBe(201);
     expect(added.json.source.url).toBe('https://***@secret.example/rss?apikey=***&page=2');
     const list = await raw(http.url, { path: '/api/sources', headers: { authorization: `Bearer ${READER}` } });
@@ -179,13 +217,25 @@ describe('the guards by mount: every route of the router table in every spelling
 
   it('names what is wrong: a bare JSON value, a cross-site write to sources, a file as INDEX_DIR', async () => {
     for (const body of ['"string"', 'null', '42']) {
-      const res = await raw(http.url, { method: 'POST', path: '/api/chat', headers: { 'content-type': 'application/json', authorization: `Bearer ${READER}` }, body });
+      const res = await raw(http.url, {
+        method: 'POST',
+        path: '/api/chat',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${READER}` },
+        body,
+      });
       expect(res.status, body).toBe(400);
       expect(res.json.error.message).toMatch(/must be a JSON object/);
     }
-    const open = await listen(createApp({ archive: srv.archive, config: { ...srv.config, apiToken: undefined, adminToken: undefined }, logger: quiet, sources }));
+    const open = await listen(
+      createApp({ archive: srv.archive, config: { ...srv.config, apiToken: undefined, adminToken: undefined }, logger: quiet, sources }),
+    );
     try {
-      const res = await raw(open.url, { method: 'POST', path: '/api/sources', headers: { 'content-type': 'application/json', origin: 'https://evil.example' }, body: JSON.stringify({ url: 'https://x.example/feed' }) });
+      const res = await raw(open.url, {
+        method: 'POST',
+        path: '/api/sources',
+        headers: { 'content-type': 'application/json', origin: 'https://evil.example' },
+        body: JSON.stringify({ url: 'https://x.example/feed' }),
+      });
       expect(res.status).toBe(403);
       expect(res.json.error.message).toMatch(/^sources: writes from another site/);
     } finally {

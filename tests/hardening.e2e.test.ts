@@ -132,7 +132,12 @@ describe('CORS', () => {
 describe('request logs', () => {
   async function logged(logQuestions: boolean) {
     const lines: any[] = [];
-    const sink = new Writable({ write(chunk, _enc, cb) { for (const l of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(l)); cb(); } });
+    const sink = new Writable({
+      write(chunk, _enc, cb) {
+        for (const l of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(l));
+        cb();
+      },
+    });
     const { url } = await serve({ LOG_QUESTIONS: String(logQuestions) }, { logger: pino({ level: 'info' }, sink) });
     const question = 'Which zebra-striped minister visited Beijing?';
     const res = await postJson(`${url}/api/chat`, { question });
@@ -161,7 +166,13 @@ describe('/api/health and /api/ready', () => {
   it('reports the queue next to the model and index', async () => {
     const { url } = await serve({ QUEUE_CONCURRENCY: '3', QUEUE_LIMIT: '7' });
     const json = await health(url);
-    expect(json).toMatchObject({ status: 'ok', model: { loaded: true }, index: { loaded: true, articles: 1 }, store: { status: 'ok', problem: null }, queue: { active: 0, waiting: 0, concurrency: 3, limit: 7 } });
+    expect(json).toMatchObject({
+      status: 'ok',
+      model: { loaded: true },
+      index: { loaded: true, articles: 1 },
+      store: { status: 'ok', problem: null },
+      queue: { active: 0, waiting: 0, concurrency: 3, limit: 7 },
+    });
   });
 
   it('is ready once model and index are loaded, and not ready while draining', async () => {
@@ -193,7 +204,10 @@ describe('/api/health and /api/ready', () => {
     const http = await listen(createApp({ archive: opened, config: testConfig(damaged), logger: quiet }));
     try {
       expect((await fetch(`${http.url}/api/ready`)).status).toBe(200);
-      const put = await postJson(`${http.url}/api/articles`, { title: 'A new article', text: 'The lighthouse keeper of Vell retired on Monday after thirty years.' });
+      const put = await postJson(`${http.url}/api/articles`, {
+        title: 'A new article',
+        text: 'The lighthouse keeper of Vell retired on Monday after thirty years.',
+      });
       expect(put.status).toBe(503);
       expect(put.json.error.code).toBe('store_unavailable');
       expect(put.json.error.message).toMatch(/article log is damaged .*npm run check/);
@@ -333,7 +347,11 @@ describe('the time limit', () => {
 describe('static files and path traversal', () => {
   // Each file's longest line, read now: a marker that is the file's own content, not a sentence
   // copied here that silently stops matching when the file is edited.
-  const longestLine = (file: string) => readFileSync(join(REPO, file), 'utf8').split('\n').map((l) => l.trim()).reduce((a, b) => (b.length > a.length ? b : a), '');
+  const longestLine = (file: string) =>
+    readFileSync(join(REPO, file), 'utf8')
+      .split('\n')
+      .map((l) => l.trim())
+      .reduce((a, b) => (b.length > a.length ? b : a), '');
   const secrets: [string, string][] = ['package.json', 'src/config.ts', '.env.example', 'src/server/app.ts', '.env', 'index/CURRENT']
     .filter((file) => existsSync(join(REPO, file)))
     .map((file) => [file, longestLine(file)]);

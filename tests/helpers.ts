@@ -34,7 +34,11 @@ export async function listen(app: ReturnType<typeof createApp>) {
   return {
     url: `http://127.0.0.1:${port}`,
     server,
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -65,12 +69,19 @@ export async function postJson(url: string, body: unknown, headers: Record<strin
   });
   const text = await res.text();
   let json: any;
-  try { json = JSON.parse(text); } catch { json = undefined; }
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
   return { status: res.status, json, text, headers: res.headers };
 }
 
 /** A real server process (`main.ts start`) on INDEX_DIR and a free port; resolves once serving. */
-export async function serverProcess(index: string, env: Record<string, string> = {}): Promise<{ url: string; child: import('node:child_process').ChildProcess }> {
+export async function serverProcess(
+  index: string,
+  env: Record<string, string> = {},
+): Promise<{ url: string; child: import('node:child_process').ChildProcess }> {
   const { spawn } = await import('node:child_process');
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'start'], {
     cwd: REPO,

@@ -121,11 +121,13 @@ describe('ingest', () => {
     for (const a of kept) expect(await store.getArticle(a!.id)).toEqual(a);
   });
 
-  it('removes a deleted file\'s article and its chunks, but keeps articles added through the API', async () => {
+  it("removes a deleted file's article and its chunks, but keeps articles added through the API", async () => {
     const { sync, corpus, config } = await setup();
     const first = await sync();
     const archive = createArchive({ store: first.store, embedder, options: archiveOptions(config) });
-    const [added] = await archive.put([apiArticle({ title: 'Ferry timetable changes', text: 'The island ferry will leave at 7:15 from June onwards, the operator said.' })]);
+    const [added] = await archive.put([
+      apiArticle({ title: 'Ferry timetable changes', text: 'The island ferry will leave at 7:15 from June onwards, the operator said.' }),
+    ]);
     expect(added.status).toBe('added');
     await first.store.close();
     const library = (await loadCorpus(corpus)).articles.find((a) => a.title === 'Old library reopens')!;
@@ -141,7 +143,11 @@ describe('ingest', () => {
   });
 
   it('stores the same article under two file names once and reports the duplicate', async () => {
-    const { sync } = await setup({ ...ARTICLES, 'copy-of-harbour.txt': ARTICLES['harbour.txt'], 'same-url.md': `---\ntitle: Cranes (updated headline)\nurl: https://news.example/valdoria-cranes/\n---\nOther text.` });
+    const { sync } = await setup({
+      ...ARTICLES,
+      'copy-of-harbour.txt': ARTICLES['harbour.txt'],
+      'same-url.md': `---\ntitle: Cranes (updated headline)\nurl: https://news.example/valdoria-cranes/\n---\nOther text.`,
+    });
     lines.length = 0;
     const { store } = await sync();
     expect((await store.counts()).articles).toBe(3);
@@ -197,10 +203,23 @@ describe('ingest of a corpus larger than a batch', () => {
     };
     const n = INGEST_BATCH + 20;
     const articles = Array.from({ length: n }, (_, i) =>
-      makeArticle({ title: `Council note ${i}`, url: `https://news.example/note-${i}`, text: `The council of town ${i} met on Monday and agreed item ${i} of its budget.` }, `note-${i}.txt`),
+      makeArticle(
+        {
+          title: `Council note ${i}`,
+          url: `https://news.example/note-${i}`,
+          text: `The council of town ${i} met on Monday and agreed item ${i} of its budget.`,
+        },
+        `note-${i}.txt`,
+      ),
     );
     const progress: [number, number][] = [];
-    const report = await ingest({ store, embedder, chunking: { chunkSize: 800, chunkOverlap: 100 }, articles, onProgress: (_s, done, total) => progress.push([done, total]) });
+    const report = await ingest({
+      store,
+      embedder,
+      chunking: { chunkSize: 800, chunkOverlap: 100 },
+      articles,
+      onProgress: (_s, done, total) => progress.push([done, total]),
+    });
     expect(changes).toEqual([INGEST_BATCH, 20]);
     expect(report.added).toHaveLength(n);
     expect(await store.counts()).toEqual({ articles: n, chunks: n });
@@ -226,7 +245,9 @@ describe('rebuildReason', () => {
 
 describe('describeReport', () => {
   it('says the index is up to date when nothing changed', () => {
-    expect(describeReport({ added: [], changed: [], removed: [], unchanged: 7, chunksEmbedded: 0, boilerplateLines: 0, ms: 3 })).toBe('index is up to date: nothing to embed (7 articles unchanged)');
+    expect(describeReport({ added: [], changed: [], removed: [], unchanged: 7, chunksEmbedded: 0, boilerplateLines: 0, ms: 3 })).toBe(
+      'index is up to date: nothing to embed (7 articles unchanged)',
+    );
   });
 });
 

@@ -18,7 +18,8 @@ import { LocalStore } from '../src/store/local.js';
 import { linesLogger, quiet, REPO, tempDir, testConfig } from './helpers.js';
 
 const OLD: Record<string, string> = {
-  'lighthouse.md': '# Lighthouse keeper retires\n\nAfter forty-one years, Ilse Varnhagen handed the keys of the Skerry Point lighthouse to the coast guard on Friday.',
+  'lighthouse.md':
+    '# Lighthouse keeper retires\n\nAfter forty-one years, Ilse Varnhagen handed the keys of the Skerry Point lighthouse to the coast guard on Friday.',
   'bridge.md': '# Bridge toll abolished\n\nDrivers crossing the Aldmere bridge will no longer pay a toll from July, the regional council decided.',
 };
 
@@ -55,11 +56,16 @@ const entries = async (index: string) => readdir(index).catch(() => [] as string
 /** Whether the moment has come, seen from outside the process (files and the log, as they are). */
 async function reached(index: string, when: Moment, pid: number, before: { seq: number; snaps: string[] }): Promise<boolean> {
   switch (when) {
-    case 'line': return true;
-    case 'log-writing': return (await walBytes(index)) > 0;
-    case 'log-committed': return committedSeq(index) > before.seq;
-    case 'snapshot-writing': return (await entries(index)).some((e) => e.endsWith(`.tmp-${pid}`) && e.startsWith('.snapshot-'));
-    case 'snapshot-renamed': return (await entries(index)).some((e) => /^snapshot-\d+$/.test(e) && !before.snaps.includes(e));
+    case 'line':
+      return true;
+    case 'log-writing':
+      return (await walBytes(index)) > 0;
+    case 'log-committed':
+      return committedSeq(index) > before.seq;
+    case 'snapshot-writing':
+      return (await entries(index)).some((e) => e.endsWith(`.tmp-${pid}`) && e.startsWith('.snapshot-'));
+    case 'snapshot-renamed':
+      return (await entries(index)).some((e) => /^snapshot-\d+$/.test(e) && !before.snaps.includes(e));
   }
 }
 
@@ -183,26 +189,30 @@ describe('SIGKILL during ingest', () => {
     ['as the snapshot (compaction) starts being written', { afterLine: done100, when: 'snapshot-writing', delayMs: 0 }, 'new'],
     ['10 ms into writing the snapshot', { afterLine: done100, when: 'snapshot-writing', delayMs: 10 }, 'new'],
     ['just after the snapshot is renamed into place', { afterLine: done100, when: 'snapshot-renamed', delayMs: 0 }, 'new'],
-  ])('killed %s: the old index or the whole new one, never a mix', async (name, killAt, expected) => {
-    const index = await oldCopy(name.replace(/\W+/g, '-'));
-    const run = await runIngest(index, newDir, killAt);
-    if (run.signal !== 'SIGKILL') expect(run.code).toBe(0); // finished before the kill landed
-    const after = await inspect(index);
-    const isOld = same(after.prints, oldPrints);
-    if (expected === 'new' || !isOld) expect(same(after.prints, wanted)).toBe(true);
-    if (isOld) expect(after.counts).toEqual(oldCounts);
-    // Nothing is reported damaged: a half-written snapshot is never the one loaded.
-    expect(after.reports.filter((r) => /damaged|checksum/.test(r))).toEqual([]);
+  ])(
+    'killed %s: the old index or the whole new one, never a mix',
+    async (name, killAt, expected) => {
+      const index = await oldCopy(name.replace(/\W+/g, '-'));
+      const run = await runIngest(index, newDir, killAt);
+      if (run.signal !== 'SIGKILL') expect(run.code).toBe(0); // finished before the kill landed
+      const after = await inspect(index);
+      const isOld = same(after.prints, oldPrints);
+      if (expected === 'new' || !isOld) expect(same(after.prints, wanted)).toBe(true);
+      if (isOld) expect(after.counts).toEqual(oldCounts);
+      // Nothing is reported damaged: a half-written snapshot is never the one loaded.
+      expect(after.reports.filter((r) => /damaged|checksum/.test(r))).toEqual([]);
 
-    if (isOld) {
-      // Nothing of the change landed: the next ingest does all of it.
-      const done = await runIngest(index, newDir);
-      expect(done.code).toBe(0);
-      const final = await inspect(index);
-      expect(same(final.prints, wanted)).toBe(true);
-      expect(final.counts.articles).toBe(20);
-    }
-    // A killed writer's temp snapshot folder is cleaned up by the next snapshot written (inspect's close).
-    expect((await entries(index)).filter((e) => e.includes('.tmp'))).toEqual([]);
-  }, 300_000);
+      if (isOld) {
+        // Nothing of the change landed: the next ingest does all of it.
+        const done = await runIngest(index, newDir);
+        expect(done.code).toBe(0);
+        const final = await inspect(index);
+        expect(same(final.prints, wanted)).toBe(true);
+        expect(final.counts.articles).toBe(20);
+      }
+      // A killed writer's temp snapshot folder is cleaned up by the next snapshot written (inspect's close).
+      expect((await entries(index)).filter((e) => e.includes('.tmp'))).toEqual([]);
+    },
+    300_000,
+  );
 });

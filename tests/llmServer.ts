@@ -54,11 +54,16 @@ export async function startLlmServer() {
     if (r.kind === 'hang') return void res.flushHeaders();
     if (!body.stream && r.kind === 'answer') {
       res.writeHead(200, { 'content-type': 'application/json' });
-      return void res.end(JSON.stringify({
-        id: 'chatcmpl-test', object: 'chat.completion', created: 0, model: body.model,
-        choices: [{ index: 0, message: { role: 'assistant', content: r.text }, finish_reason: 'stop' }],
-        usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
-      }));
+      return void res.end(
+        JSON.stringify({
+          id: 'chatcmpl-test',
+          object: 'chat.completion',
+          created: 0,
+          model: body.model,
+          choices: [{ index: 0, message: { role: 'assistant', content: r.text }, finish_reason: 'stop' }],
+          usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
+        }),
+      );
     }
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     if (r.kind === 'malformed') return void res.end('data: {"choices": [{"delta": {"content": "Dong\n\n');
@@ -80,11 +85,14 @@ export async function startLlmServer() {
     baseUrl: `http://127.0.0.1:${port}/v1`,
     requests,
     /** The reply every following request gets. */
-    script(next: Reply) { reply = next; },
-    close: () => new Promise<void>((resolve) => {
-      for (const res of open) res.destroy();
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    script(next: Reply) {
+      reply = next;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const res of open) res.destroy();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

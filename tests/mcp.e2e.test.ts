@@ -33,24 +33,37 @@ async function connect(transport: Transport) {
 }
 
 const transports: [string, () => Promise<{ transport: Transport; close: () => Promise<void>; stderr?: () => string }>][] = [
-  ['stdio (npm run mcp)', async () => {
-    const dir = await tempDir();
-    const transport = new StdioClientTransport({
-      command: 'npm',
-      // --silent: npm's own "> archivist mcp" banner would otherwise go to stdout, the protocol channel.
-      args: ['--silent', 'run', 'mcp'],
-      cwd: REPO,
-      env: { ...(process.env as Record<string, string>), INDEX_DIR: dir, SEEDS_DIR: SEEDS, LOG_LEVEL: 'silent' },
-      stderr: 'pipe',
-    });
-    let stderr = '';
-    transport.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-    return { transport, stderr: () => stderr, close: async () => { await transport.close(); await rm(dir, { recursive: true, force: true }); } };
-  }],
-  ['Streamable HTTP (/mcp)', async () => {
-    const srv = await seedServer();
-    return { transport: new StreamableHTTPClientTransport(new URL(`${srv.url}/mcp`)), close: () => srv.close() };
-  }],
+  [
+    'stdio (npm run mcp)',
+    async () => {
+      const dir = await tempDir();
+      const transport = new StdioClientTransport({
+        command: 'npm',
+        // --silent: npm's own "> archivist mcp" banner would otherwise go to stdout, the protocol channel.
+        args: ['--silent', 'run', 'mcp'],
+        cwd: REPO,
+        env: { ...(process.env as Record<string, string>), INDEX_DIR: dir, SEEDS_DIR: SEEDS, LOG_LEVEL: 'silent' },
+        stderr: 'pipe',
+      });
+      let stderr = '';
+      transport.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+      return {
+        transport,
+        stderr: () => stderr,
+        close: async () => {
+          await transport.close();
+          await rm(dir, { recursive: true, force: true });
+        },
+      };
+    },
+  ],
+  [
+    'Streamable HTTP (/mcp)',
+    async () => {
+      const srv = await seedServer();
+      return { transport: new StreamableHTTPClientTransport(new URL(`${srv.url}/mcp`)), close: () => srv.close() };
+    },
+  ],
 ];
 
 describe.each(transports)('MCP over %s', (_name, open) => {
@@ -94,7 +107,13 @@ describe.each(transports)('MCP over %s', (_name, open) => {
 
   it('ask uses history for a follow-up and applies date filters', async () => {
     const first = (await conn.call('ask', { question: WHO })).structuredContent;
-    const follow = await conn.call('ask', { question: 'When did he arrive?', history: [{ role: 'user', content: WHO }, { role: 'assistant', content: first.answer }] });
+    const follow = await conn.call('ask', {
+      question: 'When did he arrive?',
+      history: [
+        { role: 'user', content: WHO },
+        { role: 'assistant', content: first.answer },
+      ],
+    });
     expect(follow.structuredContent.query).toContain('Belousov');
     expect(follow.structuredContent.quotes[0].text).toContain('arrived in Beijing Monday');
     const filtered = await conn.call('ask', { question: WHO, until: '2020-01-01' });
@@ -132,7 +151,7 @@ describe.each(transports)('MCP over %s', (_name, open) => {
     expect((await conn.call('list_articles', { since: '2025-01-01' })).structuredContent).toMatchObject({ total: 0, items: [] });
   });
 
-  it('answers an unknown article id with the HTTP API\'s message as a tool error', async () => {
+  it("answers an unknown article id with the HTTP API's message as a tool error", async () => {
     const r = await conn.call('get_article', { id: 'no-such-article' });
     expect(r.isError).toBe(true);
     expect(r.content[0].text).toBe('articles: no article with id "no-such-article"');

@@ -33,14 +33,22 @@ describe('SQuAD metrics', () => {
 describe('evaluation sets', () => {
   it('turns each SQuAD entry into one article with its paragraphs', () => {
     const set = fromSquad({
-      data: [{ title: 'Normans', paragraphs: [
-        { context: 'Rollo led them.', qas: [{ id: '1', question: 'Who led?', answers: [{ text: 'Rollo' }] }] },
-        { context: 'They came from Norway.', qas: [{ id: '2', question: 'Who won?', is_impossible: true, answers: [] }] },
-      ] }],
+      data: [
+        {
+          title: 'Normans',
+          paragraphs: [
+            { context: 'Rollo led them.', qas: [{ id: '1', question: 'Who led?', answers: [{ text: 'Rollo' }] }] },
+            { context: 'They came from Norway.', qas: [{ id: '2', question: 'Who won?', is_impossible: true, answers: [] }] },
+          ],
+        },
+      ],
     });
     expect(set.articles).toHaveLength(1);
     expect(set.articles[0].text).toBe('Rollo led them.\n\nThey came from Norway.');
-    expect(set.questions.map((q) => [q.id, q.impossible, q.answers])).toEqual([['1', false, ['Rollo']], ['2', true, []]]);
+    expect(set.questions.map((q) => [q.id, q.impossible, q.answers])).toEqual([
+      ['1', false, ['Rollo']],
+      ['2', true, []],
+    ]);
   });
   it('reads our JSONL format, with no answers meaning unanswerable', () => {
     const set = fromJsonl('{"question":"Who?","answers":["Belousov"]}\n\n{"question":"Why?"}\n');

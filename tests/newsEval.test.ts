@@ -22,12 +22,20 @@ describe('the news evaluation set', () => {
     const set = await loadEvalSet(NEWS);
     const dates = new Set(set.articles.map((a) => a.date));
     for (const q of set.questions) {
-      if (!q.impossible) expect(set.articles.some((a) => containsAnswer(a.text, q.answers)), q.id).toBe(true);
+      if (!q.impossible)
+        expect(
+          set.articles.some((a) => containsAnswer(a.text, q.answers)),
+          q.id,
+        ).toBe(true);
       for (const d of q.dates ?? []) expect(dates.has(d), `${q.id} ${d}`).toBe(true);
     }
     const lines = new Set(set.articles.flatMap((a) => a.text.split('\n').map((l) => l.trim())));
     for (const line of set.gold!.boilerplate) expect(lines.has(line), line).toBe(true);
-    for (const url of set.gold!.stories.flat()) expect(set.articles.some((a) => a.url === url), url).toBe(true);
+    for (const url of set.gold!.stories.flat())
+      expect(
+        set.articles.some((a) => a.url === url),
+        url,
+      ).toBe(true);
   });
 
   it('carries time questions and follow-ups', async () => {

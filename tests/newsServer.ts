@@ -25,7 +25,13 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
 export function storyPage(s: Story, base: string): string {
   const canonical = `${base}${s.canonical ?? `/articles/${s.slug}`}`;
   const head = s.jsonLdOnly
-    ? `<script type="application/ld+json">${JSON.stringify({ '@context': 'https://schema.org', '@graph': [{ '@type': 'WebSite', name: 'Test' }, { '@type': 'NewsArticle', headline: s.title, datePublished: s.date, mainEntityOfPage: canonical }] })}</script>`
+    ? `<script type="application/ld+json">${JSON.stringify({
+        '@context': 'https://schema.org',
+        '@graph': [
+          { '@type': 'WebSite', name: 'Test' },
+          { '@type': 'NewsArticle', headline: s.title, datePublished: s.date, mainEntityOfPage: canonical },
+        ],
+      })}</script>`
     : `<link rel="canonical" href="${esc(canonical)}"><meta property="og:title" content="${esc(s.title)}"><meta property="article:published_time" content="${s.date}">`;
   return `<!doctype html><html><head><title>${esc(s.title)} | The Test Gazette</title>${head}</head><body>
 <nav><a href="/">Home</a> <a href="/world">World</a></nav>
@@ -52,7 +58,11 @@ ${items.map((i) => `<entry><title>${esc(i.title)}</title><id>tag:test,2024:${i.p
 }
 
 export function jsonFeed(items: FeedItem[], base: string): string {
-  return JSON.stringify({ version: 'https://jsonfeed.org/version/1.1', title: 'Test Gazette', items: items.map((i) => ({ id: `${base}${i.path}`, url: `${base}${i.path}`, title: i.title, date_published: i.date })) });
+  return JSON.stringify({
+    version: 'https://jsonfeed.org/version/1.1',
+    title: 'Test Gazette',
+    items: items.map((i) => ({ id: `${base}${i.path}`, url: `${base}${i.path}`, title: i.title, date_published: i.date })),
+  });
 }
 
 export function newsSitemap(items: FeedItem[], base: string): string {
@@ -100,7 +110,13 @@ export async function startNewsServer(opts: { host?: string; routes: (base: stri
     count: (path: string) => hits.get(path) ?? 0,
     notModified: () => notModified,
     /** Replaces the served routes (a feed that gains an entry). */
-    setRoutes: (next: (base: string) => ReturnType<typeof opts.routes>) => { routes = next(base); },
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    setRoutes: (next: (base: string) => ReturnType<typeof opts.routes>) => {
+      routes = next(base);
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

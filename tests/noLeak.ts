@@ -14,7 +14,13 @@ const STACK_FRAME = /\bat (?:async )?(?:[\w$.<>[\] ]+ \()?(?:file:\/\/|node:|\/)
 
 /** Throws when `body` holds an index path, a source path of this repository or a stack frame. */
 export function assertNoLeak(body: string, where = 'response'): void {
-  const found = body.includes(TEMP_INDEX) ? 'an index folder path' : body.includes(`${REPO}/`) ? 'a source path' : STACK_FRAME.test(body) ? 'a stack frame' : undefined;
+  const found = body.includes(TEMP_INDEX)
+    ? 'an index folder path'
+    : body.includes(`${REPO}/`)
+      ? 'a source path'
+      : STACK_FRAME.test(body)
+        ? 'a stack frame'
+        : undefined;
   if (found) throw new Error(`${where} body carries ${found}: ${body.slice(0, 300)}`);
 }
 

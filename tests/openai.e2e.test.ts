@@ -81,7 +81,10 @@ describe('POST /v1/chat/completions', () => {
       if (chunk.usage) usage = chunk.usage;
       const choice = chunk.choices[0];
       if (!choice) continue;
-      if (choice.delta.content) { text += choice.delta.content; pieces++; }
+      if (choice.delta.content) {
+        text += choice.delta.content;
+        pieces++;
+      }
       extra ??= (choice.delta as unknown as { archivist?: Extra }).archivist;
       finish = choice.finish_reason ?? finish;
     }
@@ -127,9 +130,22 @@ describe('POST /v1/chat/completions', () => {
     ['messages that are not an array', { model: 'archivist', messages: 'hello' }, 'messages'],
     ['a missing model', { messages: [{ role: 'user', content: WHO }] }, 'model'],
     ['a temperature that is not a number', { model: 'archivist', temperature: 'hot', messages: [{ role: 'user', content: WHO }] }, 'temperature'],
-    ['a last message that is not the user\'s', { model: 'archivist', messages: [{ role: 'user', content: WHO }, { role: 'assistant', content: 'x' }] }, 'messages.1.role'],
-  ])('answers %s with a 400 in OpenAI\'s error shape naming the field', async (_name, body, param) => {
-    const err = await client.chat.completions.create(body as never).then(() => undefined, (e: unknown) => e);
+    [
+      "a last message that is not the user's",
+      {
+        model: 'archivist',
+        messages: [
+          { role: 'user', content: WHO },
+          { role: 'assistant', content: 'x' },
+        ],
+      },
+      'messages.1.role',
+    ],
+  ])("answers %s with a 400 in OpenAI's error shape naming the field", async (_name, body, param) => {
+    const err = await client.chat.completions.create(body as never).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(OpenAI.BadRequestError);
     const e = err as InstanceType<typeof OpenAI.BadRequestError>;
     expect(e.status).toBe(400);
@@ -141,7 +157,7 @@ describe('POST /v1/chat/completions', () => {
     expect(r.choices[0].message.content).toContain('Belousov');
   });
 
-  it('answers malformed JSON with a 400 in OpenAI\'s shape', async () => {
+  it("answers malformed JSON with a 400 in OpenAI's shape", async () => {
     const res = await postJson(`${srv.url}/v1/chat/completions`, '{"model": ');
     expect(res.status).toBe(400);
     expect(res.json.error).toEqual({ message: expect.any(String), type: 'invalid_request_error', param: null, code: 'bad_request' });
@@ -157,7 +173,10 @@ describe('API_TOKEN (the OpenAI API, MCP and the read routes)', () => {
 
   it('refuses a wrong key with 401 and accepts the right one', async () => {
     const wrong = new OpenAI({ baseURL: `${locked.url}/v1`, apiKey: 'not-the-token', maxRetries: 0 });
-    const err = await wrong.chat.completions.create({ model: 'archivist', messages: [{ role: 'user', content: WHO }] }).then(() => undefined, (e: unknown) => e);
+    const err = await wrong.chat.completions.create({ model: 'archivist', messages: [{ role: 'user', content: WHO }] }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(OpenAI.AuthenticationError);
     expect((err as InstanceType<typeof OpenAI.AuthenticationError>).error).toMatchObject({ type: 'authentication_error', code: 'unauthorized' });
 
@@ -177,7 +196,9 @@ describe('API_TOKEN (the OpenAI API, MCP and the read routes)', () => {
     const bare = await postJson(`${locked.url}/mcp`, { jsonrpc: '2.0', id: 1, method: 'tools/list' }, { accept: 'application/json, text/event-stream' });
     expect(bare.status).toBe(401);
     const client = new Client({ name: 'archivist-test', version: '1.0.0' });
-    await client.connect(new StreamableHTTPClientTransport(new URL(`${locked.url}/mcp`), { requestInit: { headers: { authorization: 'Bearer reader-secret' } } }));
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(`${locked.url}/mcp`), { requestInit: { headers: { authorization: 'Bearer reader-secret' } } }),
+    );
     expect((await client.listTools()).tools).toHaveLength(4);
     await client.close();
   });

@@ -6,7 +6,15 @@ import { createQueue } from '../src/queue.js';
 function gate() {
   let open!: () => void;
   const opened = new Promise<void>((r) => (open = r));
-  return { open, job: <T>(value: T) => async () => { await opened; return value; } };
+  return {
+    open,
+    job:
+      <T>(value: T) =>
+      async () => {
+        await opened;
+        return value;
+      },
+  };
 }
 
 describe('createQueue', () => {
@@ -14,7 +22,13 @@ describe('createQueue', () => {
     const q = createQueue({ concurrency: 2, limit: 10 });
     const g = gate();
     const order: number[] = [];
-    const runs = [1, 2, 3, 4].map((n) => q.run(async () => { order.push(n); await g.job(n)(); return n; }));
+    const runs = [1, 2, 3, 4].map((n) =>
+      q.run(async () => {
+        order.push(n);
+        await g.job(n)();
+        return n;
+      }),
+    );
     await Promise.resolve();
     expect(q.stats()).toMatchObject({ active: 2, waiting: 2 });
     g.open();
@@ -43,7 +57,9 @@ describe('createQueue', () => {
     const a = q.run(g.job('a'));
     const controller = new AbortController();
     let ran = false;
-    const b = q.run(async () => { ran = true; }, controller.signal);
+    const b = q.run(async () => {
+      ran = true;
+    }, controller.signal);
     expect(q.stats().waiting).toBe(1);
     controller.abort();
     await expect(b).rejects.toMatchObject({ code: 'cancelled' });
@@ -55,8 +71,16 @@ describe('createQueue', () => {
 
   it('keeps going after a job fails, passing the failure to its caller', async () => {
     const q = createQueue({ concurrency: 1, limit: 5 });
-    await expect(q.run(async () => { throw new Error('boom'); })).rejects.toThrow('boom');
-    await expect(q.run(() => { throw new Error('sync boom'); })).rejects.toThrow('sync boom');
+    await expect(
+      q.run(async () => {
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    await expect(
+      q.run(() => {
+        throw new Error('sync boom');
+      }),
+    ).rejects.toThrow('sync boom');
     expect(await q.run(async () => 42)).toBe(42);
     expect(q.stats()).toMatchObject({ active: 0, waiting: 0 });
   });

@@ -33,7 +33,10 @@ export function readmeBlocks(repo: string): Block[] {
 
 /** True when `got` holds every piece of `want` between its `…` marks, in order. */
 export function matchesElided(want: string, got: string): boolean {
-  const pieces = want.split('…').map((p) => p.trim()).filter(Boolean);
+  const pieces = want
+    .split('…')
+    .map((p) => p.trim())
+    .filter(Boolean);
   if (!want.includes('…')) return want === got;
   let at = 0;
   for (const p of pieces) {
@@ -65,12 +68,16 @@ export function exampleDiffs(want: unknown, got: unknown, path = '$'): string[] 
     const missing = wk.filter((k) => !gk.includes(k));
     if (extra.length) out.push(`${path}: keys not in the README: ${extra.join(', ')}`);
     if (missing.length) out.push(`${path}: keys in the README but not returned: ${missing.join(', ')}`);
-    for (const k of wk.filter((x) => gk.includes(x))) out.push(...exampleDiffs((want as Record<string, unknown>)[k], (got as Record<string, unknown>)[k], `${path}.${k}`));
+    for (const k of wk.filter((x) => gk.includes(x)))
+      out.push(...exampleDiffs((want as Record<string, unknown>)[k], (got as Record<string, unknown>)[k], `${path}.${k}`));
     return out;
   }
-  if (typeof want === 'string') return typeof got === 'string' && matchesElided(want, got) ? [] : [`${path}: README ${JSON.stringify(want)}, returned ${JSON.stringify(got)}`];
+  if (typeof want === 'string')
+    return typeof got === 'string' && matchesElided(want, got) ? [] : [`${path}: README ${JSON.stringify(want)}, returned ${JSON.stringify(got)}`];
   if (typeof want === 'number') {
-    const ok = typeof got === 'number' && (path.endsWith('Ms') || path.startsWith('$.timings.') || (Number.isInteger(want) ? got === want : Math.abs(got - want) <= 0.1));
+    const ok =
+      typeof got === 'number' &&
+      (path.endsWith('Ms') || path.startsWith('$.timings.') || (Number.isInteger(want) ? got === want : Math.abs(got - want) <= 0.1));
     return ok ? [] : [`${path}: README ${want}, returned ${JSON.stringify(got)}`];
   }
   return want === got ? [] : [`${path}: README ${JSON.stringify(want)}, returned ${JSON.stringify(got)}`];

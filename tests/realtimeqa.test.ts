@@ -27,32 +27,48 @@ beforeAll(async () => {
   const week = join(checkout, 'past', '2023');
   await mkdir(week, { recursive: true });
   await mkdir(join(checkout, 'past', '2024'), { recursive: true });
-  await writeFile(join(week, '20230106_qa.jsonl'), [
-    qa('20230106_0', '2023/01/05', 'Which city opened a tram line this week?', ['Lyon', 'Tallinn', 'Porto'], 1),
-    // Its gold ("Zagreb") is in no article: dropped, and counted.
-    qa('20230106_1', '2023/01/05', 'Which capital banned cars?', ['Zagreb', 'Oslo'], 0),
-  ].join('\n'));
-  await writeFile(join(week, '20230106_gcs.jsonl'), [
-    gcs('20230106_0', [
-      { url: 'https://news.example/tram', title: 'Tram opens', text: long('Tallinn opened its new tram line on Monday.'), publish_date: '2023/01/03' },
-      // The same url again (another question's search): one article.
-      { url: 'https://news.example/tram', title: 'Tram opens', text: long('Tallinn opened its new tram line on Monday.'), publish_date: '2023/01/03' },
-      { url: 'https://news.example/short', title: 'Snippet', text: 'Zagreb too short.', publish_date: '2023/01/04' },
-    ]),
-    gcs('20230106_1', [{ url: 'https://news.example/oslo', title: 'Oslo', text: long('Oslo considered a ban.'), publish_date: '2023/01/04' }]),
-  ].join('\n'));
+  await writeFile(
+    join(week, '20230106_qa.jsonl'),
+    [
+      qa('20230106_0', '2023/01/05', 'Which city opened a tram line this week?', ['Lyon', 'Tallinn', 'Porto'], 1),
+      // Its gold ("Zagreb") is in no article: dropped, and counted.
+      qa('20230106_1', '2023/01/05', 'Which capital banned cars?', ['Zagreb', 'Oslo'], 0),
+    ].join('\n'),
+  );
+  await writeFile(
+    join(week, '20230106_gcs.jsonl'),
+    [
+      gcs('20230106_0', [
+        { url: 'https://news.example/tram', title: 'Tram opens', text: long('Tallinn opened its new tram line on Monday.'), publish_date: '2023/01/03' },
+        // The same url again (another question's search): one article.
+        { url: 'https://news.example/tram', title: 'Tram opens', text: long('Tallinn opened its new tram line on Monday.'), publish_date: '2023/01/03' },
+        { url: 'https://news.example/short', title: 'Snippet', text: 'Zagreb too short.', publish_date: '2023/01/04' },
+      ]),
+      gcs('20230106_1', [{ url: 'https://news.example/oslo', title: 'Oslo', text: long('Oslo considered a ban.'), publish_date: '2023/01/04' }]),
+    ].join('\n'),
+  );
   // Some published lines give the answer as one index in a string rather than a list of them.
-  await writeFile(join(week, '20230113_qa.jsonl'), qa('20230113_0', '2023/01/12', 'Who won the chess final?', ['Ana Ruiz', 'Bo Li'], 1).replace('"answer":["1"]', '"answer":"1"'));
-  await writeFile(join(week, '20230113_gcs.jsonl'), gcs('20230113_0', [
-    { url: 'https://news.example/chess', title: 'Chess', text: long('Bo Li won the chess final in Reykjavik.'), publish_date: '2023/01/11' },
-  ]));
+  await writeFile(
+    join(week, '20230113_qa.jsonl'),
+    qa('20230113_0', '2023/01/12', 'Who won the chess final?', ['Ana Ruiz', 'Bo Li'], 1).replace('"answer":["1"]', '"answer":"1"'),
+  );
+  await writeFile(
+    join(week, '20230113_gcs.jsonl'),
+    gcs('20230113_0', [
+      { url: 'https://news.example/chess', title: 'Chess', text: long('Bo Li won the chess final in Reykjavik.'), publish_date: '2023/01/11' },
+    ]),
+  );
   // Weeks outside the range asked for are not valid JSON: opening one fails the test.
   await writeFile(join(week, '20230120_qa.jsonl'), 'not json');
   await writeFile(join(week, '20230120_gcs.jsonl'), 'not json');
   await writeFile(join(checkout, 'past', '2024', '20240105_qa.jsonl'), 'not json');
   await writeFile(join(checkout, 'past', '2024', '20240105_gcs.jsonl'), 'not json');
 
-  const git = (...args: string[]) => execFileSync('git', args, { cwd: checkout, env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.com' } });
+  const git = (...args: string[]) =>
+    execFileSync('git', args, {
+      cwd: checkout,
+      env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.com' },
+    });
   git('init', '-q');
   git('add', '.');
   git('commit', '-qm', 'fixture');
@@ -65,7 +81,10 @@ afterAll(async () => {
 });
 
 describe('RealTimeQA loader', () => {
-  it.each([['a checkout', () => checkout], ['a bare git dir', () => bare]])('reads the weeks asked for from %s', async (_, dir) => {
+  it.each([
+    ['a checkout', () => checkout],
+    ['a bare git dir', () => bare],
+  ])('reads the weeks asked for from %s', async (_, dir) => {
     const set = await loadRealtimeQa(dir(), parseWeeks('20230106..20230113'));
     expect(set.stats.weeks).toEqual(['20230106', '20230113']);
     // Deduplicated by url, the short snippet dropped.
@@ -101,7 +120,10 @@ describe('RealTimeQA loader', () => {
     expect(() => parseArgs(['--weeks', '20230106'])).toThrow(/goes with --realtimeqa/);
     expect(() => parseArgs(['--realtimeqa', bare, '--weeks', '20230106', '--modes', 'hybrid,bm25'])).toThrow(/--modes must be/);
     expect(parseArgs(['--realtimeqa', bare, '--weeks', '20230106..20230113', '--modes', 'hybrid', '--no-cache'])).toMatchObject({
-      realtimeqa: bare, weeks: { from: '20230106', to: '20230113' }, modes: ['hybrid'], cache: undefined,
+      realtimeqa: bare,
+      weeks: { from: '20230106', to: '20230113' },
+      modes: ['hybrid'],
+      cache: undefined,
     });
   });
 });

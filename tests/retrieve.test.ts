@@ -4,8 +4,14 @@ import { datePrior, dedupe, fuse } from '../src/answering/retrieve.js';
 
 describe('fuse', () => {
   it('ranks a passage found by both searches above ones found by either alone', () => {
-    const vector = [{ chunkId: 'a', score: 0.9 }, { chunkId: 'b', score: 0.8 }];
-    const keyword = [{ chunkId: 'c', score: 12 }, { chunkId: 'b', score: 9 }];
+    const vector = [
+      { chunkId: 'a', score: 0.9 },
+      { chunkId: 'b', score: 0.8 },
+    ];
+    const keyword = [
+      { chunkId: 'c', score: 12 },
+      { chunkId: 'b', score: 9 },
+    ];
     expect(fuse([vector, keyword], [1, 1], 60).map((h) => h.chunkId)).toEqual(['b', 'a', 'c']);
   });
 
@@ -21,8 +27,26 @@ describe('fuse', () => {
   });
 
   it('ignores the raw scores, so BM25 and cosine scales do not matter', () => {
-    const a = fuse([[{ chunkId: 'x', score: 1000 }, { chunkId: 'y', score: 999 }]], [1], 60);
-    const b = fuse([[{ chunkId: 'x', score: 0.2 }, { chunkId: 'y', score: 0.1 }]], [1], 60);
+    const a = fuse(
+      [
+        [
+          { chunkId: 'x', score: 1000 },
+          { chunkId: 'y', score: 999 },
+        ],
+      ],
+      [1],
+      60,
+    );
+    const b = fuse(
+      [
+        [
+          { chunkId: 'x', score: 0.2 },
+          { chunkId: 'y', score: 0.1 },
+        ],
+      ],
+      [1],
+      60,
+    );
     expect(a).toEqual(b);
   });
 });

@@ -31,7 +31,10 @@ describe('rewriteQuery', () => {
   });
 
   it('prefers a full name from the question over one from the answer', () => {
-    const h: Turn[] = [{ role: 'user', content: 'What did Dong Jun say?' }, { role: 'assistant', content: 'Andrei Belousov met him.' }];
+    const h: Turn[] = [
+      { role: 'user', content: 'What did Dong Jun say?' },
+      { role: 'assistant', content: 'Andrei Belousov met him.' },
+    ];
     expect(rewriteQuery('Where did he say it?', h)).toMatch(/^Where did Dong Jun say it/);
   });
 });

@@ -74,7 +74,7 @@ describe('LocalStore with two writers', () => {
     return { article, chunks: [{ id: `${article.id}:0`, articleId: article.id, start: 0, end: article.text.length }], vectors: [new Float32Array([1, 0])] };
   };
 
-  it('lands both writers\' changes, and each sees the other\'s at once', async () => {
+  it("lands both writers' changes, and each sees the other's at once", async () => {
     const dir = await tempDir();
     const first = await LocalStore.open(dir);
     await first.reset(settings);
@@ -87,7 +87,9 @@ describe('LocalStore with two writers', () => {
     }
     await b.apply({ put: [], remove: [record('one').article.id] });
     expect(await a.getArticle(record('one').article.id)).toBeUndefined();
-    expect((await a.vectorSearch(new Float32Array([1, 0]), 10)).map((h) => h.chunkId).sort()).toEqual([record('three'), record('two')].map((r) => r.chunks[0].id).sort());
+    expect((await a.vectorSearch(new Float32Array([1, 0]), 10)).map((h) => h.chunkId).sort()).toEqual(
+      [record('three'), record('two')].map((r) => r.chunks[0].id).sort(),
+    );
     for (const s of [first, a, b]) await s.close();
     const reopened = await LocalStore.open(dir);
     expect((await reopened.counts()).articles).toBe(2);

@@ -12,7 +12,13 @@ import { REPO, SEEDS, tempDir } from './helpers.js';
 
 const QUESTION = 'Who is the Russian defense minister who visited Beijing?';
 
-interface Started { child: ChildProcess; url: string; port: number; stderr: () => string; exited: Promise<number | null> }
+interface Started {
+  child: ChildProcess;
+  url: string;
+  port: number;
+  stderr: () => string;
+  exited: Promise<number | null>;
+}
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of cleanup.splice(0)) await c();
@@ -33,14 +39,18 @@ async function start(env: Record<string, string> = {}): Promise<Started> {
     await exited;
     await rm(dir, { recursive: true, force: true });
   });
-  const url = await waitFor(() => /serving (http:\/\/[^\s"]+)/.exec(err)?.[1], () => err, exited);
+  const url = await waitFor(
+    () => /serving (http:\/\/[^\s"]+)/.exec(err)?.[1],
+    () => err,
+    exited,
+  );
   return { child, url, port: Number(new URL(url).port), stderr: () => err, exited };
 }
 
 async function waitFor<T>(probe: () => T | undefined, log: () => string, exited?: Promise<unknown>, ms = 60_000): Promise<T> {
   let dead = false;
   void exited?.then(() => (dead = true));
-  for (const end = Date.now() + ms; Date.now() < end; ) {
+  for (const end = Date.now() + ms; Date.now() < end;) {
     const v = probe();
     if (v !== undefined) return v;
     if (dead) throw new Error(`the server exited:\n${log()}`);
@@ -52,7 +62,13 @@ async function waitFor<T>(probe: () => T | undefined, log: () => string, exited?
 /** Sends the headers and the first half of a chat body; `finish()` sends the rest. */
 function halfSent(url: string, body: string) {
   const { port } = new URL(url);
-  const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/api/chat', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } });
+  const req = request({
+    host: '127.0.0.1',
+    port,
+    method: 'POST',
+    path: '/api/chat',
+    headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+  });
   const response = new Promise<{ status: number; headers: Record<string, unknown>; text: string }>((resolve, reject) => {
     req.on('response', (res) => {
       let text = '';
@@ -71,7 +87,10 @@ function halfSent(url: string, body: string) {
 const refused = (port: number) =>
   new Promise<boolean>((resolve) => {
     const s = connect(port, '127.0.0.1');
-    s.once('connect', () => { s.destroy(); resolve(false); });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(false);
+    });
     s.once('error', (e: NodeJS.ErrnoException) => resolve(e.code === 'ECONNREFUSED'));
   });
 

@@ -15,8 +15,13 @@ import { listen, quiet, tempDir, testConfig } from './helpers.js';
 import { rss, startNewsServer, storyPage } from './newsServer.js';
 
 const STORIES = ['Ferry fares rise', 'Tram line extended'].map((title, i) => ({
-  slug: `s${i}`, title, date: `2024-11-0${i + 1}T09:00:00Z`,
-  text: [`${title}: the transport board announced the change on Monday after a vote of its members.`, 'It takes effect at the start of next month, the board said.'],
+  slug: `s${i}`,
+  title,
+  date: `2024-11-0${i + 1}T09:00:00Z`,
+  text: [
+    `${title}: the transport board announced the change on Monday after a vote of its members.`,
+    'It takes effect at the start of next month, the board said.',
+  ],
 }));
 
 let site: Awaited<ReturnType<typeof startNewsServer>>;
@@ -31,7 +36,13 @@ const problems: string[] = [];
 beforeAll(async () => {
   site = await startNewsServer({
     routes: (base) => ({
-      '/rss.xml': { type: 'application/rss+xml', body: rss(STORIES.map((s) => ({ path: `/articles/${s.slug}`, title: s.title, date: s.date })), base) },
+      '/rss.xml': {
+        type: 'application/rss+xml',
+        body: rss(
+          STORIES.map((s) => ({ path: `/articles/${s.slug}`, title: s.title, date: s.date })),
+          base,
+        ),
+      },
       ...Object.fromEntries(STORIES.map((s) => [`/articles/${s.slug}`, { type: 'text/html', body: storyPage(s, base) }])),
     }),
   });
@@ -48,7 +59,9 @@ beforeAll(async () => {
   http = await listen(createApp({ archive, config, sources, logger: quiet }));
   browser = await launchBrowser();
   page = await browser.context.newPage();
-  page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(m.text());
+  });
   page.on('pageerror', (e) => problems.push(e.message));
   await page.goto(http.url);
 });
@@ -87,9 +100,20 @@ describe('the sources panel', () => {
   });
 
   it('shows a sync that happened after the page loaded when the panel is opened again', async () => {
-    const extra = { slug: 's2', title: 'Night buses return', date: '2024-11-03T09:00:00Z', text: ['Night buses return to the city routes on Friday, the transport board said after its meeting.'] };
+    const extra = {
+      slug: 's2',
+      title: 'Night buses return',
+      date: '2024-11-03T09:00:00Z',
+      text: ['Night buses return to the city routes on Friday, the transport board said after its meeting.'],
+    };
     site.setRoutes((base) => ({
-      '/rss.xml': { type: 'application/rss+xml', body: rss([...STORIES, extra].map((s) => ({ path: `/articles/${s.slug}`, title: s.title, date: s.date })), base) },
+      '/rss.xml': {
+        type: 'application/rss+xml',
+        body: rss(
+          [...STORIES, extra].map((s) => ({ path: `/articles/${s.slug}`, title: s.title, date: s.date })),
+          base,
+        ),
+      },
       ...Object.fromEntries([...STORIES, extra].map((s) => [`/articles/${s.slug}`, { type: 'text/html', body: storyPage(s, base) }])),
     }));
     await sources.syncer.sync(sources.registry.list().find((s) => s.def.name === 'Transport news')!.def.id);
@@ -104,7 +128,9 @@ describe('the sources panel', () => {
     const plain = await listen(createApp({ archive, config: testConfig(join(dir, 'index')), logger: quiet }));
     const other = await browser.context.newPage();
     const errors: string[] = [];
-    other.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+    other.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
     try {
       const answered = other.waitForResponse((r) => r.url().endsWith('/api/sources'));
       await other.goto(plain.url);

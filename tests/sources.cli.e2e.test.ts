@@ -18,7 +18,10 @@ const stories: Story[] = ['north', 'south'].map((slug, i) => ({
   slug,
   title: `The ${slug} pier reopens`,
   date: `2024-11-0${i + 1}T09:00:00Z`,
-  text: [`The ${slug} pier reopened on Friday after two years of repairs, the harbour office said.`, `Boats to the ${slug} islands leave from it again from Monday.`],
+  text: [
+    `The ${slug} pier reopened on Friday after two years of repairs, the harbour office said.`,
+    `Boats to the ${slug} islands leave from it again from Monday.`,
+  ],
 }));
 
 let site: Awaited<ReturnType<typeof startNewsServer>>;
@@ -28,13 +31,22 @@ const ENV = { ALLOW_PRIVATE_SOURCES: 'true', FETCH_MIN_DELAY_MS: '0', LOG_LEVEL:
 beforeAll(async () => {
   site = await startNewsServer({
     routes: (base) => ({
-      '/rss.xml': { type: 'application/rss+xml', body: rss(stories.map((s) => ({ path: `/articles/${s.slug}`, title: s.title, date: s.date })), base) },
+      '/rss.xml': {
+        type: 'application/rss+xml',
+        body: rss(
+          stories.map((s) => ({ path: `/articles/${s.slug}`, title: s.title, date: s.date })),
+          base,
+        ),
+      },
       ...Object.fromEntries(stories.map((s) => [`/articles/${s.slug}`, { type: 'text/html', body: storyPage(s, base) }])),
     }),
   });
   dir = await tempDir();
   await mkdir(join(dir, 'seeds'));
-  await writeFile(join(dir, 'sources.json'), JSON.stringify({ sources: [{ url: `${site.base}/rss.xml`, kind: 'feed', interval: '1h', name: 'Harbour news' }] }));
+  await writeFile(
+    join(dir, 'sources.json'),
+    JSON.stringify({ sources: [{ url: `${site.base}/rss.xml`, kind: 'feed', interval: '1h', name: 'Harbour news' }] }),
+  );
 });
 afterAll(async () => {
   await site?.close();
@@ -42,7 +54,11 @@ afterAll(async () => {
 });
 
 function run(command: string, env: Record<string, string>, until?: (err: string) => boolean) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', command], { cwd: REPO, env: { ...process.env, ...ENV, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', command], {
+    cwd: REPO,
+    env: { ...process.env, ...ENV, ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let err = '';
   return new Promise<{ code: number | null; err: string }>((resolve) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
@@ -50,7 +66,10 @@ function run(command: string, env: Record<string, string>, until?: (err: string)
       err += d;
       if (until?.(err)) child.kill('SIGTERM');
     });
-    child.once('exit', (code) => { clearTimeout(timer); resolve({ code, err }); });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, err });
+    });
   });
 }
 
@@ -77,7 +96,9 @@ describe('npm run sync', () => {
 
 describe('PostgreSQL state store', () => {
   let pglite: PgliteServer;
-  beforeAll(async () => { pglite = await startPglite(); });
+  beforeAll(async () => {
+    pglite = await startPglite();
+  });
   afterAll(async () => pglite?.stop());
 
   it('keeps sources and their state in the sources table across a restart', async () => {

@@ -19,7 +19,11 @@ import { atom, jsonFeed, newsSitemap, rss, startNewsServer, storyPage, type Feed
 const para = (topic: string, n: number) =>
   `${topic} report part ${n}: the council of the town of ${topic} met on Tuesday evening and agreed after a long debate that the ${topic} harbour works would continue through the winter, with the first stage finished by March.`;
 const story = (slug: string, title: string, date: string, extra: Partial<Story> = {}): Story => ({
-  slug, title, date, text: [para(slug, 1), para(slug, 2), para(slug, 3)], ...extra,
+  slug,
+  title,
+  date,
+  text: [para(slug, 1), para(slug, 2), para(slug, 3)],
+  ...extra,
 });
 
 const STORIES = [
@@ -52,15 +56,27 @@ function siteRoutes(base: string, loopbackTarget = '') {
     '/news-sitemap.xml': { type: 'application/xml', body: newsSitemap([item('d1'), item('d2')], base) },
     '/trouble.xml': {
       type: 'text/xml',
-      body: rss([item('e1'), { path: '/big', title: 'Big', date: '2024-10-10' }, { path: '/report.pdf', title: 'PDF', date: '2024-10-10' },
-        { path: '/slow', title: 'Slow', date: '2024-10-10' }, { path: '/private/secret', title: 'Secret', date: '2024-10-10' }], base),
+      body: rss(
+        [
+          item('e1'),
+          { path: '/big', title: 'Big', date: '2024-10-10' },
+          { path: '/report.pdf', title: 'PDF', date: '2024-10-10' },
+          { path: '/slow', title: 'Slow', date: '2024-10-10' },
+          { path: '/private/secret', title: 'Secret', date: '2024-10-10' },
+        ],
+        base,
+      ),
     },
     '/canonical.xml': { type: 'application/rss+xml', body: rss([item('amp-story', '/articles/amp-story?utm_source=feed')], base) },
     '/intranet.xml': { type: 'application/rss+xml', body: rss([item('z1'), { path: '/to-loopback', title: 'Elsewhere', date: '2024-10-11' }], base) },
     '/moved/a3': (_req: unknown, res: import('node:http').ServerResponse) => void res.writeHead(301, { location: '/articles/a3' }).end(),
-    '/big': { type: 'text/html', body: storyPage(story('big', 'Too big', '2024-10-10', { text: Array.from({ length: 400 }, (_, i) => para('big', i)) }), base) },
+    '/big': {
+      type: 'text/html',
+      body: storyPage(story('big', 'Too big', '2024-10-10', { text: Array.from({ length: 400 }, (_, i) => para('big', i)) }), base),
+    },
     '/report.pdf': { type: 'application/pdf', body: '%PDF-1.4 not a page' },
-    '/slow': (_req: unknown, res: import('node:http').ServerResponse) => void setTimeout(() => res.writeHead(200, { 'content-type': 'text/html' }).end(storyPage(story('slow', 'Slow', '2024-10-10'), base)), 3000),
+    '/slow': (_req: unknown, res: import('node:http').ServerResponse) =>
+      void setTimeout(() => res.writeHead(200, { 'content-type': 'text/html' }).end(storyPage(story('slow', 'Slow', '2024-10-10'), base)), 3000),
     '/private/secret': { type: 'text/html', body: storyPage(story('secret', 'Secret', '2024-10-10'), base) },
     '/to-loopback': (_req: unknown, res: import('node:http').ServerResponse) => void res.writeHead(302, { location: loopbackTarget }).end(),
   };
@@ -186,7 +202,12 @@ describe('troublesome entries', () => {
   it('stores an entry already archived under its canonical url once, keeping the first copy', async () => {
     const original = storyPage(bySlug.get('amp-story')!, site.base);
     const put = await archive.put([
-      (await import('../src/corpus/api.js')).apiArticle({ title: 'Council approves the harbour budget', url: `${site.base}/articles/original-story`, date: '2024-10-12', text: bySlug.get('amp-story')!.text.join('\n\n') }),
+      (await import('../src/corpus/api.js')).apiArticle({
+        title: 'Council approves the harbour budget',
+        url: `${site.base}/articles/original-story`,
+        date: '2024-10-12',
+        text: bySlug.get('amp-story')!.text.join('\n\n'),
+      }),
     ]);
     expect(put[0].status).toBe('added');
     expect(original).toContain('original-story');
@@ -249,13 +270,30 @@ describe('politeness', () => {
     let open = 0;
     let most = 0;
     const polite = await startNewsServer({
-      routes: () => Object.fromEntries(['/robots.txt', '/p1', '/p2', '/p3'].map((p) => [p, (_req: unknown, res: import('node:http').ServerResponse) => {
-        starts.push(Date.now());
-        most = Math.max(most, ++open);
-        setTimeout(() => { open--; res.writeHead(p === '/robots.txt' ? 404 : 200, { 'content-type': 'text/html' }).end('<p>x</p>'); }, 30);
-      }])),
+      routes: () =>
+        Object.fromEntries(
+          ['/robots.txt', '/p1', '/p2', '/p3'].map((p) => [
+            p,
+            (_req: unknown, res: import('node:http').ServerResponse) => {
+              starts.push(Date.now());
+              most = Math.max(most, ++open);
+              setTimeout(() => {
+                open--;
+                res.writeHead(p === '/robots.txt' ? 404 : 200, { 'content-type': 'text/html' }).end('<p>x</p>');
+              }, 30);
+            },
+          ]),
+        ),
     });
-    const fetcher = createFetcher({ allowPrivate: true, privateRanges: [], userAgent: 'TestBot/1', timeoutMs: 2000, maxBytes: 10_000, minDelayMs: 150, maxRedirects: 2 });
+    const fetcher = createFetcher({
+      allowPrivate: true,
+      privateRanges: [],
+      userAgent: 'TestBot/1',
+      timeoutMs: 2000,
+      maxBytes: 10_000,
+      minDelayMs: 150,
+      maxRedirects: 2,
+    });
     try {
       await Promise.all(['/p1', '/p2', '/p3'].map((p) => fetcher.get(`${polite.base}${p}`, ACCEPT.page)));
       expect(most).toBe(1);

@@ -13,7 +13,16 @@ import { quiet, tempDir, testConfig } from './helpers.js';
 import { startNewsServer, storyPage } from './newsServer.js';
 
 const GUIDS = ['__proto__', 'constructor', 'toString'];
-const page = (slug: string, base: string) => storyPage({ slug, title: `The ${slug} bridge reopens`, date: '2024-10-14', text: [`The ${slug} bridge over the Vell river reopened on Monday after two years of repairs, the city said.`, 'Traffic was light on the first day.'] }, base);
+const page = (slug: string, base: string) =>
+  storyPage(
+    {
+      slug,
+      title: `The ${slug} bridge reopens`,
+      date: '2024-10-14',
+      text: [`The ${slug} bridge over the Vell river reopened on Monday after two years of repairs, the city said.`, 'Traffic was light on the first day.'],
+    },
+    base,
+  );
 const html = (body: string) => ({ type: 'text/html; charset=utf-8', body });
 
 let site: Awaited<ReturnType<typeof startNewsServer>>;
@@ -43,7 +52,10 @@ afterAll(async () => {
 });
 
 describe('robots.txt', () => {
-  it.each([['text/html', 'text/html'], ['no content type', '']])('honours a Disallow served as %s', async (_name, type) => {
+  it.each([
+    ['text/html', 'text/html'],
+    ['no content type', ''],
+  ])('honours a Disallow served as %s', async (_name, type) => {
     const robots = await startNewsServer({
       routes: (base) => ({
         '/robots.txt': (_req, res) => void res.writeHead(200, type ? { 'content-type': type } : {}).end('User-agent: *\nDisallow: /private\n'),
@@ -51,7 +63,15 @@ describe('robots.txt', () => {
         '/open/a': html(page('open', base)),
       }),
     });
-    const fetcher = createFetcher({ allowPrivate: true, privateRanges: [], userAgent: 'TestBot/1', timeoutMs: 2000, maxBytes: 100_000, minDelayMs: 0, maxRedirects: 2 });
+    const fetcher = createFetcher({
+      allowPrivate: true,
+      privateRanges: [],
+      userAgent: 'TestBot/1',
+      timeoutMs: 2000,
+      maxBytes: 100_000,
+      minDelayMs: 0,
+      maxRedirects: 2,
+    });
     try {
       await expect(fetcher.get(`${robots.base}/private/a`, ACCEPT.page)).rejects.toThrow(/robots\.txt .* does not allow \/private\/a/);
       expect(robots.count('/private/a')).toBe(0);

@@ -25,7 +25,9 @@ describe('sources in the durable store', () => {
     const second = await serverProcess(index);
     try {
       const servers = [first.url, second.url];
-      const results = await Promise.all(Array.from({ length: 16 }, (_, i) => postJson(`${servers[i % 2]}/api/sources`, { url: `https://news${i}.example/feed.xml` })));
+      const results = await Promise.all(
+        Array.from({ length: 16 }, (_, i) => postJson(`${servers[i % 2]}/api/sources`, { url: `https://news${i}.example/feed.xml` })),
+      );
       expect(results.map((r) => r.status)).toEqual(results.map(() => 201));
       const ids = results.map((r) => r.json.source.id as string);
       for (const url of servers) {

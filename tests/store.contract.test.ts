@@ -38,7 +38,10 @@ const A = record({
     'Russian Defense Minister Andrei Belousov will visit Beijing on Monday.',
     'He met Chinese Defense Minister Dong Jun and pledged closer military ties.',
   ],
-  vectors: [[1, 0, 0, 0], [0.8, 0.6, 0, 0]],
+  vectors: [
+    [1, 0, 0, 0],
+    [0.8, 0.6, 0, 0],
+  ],
 });
 const B = record({
   title: 'Harvest festival',
@@ -47,11 +50,14 @@ const B = record({
   sentences: ['The village harvest festival drew record crowds this autumn.'],
   vectors: [[0, 1, 0, 0]],
 });
-const C = record({
-  title: 'Undated note',
-  sentences: ['Markets were calm as traders awaited the central bank decision.'],
-  vectors: [[0, 0, 1, 0]],
-}, 'notes/markets.txt');
+const C = record(
+  {
+    title: 'Undated note',
+    sentences: ['Markets were calm as traders awaited the central bank decision.'],
+    vectors: [[0, 0, 1, 0]],
+  },
+  'notes/markets.txt',
+);
 
 const chunkIds = (r: ArticleRecord) => r.chunks.map((c) => c.id);
 const ids = (hits: { chunkId: string }[]) => hits.map((h) => h.chunkId);
@@ -84,25 +90,33 @@ async function wipeDatabase(url: string) {
 }
 
 const implementations: [string, () => Harness & { cleanup(): Promise<void> }][] = [
-  ['LocalStore', () => {
-    let dir: string | undefined;
-    return {
-      async fresh() {
-        dir = await tempDir('archivist-contract-');
-        return LocalStore.open(dir);
-      },
-      reopen: () => LocalStore.open(dir!),
-      cleanup: async () => { if (dir) await rm(dir, { recursive: true, force: true }); },
-    };
-  }],
-  ['PostgresStore', () => ({
-    async fresh() {
-      await wipeDatabase(pglite.url);
-      return PostgresStore.open(pglite.url);
+  [
+    'LocalStore',
+    () => {
+      let dir: string | undefined;
+      return {
+        async fresh() {
+          dir = await tempDir('archivist-contract-');
+          return LocalStore.open(dir);
+        },
+        reopen: () => LocalStore.open(dir!),
+        cleanup: async () => {
+          if (dir) await rm(dir, { recursive: true, force: true });
+        },
+      };
     },
-    reopen: () => PostgresStore.open(pglite.url),
-    cleanup: async () => undefined,
-  })],
+  ],
+  [
+    'PostgresStore',
+    () => ({
+      async fresh() {
+        await wipeDatabase(pglite.url);
+        return PostgresStore.open(pglite.url);
+      },
+      reopen: () => PostgresStore.open(pglite.url),
+      cleanup: async () => undefined,
+    }),
+  ],
 ];
 
 describe.each(implementations)('Store contract: %s', (_name, make) => {
@@ -175,11 +189,13 @@ describe.each(implementations)('Store contract: %s', (_name, make) => {
       expect(await store.getArticle(A.article.id)).toEqual(A.article);
       expect(await store.getArticle(C.article.id)).toEqual(C.article);
       const fp = await store.fingerprints();
-      expect(fp).toEqual(new Map([
-        [A.article.id, { hash: A.article.hash, source: 'fixtures/x.txt' }],
-        [B.article.id, { hash: B.article.hash, source: 'fixtures/x.txt' }],
-        [C.article.id, { hash: C.article.hash, source: 'notes/markets.txt' }],
-      ]));
+      expect(fp).toEqual(
+        new Map([
+          [A.article.id, { hash: A.article.hash, source: 'fixtures/x.txt' }],
+          [B.article.id, { hash: B.article.hash, source: 'fixtures/x.txt' }],
+          [C.article.id, { hash: C.article.hash, source: 'notes/markets.txt' }],
+        ]),
+      );
     });
 
     it('returns chunks in the order asked, with their articles, leaving unknown ids out', async () => {
@@ -195,7 +211,13 @@ describe.each(implementations)('Store contract: %s', (_name, make) => {
 
     it('replaces an article and every one of its old chunks', async () => {
       await loaded();
-      const A2 = record({ title: 'Belousov in Beijing', url: A.article.url, date: '2024-10-15', sentences: ['Belousov flew home to Moscow on Tuesday.'], vectors: [[0, 0, 0, 1]] });
+      const A2 = record({
+        title: 'Belousov in Beijing',
+        url: A.article.url,
+        date: '2024-10-15',
+        sentences: ['Belousov flew home to Moscow on Tuesday.'],
+        vectors: [[0, 0, 0, 1]],
+      });
       expect(A2.article.id).toBe(A.article.id);
       await store.apply({ put: [A2], remove: [] });
       expect(await store.counts()).toEqual({ articles: 3, chunks: 3 });
@@ -222,7 +244,13 @@ describe.each(implementations)('Store contract: %s', (_name, make) => {
 
     it('lands all of a change or none of it: a bad record after good ones leaves the old state', async () => {
       await loaded();
-      const D = record({ title: 'New article', url: 'https://news.example/new', date: '2024-11-01', sentences: ['A brand new story about Beijing.'], vectors: [[1, 1, 0, 0]] });
+      const D = record({
+        title: 'New article',
+        url: 'https://news.example/new',
+        date: '2024-11-01',
+        sentences: ['A brand new story about Beijing.'],
+        vectors: [[1, 1, 0, 0]],
+      });
       const bad = record({ title: 'Bad vectors', url: 'https://news.example/bad', sentences: ['Vectors of the wrong size.'], vectors: [[1, 0, 0, 0]] });
       bad.vectors = [Float32Array.from([1, 0, 0])];
       await expect(store.apply({ put: [D, bad], remove: [C.article.id] })).rejects.toThrow(/dimensions/);
@@ -275,7 +303,10 @@ describe.each(implementations)('Store contract: %s', (_name, make) => {
       const all = [A, B, C].map((r) => r.article.id).sort();
       expect(await store.lackingSentences(1, '', 10)).toEqual(all);
       expect(await store.lackingSentences(1, all[0], 1)).toEqual([all[1]]);
-      await store.putSentenceSets([{ articleId: A.article.id, set: setOf(A) }, { articleId: B.article.id, set: setOf(B, 'an-older-hash') }]);
+      await store.putSentenceSets([
+        { articleId: A.article.id, set: setOf(A) },
+        { articleId: B.article.id, set: setOf(B, 'an-older-hash') },
+      ]);
       expect(await store.lackingSentences(1, '', 10)).toEqual(all.filter((id) => id !== A.article.id));
       expect(await store.lackingSentences(2, '', 10)).toEqual(all);
       // A new text of A drops its set: the put carries none.
@@ -286,7 +317,11 @@ describe.each(implementations)('Store contract: %s', (_name, make) => {
   });
 
   describe('kept answers', () => {
-    const answer = (n: number, at: string) => ({ id: `ans${n}`, at, record: { question: `question ${n}`, quotes: [{ articleId: A.article.id, start: 0, end: 9 }] } });
+    const answer = (n: number, at: string) => ({
+      id: `ans${n}`,
+      at,
+      record: { question: `question ${n}`, quotes: [{ articleId: A.article.id, start: 0, end: 9 }] },
+    });
 
     it('keeps, lists newest first, reads back by id and deletes', async () => {
       await store.saveAnswer(answer(1, '2026-01-01T10:00:00.000Z'));
@@ -436,7 +471,9 @@ describe('PostgresStore only', () => {
       const defs = idx.rows.map((r) => r.indexdef).join('\n');
       expect(defs).toMatch(/USING hnsw \(embedding vector_cosine_ops\)/);
       expect(defs).toMatch(/USING gin \(tsv\)/);
-      const col = await client.query(`SELECT format_type(atttypid, atttypmod) AS t FROM pg_attribute WHERE attrelid = 'chunks'::regclass AND attname = 'embedding'`);
+      const col = await client.query(
+        `SELECT format_type(atttypid, atttypmod) AS t FROM pg_attribute WHERE attrelid = 'chunks'::regclass AND attname = 'embedding'`,
+      );
       expect(col.rows[0].t).toBe('vector(4)');
     } finally {
       await client.end();
@@ -445,7 +482,9 @@ describe('PostgresStore only', () => {
   });
 
   it('says which database it cannot reach', async () => {
-    await expect(PostgresStore.open('postgres://postgres:postgres@127.0.0.1:1/archivist')).rejects.toThrow(/store: cannot open the PostgreSQL database: .*ECONNREFUSED/);
+    await expect(PostgresStore.open('postgres://postgres:postgres@127.0.0.1:1/archivist')).rejects.toThrow(
+      /store: cannot open the PostgreSQL database: .*ECONNREFUSED/,
+    );
   });
 
   it('refuses a database migrated by a newer version', async () => {

@@ -31,7 +31,11 @@ async function tree(dir: string): Promise<Record<string, string>> {
   for (const e of await readdir(dir, { recursive: true, withFileTypes: true })) {
     if (e.name === 'articles.db-shm') continue;
     const p = join(e.parentPath, e.name);
-    out[relative(dir, p)] = e.isFile() ? createHash('sha256').update(await readFile(p)).digest('hex') : 'dir';
+    out[relative(dir, p)] = e.isFile()
+      ? createHash('sha256')
+          .update(await readFile(p))
+          .digest('hex')
+      : 'dir';
   }
   return out;
 }
@@ -68,14 +72,25 @@ describe('snapshots beside writes', () => {
     expect(await store.keywordSearch('word6x0', 3)).toEqual([]);
     expect(await snap).toBeGreaterThan(0);
     // After the snapshot the buffered changes are in the main indexes, still served.
-    for (const [i, v] of [[300, 0], [5, 1], [7, 0]]) expect(await serves(store, i, v)).toBe(true);
+    for (const [i, v] of [
+      [300, 0],
+      [5, 1],
+      [7, 0],
+    ])
+      expect(await serves(store, i, v)).toBe(true);
     expect(await store.counts()).toEqual({ articles: 300, chunks: 300 });
     await store.close({ snapshot: false });
     // The snapshot covers the state at its sequence (1 reset + 300 puts); the two writes after it
     // come from the log tail on the next open.
     expect(await snapshots(dir)).toEqual(['snapshot-000000301']);
     const again = await LocalStore.open(dir);
-    for (const [i, v] of [[300, 0], [5, 1], [0, 0], [299, 0]]) expect(await serves(again, i, v)).toBe(true);
+    for (const [i, v] of [
+      [300, 0],
+      [5, 1],
+      [0, 0],
+      [299, 0],
+    ])
+      expect(await serves(again, i, v)).toBe(true);
     expect(await again.getArticle(smallRecord(6).article.id)).toBeUndefined();
     expect(await again.counts()).toEqual({ articles: 300, chunks: 300 });
     await again.close();
@@ -137,7 +152,12 @@ describe('opening: snapshot + log tail; the full re-check is `npm run check`', (
     const reports: string[] = [];
     const opened = await LocalStore.open(dir, { logger: linesLogger(reports) });
     expect(reports).toEqual([]); // the record was not re-checked: the snapshot holds it
-    for (const [i, v] of [[10, 0], [40, 0], [3, 1]]) expect(await serves(opened, i, v)).toBe(true);
+    for (const [i, v] of [
+      [10, 0],
+      [40, 0],
+      [3, 1],
+    ])
+      expect(await serves(opened, i, v)).toBe(true);
     expect(await opened.getArticle(smallRecord(4).article.id)).toBeUndefined();
     await opened.close({ snapshot: false });
 
@@ -157,7 +177,10 @@ describe('opening: snapshot + log tail; the full re-check is `npm run check`', (
 
 /** Runs tests/logWriter.ts, waits for "ready" and kills it: a crash with the WAL full of frames. */
 async function crashAfterWrites(dir: string, n: number, snapshot: boolean) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'tests/logWriter.ts', dir, String(n), snapshot ? 'snapshot' : ''], { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'tests/logWriter.ts', dir, String(n), snapshot ? 'snapshot' : ''], {
+    cwd: REPO,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   await new Promise<void>((resolve, reject) => {
     child.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
     child.on('exit', (code) => reject(new Error(`writer exited with ${code}`)));
@@ -198,7 +221,9 @@ describe('a log that lost acknowledged commits (one flipped byte in articles.db-
     const err = await LocalStore.open(dir).catch((e) => e);
     expect(err).toBeInstanceOf(AppError);
     expect(err.code).toBe('store_unavailable');
-    expect(err.message).toMatch(/ends at change (\d+), but changes up to 151 were committed \(articles\.seq says 151\): changes \d+–151 \(\d+ changes\) are missing/);
+    expect(err.message).toMatch(
+      /ends at change (\d+), but changes up to 151 were committed \(articles\.seq says 151\): changes \d+–151 \(\d+ changes\) are missing/,
+    );
     expect(err.message).toMatch(/restore INDEX_DIR from a copy .*`npm run check -- --repair`/);
     expect(err.message).not.toContain(dir);
     const check = await checkStore(dir);

@@ -9,7 +9,10 @@ import { listen, postJson, quiet, seedServer } from './helpers.js';
 
 const QUESTION = 'Who is the Russian defense minister who visited Beijing?';
 
-interface Event { event: string; data: any }
+interface Event {
+  event: string;
+  data: any;
+}
 
 /** Reads Server-Sent Events off a fetch body; `until` may stop early (the reader is then cancelled). */
 async function readEvents(res: Response, until?: (e: Event) => boolean): Promise<Event[]> {
@@ -25,7 +28,11 @@ async function readEvents(res: Response, until?: (e: Event) => boolean): Promise
       const block = buffer.slice(0, cut);
       buffer = buffer.slice(cut + 2);
       const event = /^event: (.*)$/m.exec(block)?.[1] ?? 'message';
-      const data = block.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
+      const data = block
+        .split('\n')
+        .filter((l) => l.startsWith('data: '))
+        .map((l) => l.slice(6))
+        .join('\n');
       const e = { event, data: JSON.parse(data) };
       events.push(e);
       if (until?.(e)) {
@@ -90,7 +97,12 @@ describe('POST /api/chat/stream', () => {
     expect(final.answer).toContain('Belousov');
     expect(final.answer.startsWith(final.short.text)).toBe(true);
     const quote = final.quotes.find((q: any) => q.text.includes('Belousov'));
-    expect(quote).toMatchObject({ n: 1, title: expect.stringContaining('Moscow and Beijing'), date: '2024-10-14', url: expect.stringMatching(/^https:\/\/www\.themoscowtimes\.com\//) });
+    expect(quote).toMatchObject({
+      n: 1,
+      title: expect.stringContaining('Moscow and Beijing'),
+      date: '2024-10-14',
+      url: expect.stringMatching(/^https:\/\/www\.themoscowtimes\.com\//),
+    });
     const article = await srv.archive.store.getArticle(quote.articleId);
     expect(article!.text.slice(quote.start, quote.end)).toBe(quote.text);
     const shortIn = await srv.archive.store.getArticle(final.short.articleId);
@@ -112,7 +124,10 @@ describe('POST /api/chat/stream', () => {
     const events = await readEvents(
       await stream(srv.url, {
         question: 'When did he arrive?',
-        history: [{ role: 'user', content: QUESTION }, { role: 'assistant', content: 'Andrei Belousov.' }],
+        history: [
+          { role: 'user', content: QUESTION },
+          { role: 'assistant', content: 'Andrei Belousov.' },
+        ],
       }),
     );
     const final = events.find((e) => e.event === 'quotes')!.data;
@@ -125,7 +140,12 @@ describe('POST /api/chat/stream', () => {
     const final = events.find((e) => e.event === 'quotes')!.data;
     expect(final.found).toBe(false);
     expect(final.quotes).toEqual([]);
-    expect(events.filter((e) => e.event === 'delta').map((e) => e.data.text).join('')).toBe(NOT_FOUND);
+    expect(
+      events
+        .filter((e) => e.event === 'delta')
+        .map((e) => e.data.text)
+        .join(''),
+    ).toBe(NOT_FOUND);
     expect(events.at(-1)!.event).toBe('done');
   });
 
@@ -211,14 +231,15 @@ describe('POST /api/chat/stream when things go wrong', () => {
   });
 
   it('sends event: error with a message, and no stack, when answering fails mid-stream', async () => {
-    const http = await serve((ask) => (input) =>
-      ask({
-        ...input,
-        onPassages: (p) => {
-          input.onPassages?.(p);
-          throw new Error('disk on fire at /secret/path.ts:12');
-        },
-      }),
+    const http = await serve(
+      (ask) => (input) =>
+        ask({
+          ...input,
+          onPassages: (p) => {
+            input.onPassages?.(p);
+            throw new Error('disk on fire at /secret/path.ts:12');
+          },
+        }),
     );
     try {
       const res = await stream(http.url, { question: QUESTION });

@@ -10,9 +10,24 @@ let srv: Awaited<ReturnType<typeof seedServer>>;
 beforeAll(async () => {
   srv = await seedServer();
   await srv.archive.put([
-    apiArticle({ title: 'Riverton dockworkers end strike', date: '2024-10-08', url: 'https://news.example/strike-ends', text: 'Dockworkers at the Riverton harbour ended their strike on Tuesday after the port authority agreed to a six percent raise.\n\nShips began unloading again on Wednesday morning.' }),
-    apiArticle({ title: 'Riverton dockworkers walk out', date: '2024-09-20', url: 'https://news.example/walkout', text: 'Dockworkers at the Riverton harbour walked out on Friday, demanding a nine percent raise from the port authority.\n\nThe harbour was closed to container ships.' }),
-    apiArticle({ title: 'Riverton names harbour master', date: '2023-05-01', url: 'https://news.example/harbour-master', text: 'The Riverton port authority appointed Li Wen as harbour master in a ceremony at the docks on Monday.\n\nLi Wen previously ran the pilot service for twelve years.' }),
+    apiArticle({
+      title: 'Riverton dockworkers end strike',
+      date: '2024-10-08',
+      url: 'https://news.example/strike-ends',
+      text: 'Dockworkers at the Riverton harbour ended their strike on Tuesday after the port authority agreed to a six percent raise.\n\nShips began unloading again on Wednesday morning.',
+    }),
+    apiArticle({
+      title: 'Riverton dockworkers walk out',
+      date: '2024-09-20',
+      url: 'https://news.example/walkout',
+      text: 'Dockworkers at the Riverton harbour walked out on Friday, demanding a nine percent raise from the port authority.\n\nThe harbour was closed to container ships.',
+    }),
+    apiArticle({
+      title: 'Riverton names harbour master',
+      date: '2023-05-01',
+      url: 'https://news.example/harbour-master',
+      text: 'The Riverton port authority appointed Li Wen as harbour master in a ceremony at the docks on Monday.\n\nLi Wen previously ran the pilot service for twelve years.',
+    }),
   ]);
 }, 120_000);
 afterAll(async () => srv?.close());

@@ -25,7 +25,9 @@ describe('normalise', () => {
     const n = normalise(input);
     expect(n.text).toBe(output);
     expect(n.from).toHaveLength(output.length);
-    n.from.forEach((i, k) => { if (output[k] !== ' ') expect(/\s/.test(input[i])).toBe(false); });
+    n.from.forEach((i, k) => {
+      if (output[k] !== ' ') expect(/\s/.test(input[i])).toBe(false);
+    });
   });
 });
 
@@ -66,7 +68,11 @@ describe('verifyAnswer', () => {
   });
 
   it.each([
-    ['in the middle of its sentence', 'Then “Belousov flew to the Moon on a rocket” [2] they said.', 'Then “Belousov flew to the Moon on a rocket” [2] they said.'],
+    [
+      'in the middle of its sentence',
+      'Then “Belousov flew to the Moon on a rocket” [2] they said.',
+      'Then “Belousov flew to the Moon on a rocket” [2] they said.',
+    ],
     ['ending its sentence inside the quote', 'Then “Belousov flew to the Moon on a rocket.” [2]', 'Then “Belousov flew to the Moon on a rocket.” [2]'],
     ['after a citation with no full stop', 'Then “Belousov flew to the Moon on a rocket” [2]', 'Then “Belousov flew to the Moon on a rocket” [2]'],
     ['in straight quotes, on its own line', '\nHe said "Belousov flew to the Moon on a rocket"\n', 'He said "Belousov flew to the Moon on a rocket"'],

@@ -69,8 +69,7 @@ export async function startPglite(options: { host?: string; port?: number } = {}
   const sockets = new Set<Socket>();
   let nextId = 1;
 
-  const run = (msg: Uint8Array, write: (data: Uint8Array) => void) =>
-    db.runExclusive(() => db.execProtocolRawStream(msg, { onRawData: write }));
+  const run = (msg: Uint8Array, write: (data: Uint8Array) => void) => db.runExclusive(() => db.execProtocolRawStream(msg, { onRawData: write }));
 
   function serve(socket: Socket) {
     const id = nextId++;

@@ -34,7 +34,9 @@ const DATE_HEADS = new Set(terms('year date day month century decade time week s
 const NUMBER_HEADS = new Set(terms('number percentage percent amount age price cost rate total sum share'));
 /** Words that make "how much" (or "what price") ask for a sum of money. */
 const MONEY_WORDS = new Set(
-  terms('cost costs costing pay paid pays spend spent spending worth price priced fine fined charge charged earn earned budget fund funding money salary revenue sell sold loan debt owe owed donate donated bid fee fees'),
+  terms(
+    'cost costs costing pay paid pays spend spent spending worth price priced fine fined charge charged earn earned budget fund funding money salary revenue sell sold loan debt owe owed donate donated bid fee fees',
+  ),
 );
 const PERSON_HEADS = new Set(terms('person man woman people men women'));
 /** "which type of appliance": the noun after "of" is what is asked for. */

@@ -53,15 +53,31 @@ export function createGenerativeAnswerer(deps: { generator: Generator; budget: P
         if (err instanceof GenerationError) return fallback(extractive, err.message);
         throw err; // cancelled: nobody is waiting for a fallback
       }
-      const base = { query: extractive.query, evidence: extractive.evidence, ...(extractive.signals ? { signals: extractive.signals } : {}), generator: 'openai' as const };
+      const base = {
+        query: extractive.query,
+        evidence: extractive.evidence,
+        ...(extractive.signals ? { signals: extractive.signals } : {}),
+        generator: 'openai' as const,
+      };
       if (isRefusal(text)) {
-        return { ...base, answer: text.trim(), found: false, quotes: [], verification: { quotes: 0, verified: 0, removed: 0, citationsRemoved: 0, unverified: [] } };
+        return {
+          ...base,
+          answer: text.trim(),
+          found: false,
+          quotes: [],
+          verification: { quotes: 0, verified: 0, removed: 0, citationsRemoved: 0, unverified: [] },
+        };
       }
       const checked = verifyAnswer(text, prompt.passages, input.retrieval.passages);
       const v = checked.verification;
       if (!checked.answer) {
         // Every sentence quoted words the articles do not hold: nothing of the model's answer is left.
-        return { ...extractive, generator: 'extractive', verification: v, warning: `Every sentence your model wrote quoted words not found in the articles, so none is shown; this answer is built from the articles' own sentences.` };
+        return {
+          ...extractive,
+          generator: 'extractive',
+          verification: v,
+          warning: `Every sentence your model wrote quoted words not found in the articles, so none is shown; this answer is built from the articles' own sentences.`,
+        };
       }
       return {
         ...base,
@@ -69,8 +85,13 @@ export function createGenerativeAnswerer(deps: { generator: Generator; budget: P
         found: true,
         quotes: checked.quotes,
         verification: v,
-        ...(v.removed ? { warning: `${v.removed} of ${v.quotes} quoted ${v.quotes === 1 ? 'passage was' : 'passages were'} not found in the articles; ${v.removed === 1 ? 'the sentence holding it is' : 'the sentences holding them are'} left out of this answer.` }
-          : !v.quotes ? { warning: 'The model quoted nothing, so no part of this answer could be checked against the articles.' } : {}),
+        ...(v.removed
+          ? {
+              warning: `${v.removed} of ${v.quotes} quoted ${v.quotes === 1 ? 'passage was' : 'passages were'} not found in the articles; ${v.removed === 1 ? 'the sentence holding it is' : 'the sentences holding them are'} left out of this answer.`,
+            }
+          : !v.quotes
+            ? { warning: 'The model quoted nothing, so no part of this answer could be checked against the articles.' }
+            : {}),
       };
     },
   };

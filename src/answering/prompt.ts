@@ -21,7 +21,9 @@ const RULES = [
   `If the passages do not answer the question, reply only: ${NO_ANSWER}`,
   // Short answers read better and leave fewer places for unsupported claims.
   'Be brief: one to three sentences.',
-].map((r, i) => `${i + 1}. ${r}`).join('\n');
+]
+  .map((r, i) => `${i + 1}. ${r}`)
+  .join('\n');
 
 const SYSTEM = `You answer questions about a news archive.\n\nRules:\n${RULES}`;
 
@@ -97,5 +99,7 @@ export function buildPrompt(input: { question: string; history?: Turn[]; passage
 export function isRefusal(answer: string): boolean {
   const text = answer.trim().toLowerCase().replace(/[’']/g, "'");
   if (text.includes(NO_ANSWER.toLowerCase().slice(0, -1))) return true;
-  return /^(i'm sorry|sorry|unfortunately)?[ ,]*(the )?(articles|passages|sources)( provided)? (do not|don't|does not|doesn't) (answer|say|mention|contain|provide)/.test(text);
+  return /^(i'm sorry|sorry|unfortunately)?[ ,]*(the )?(articles|passages|sources)( provided)? (do not|don't|does not|doesn't) (answer|say|mention|contain|provide)/.test(
+    text,
+  );
 }

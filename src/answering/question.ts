@@ -70,7 +70,15 @@ export interface Stage {
 }
 
 /** A question before any stage ran. */
-export function newQuestion(input: { question: string; history?: Turn[]; filter?: SearchFilter; mode?: RetrievalMode; asOf?: string | null; asOfGiven?: boolean; signal?: AbortSignal }): Question {
+export function newQuestion(input: {
+  question: string;
+  history?: Turn[];
+  filter?: SearchFilter;
+  mode?: RetrievalMode;
+  asOf?: string | null;
+  asOfGiven?: boolean;
+  signal?: AbortSignal;
+}): Question {
   return {
     text: input.question,
     history: input.history ?? [],

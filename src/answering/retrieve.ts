@@ -179,17 +179,19 @@ export function createRetriever(deps: { store: Store; embedder: Embedder; option
     return fused.flatMap((h) => {
       const c = found.get(h.chunkId);
       if (!c) return [];
-      return [{
-        chunkId: h.chunkId,
-        article: c.article,
-        start: c.chunk.start,
-        end: c.chunk.end,
-        text: c.article.text.slice(c.chunk.start, c.chunk.end),
-        score: h.score,
-        similarity: vSim.get(h.chunkId),
-        vectorRank: vRank.get(h.chunkId),
-        keywordRank: kRank.get(h.chunkId),
-      }];
+      return [
+        {
+          chunkId: h.chunkId,
+          article: c.article,
+          start: c.chunk.start,
+          end: c.chunk.end,
+          text: c.article.text.slice(c.chunk.start, c.chunk.end),
+          score: h.score,
+          similarity: vSim.get(h.chunkId),
+          vectorRank: vRank.get(h.chunkId),
+          keywordRank: kRank.get(h.chunkId),
+        },
+      ];
     });
   }
 
@@ -212,7 +214,9 @@ export function createRetriever(deps: { store: Store; embedder: Embedder; option
       const passages = (await toPassages(fused, vec, kw))
         .map((p) => ({ ...p, score: p.score * datePrior(p.article.date, opts.asOf, prior) }))
         .sort((a, b) => b.score - a.score);
-      const reranked = options.rerank ? await rerank(query, passages, { chunksOf, similarity: (pool) => sentenceSimilarity(pool, queryVector) }, options.rerank) : passages;
+      const reranked = options.rerank
+        ? await rerank(query, passages, { chunksOf, similarity: (pool) => sentenceSimilarity(pool, queryVector) }, options.rerank)
+        : passages;
       return { passages: dedupe(reranked).slice(0, topK), queryVector, timings: { embedMs, vectorMs, keywordMs } };
     },
   };

@@ -13,7 +13,44 @@ export interface Turn {
 
 const PRONOUN = /\b(he|she|him|her|his|hers|they|them|their|theirs|it|its|this|that|these|those|there)\b/i;
 const PERSON_PRONOUN = /\b(he|she|him|her|his|hers)\b/gi;
-const QUESTION_WORDS = new Set(['who', 'what', 'when', 'where', 'why', 'how', 'which', 'and', 'did', 'does', 'is', 'was', 'are', 'were', 'do', 'can', 'could', 'would', 'should', 'will', 'has', 'have', 'had', 'tell', 'according', 'in', 'on', 'the', 'a', 'an', 'i', 'what\'s', 'please', 'show', 'give', 'list']);
+const QUESTION_WORDS = new Set([
+  'who',
+  'what',
+  'when',
+  'where',
+  'why',
+  'how',
+  'which',
+  'and',
+  'did',
+  'does',
+  'is',
+  'was',
+  'are',
+  'were',
+  'do',
+  'can',
+  'could',
+  'would',
+  'should',
+  'will',
+  'has',
+  'have',
+  'had',
+  'tell',
+  'according',
+  'in',
+  'on',
+  'the',
+  'a',
+  'an',
+  'i',
+  "what's",
+  'please',
+  'show',
+  'give',
+  'list',
+]);
 
 /** Capitalised phrases that are not the first word of a question: "Andrei Belousov", "Dong Jun". */
 export function names(text: string): string[] {
@@ -26,9 +63,7 @@ export function names(text: string): string[] {
 }
 
 function contentWords(text: string): string[] {
-  return words(text.toLowerCase()).filter(
-    (w) => !STOP_WORDS.has(w) && !QUESTION_WORDS.has(w) && w.length > 2,
-  );
+  return words(text.toLowerCase()).filter((w) => !STOP_WORDS.has(w) && !QUESTION_WORDS.has(w) && w.length > 2);
 }
 
 /** A question that leans on earlier turns: a pronoun, a leading "and/what about", or very short. */

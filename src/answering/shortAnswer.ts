@@ -38,7 +38,8 @@ const PATTERNS: Record<Exclude<QuestionType, 'other'>, RegExp> = {
 };
 
 /** A number that is a sum of money: a currency sign or a currency's name beside it. */
-const MONEY = /[$€£¥₹]|\b(?:dollars?|euros?|pounds?|sterling|yen|yuan|renminbi|rupees?|francs?|crowns?|kronor|kronur|krona|pesos?|rubles?|roubles?|won|rand|lira|cents?|pence|bitcoins?|USD|EUR|GBP)\b/i;
+const MONEY =
+  /[$€£¥₹]|\b(?:dollars?|euros?|pounds?|sterling|yen|yuan|renminbi|rupees?|francs?|crowns?|kronor|kronur|krona|pesos?|rubles?|roubles?|won|rand|lira|cents?|pence|bitcoins?|USD|EUR|GBP)\b/i;
 
 /** Capitalised words that are not names of people or places. */
 const NOT_A_NAME = new Set([

@@ -24,7 +24,20 @@ export interface Verification {
   unverified: string[];
 }
 
-const QUOTE_MARKS: Record<string, string> = { '“': '"', '”': '"', '„': '"', '‟': '"', '″': '"', '«': '"', '»': '"', '‘': "'", '’': "'", '‚': "'", '‛': "'", '′': "'" };
+const QUOTE_MARKS: Record<string, string> = {
+  '“': '"',
+  '”': '"',
+  '„': '"',
+  '‟': '"',
+  '″': '"',
+  '«': '"',
+  '»': '"',
+  '‘': "'",
+  '’': "'",
+  '‚': "'",
+  '‛': "'",
+  '′': "'",
+};
 const DASHES = /[\u2010-\u2015\u2212\uFE58\uFE63\uFF0D]/;
 
 /** The normalised text and, for each of its characters, the index it came from. */
@@ -35,7 +48,10 @@ export function normalise(text: string): { text: string; from: number[] } {
   for (let i = 0; i < text.length; i++) {
     const ch = text[i];
     if (/\s/.test(ch)) {
-      if (!space && out) { out += ' '; from.push(i); }
+      if (!space && out) {
+        out += ' ';
+        from.push(i);
+      }
       space = true;
       continue;
     }
@@ -83,8 +99,11 @@ function sentenceAround(text: string, start: number, end: number, quote: string)
  */
 export function verifyAnswer(answer: string, cited: Passage[], retrieved: Passage[]): { answer: string; quotes: Quote[]; verification: Verification } {
   const tokens = [...answer.matchAll(TOKENS)].map((m) => ({
-    index: m.index, end: m.index + m[0].length, raw: m[0],
-    quote: m[1] ?? m[2], numbers: m[3]?.split(',').map(Number),
+    index: m.index,
+    end: m.index + m[0].length,
+    raw: m[0],
+    quote: m[1] ?? m[2],
+    numbers: m[3]?.split(',').map(Number),
   }));
   const quotes: Quote[] = [];
   const unverified: string[] = [];
@@ -101,15 +120,22 @@ export function verifyAnswer(answer: string, cited: Passage[], retrieved: Passag
     quoted++;
     // The citations right after a quote are the ones it claims to come from.
     const chain: typeof tokens = [];
-    for (let j = i + 1; j < tokens.length && tokens[j].numbers && /^[\s.,;:!?)]*$/.test(answer.slice(tokens[j - 1].end, tokens[j].index)); j++) chain.push(tokens[j]);
-    const claimed = chain.flatMap((c) => c.numbers!).map((n) => cited[n - 1]).filter(Boolean);
+    for (let j = i + 1; j < tokens.length && tokens[j].numbers && /^[\s.,;:!?)]*$/.test(answer.slice(tokens[j - 1].end, tokens[j].index)); j++)
+      chain.push(tokens[j]);
+    const claimed = chain
+      .flatMap((c) => c.numbers!)
+      .map((n) => cited[n - 1])
+      .filter(Boolean);
     // Models often end a quote with the sentence's comma or full stop; try once without it.
     const trimmed = t.quote.replace(/[\s.,;:!?]+$/, '');
     let found: { p: Passage; start: number; end: number; matched: string } | undefined;
     search: for (const matched of trimmed && trimmed !== t.quote ? [t.quote, trimmed] : [t.quote]) {
       for (const p of [...claimed, ...cited, ...retrieved]) {
         const at = locate(matched, p);
-        if (at) { found = { p, ...at, matched }; break search; }
+        if (at) {
+          found = { p, ...at, matched };
+          break search;
+        }
       }
     }
     for (const c of chain) replace.set(c.index, '');

@@ -8,7 +8,18 @@ import type { AskInput, AskResult } from '../archive.js';
 import type { Article } from '../corpus/article.js';
 import { AppError } from '../errors.js';
 import type { Store } from '../store/types.js';
-import { buildRecord, feedbackLine, isAnswerId, newAnswerId, readRecord, type Feedback, type FeedbackBody, type FeedbackLine, type KeptQuote, type KeptRecord } from './record.js';
+import {
+  buildRecord,
+  feedbackLine,
+  isAnswerId,
+  newAnswerId,
+  readRecord,
+  type Feedback,
+  type FeedbackBody,
+  type FeedbackLine,
+  type KeptQuote,
+  type KeptRecord,
+} from './record.js';
 
 /** current: the article still has this text at these offsets; changed: it no longer does; gone: the article was removed. */
 export type QuoteState = 'current' | 'changed' | 'gone';
@@ -55,12 +66,14 @@ export function createAnswerBook(deps: { store: Store; now?: () => Date }) {
   /** Each quote against its article as stored now; one read per article. */
   async function check(quotes: KeptQuote[]): Promise<QuoteView[]> {
     const articles = new Map<string, Promise<Article | undefined>>();
-    return Promise.all(quotes.map(async (q) => {
-      if (!articles.has(q.articleId)) articles.set(q.articleId, store.getArticle(q.articleId));
-      const article = await articles.get(q.articleId)!;
-      const state: QuoteState = !article ? 'gone' : article.text.slice(q.start, q.end) === q.text ? 'current' : 'changed';
-      return state === 'current' ? { ...q, state } : { ...q, state, note: NOTES[state] };
-    }));
+    return Promise.all(
+      quotes.map(async (q) => {
+        if (!articles.has(q.articleId)) articles.set(q.articleId, store.getArticle(q.articleId));
+        const article = await articles.get(q.articleId)!;
+        const state: QuoteState = !article ? 'gone' : article.text.slice(q.start, q.end) === q.text ? 'current' : 'changed';
+        return state === 'current' ? { ...q, state } : { ...q, state, note: NOTES[state] };
+      }),
+    );
   }
 
   return {

@@ -9,7 +9,7 @@ import type { AnswerView } from './book.js';
 const linkText = (s: string) => s.replace(/([[\]\\])/g, '\\$1');
 /** Spaces and parentheses would end the link target early. */
 const linkUrl = (u: string) => u.replace(/ /g, '%20').replace(/\(/g, '%28').replace(/\)/g, '%29');
-const day = (d?: string) => (d ? /^\d{4}-\d{2}-\d{2}/.exec(d)?.[0] ?? d : undefined);
+const day = (d?: string) => (d ? (/^\d{4}-\d{2}-\d{2}/.exec(d)?.[0] ?? d) : undefined);
 
 /**
  * @param permalink the answer's page (`https://host/a/<id>`), linked at the end
@@ -25,7 +25,7 @@ export function answerMarkdown(view: AnswerView, permalink: string): string {
     if (q.note) out.push('>', `> *${q.note}*`);
     out.push('');
   }
-  const by = view.by.generator === 'openai' ? `written by ${view.by.model ?? 'a language model'} from the archive` : 'built from the archive\'s own sentences';
+  const by = view.by.generator === 'openai' ? `written by ${view.by.model ?? 'a language model'} from the archive` : "built from the archive's own sentences";
   out.push(
     view.quotes.length
       ? `*Quotes are verbatim from the archived articles (each exactly the article's text); the answer was ${by}. [Permalink](${permalink}), answered ${view.at.slice(0, 10)}.*`

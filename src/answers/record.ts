@@ -60,9 +60,14 @@ export function buildRecord(input: AskInput, r: AskResult, by: { model?: string 
     found: r.found,
     short: r.short ?? null,
     quotes: r.quotes.map((q) => ({
-      n: q.n, articleId: q.articleId, title: q.title,
-      ...(q.url ? { url: q.url } : {}), ...(q.date ? { date: q.date } : {}),
-      start: q.start, end: q.end, text: q.text,
+      n: q.n,
+      articleId: q.articleId,
+      title: q.title,
+      ...(q.url ? { url: q.url } : {}),
+      ...(q.date ? { date: q.date } : {}),
+      start: q.start,
+      end: q.end,
+      text: q.text,
     })),
     passages: r.passages.map((p) => ({ chunkId: p.chunkId, articleId: p.articleId, start: p.start, end: p.end })),
     query: r.query,
@@ -88,7 +93,12 @@ export const feedbackSchema = z
   .object({
     rating: z.enum(['up', 'down'], { required_error: 'is required', invalid_type_error: 'must be "up" or "down"', message: 'must be "up" or "down"' }),
     reason: z.string({ invalid_type_error: 'must be a string' }).max(REASON_CHARS, `must be at most ${REASON_CHARS} characters`).optional(),
-    correction: z.string({ invalid_type_error: 'must be a string' }).trim().min(1, 'must not be empty').max(CORRECTION_CHARS, `must be at most ${CORRECTION_CHARS} characters`).optional(),
+    correction: z
+      .string({ invalid_type_error: 'must be a string' })
+      .trim()
+      .min(1, 'must not be empty')
+      .max(CORRECTION_CHARS, `must be at most ${CORRECTION_CHARS} characters`)
+      .optional(),
   })
   // zod names the unknown keys ("Unrecognized key(s) in object: 'stars'").
   .strict();
@@ -135,7 +145,10 @@ export const feedbackLineSchema = z.object({
   question: z.string().min(1),
   asOf: z.string().nullable().optional(),
   history: z.array(z.object({ role: z.enum(['user', 'assistant']), content: z.string() })).default([]),
-  filter: z.object({ since: z.string().optional(), until: z.string().optional(), sources: z.array(z.string()).optional() }).nullable().optional(),
+  filter: z
+    .object({ since: z.string().optional(), until: z.string().optional(), sources: z.array(z.string()).optional() })
+    .nullable()
+    .optional(),
   quotes: z.array(z.object({ articleId: z.string(), start: z.number().int(), end: z.number().int(), text: z.string() })),
   passages: z.array(z.string()).default([]),
   rating: z.enum(['up', 'down']),

@@ -12,7 +12,9 @@ export const API_SOURCE = 'api';
 
 // Made from the validated fields only: converting raw input (a deeply nested array) could overflow the stack.
 const contentKey = (r: ArticleInput) => {
-  const digest = createHash('sha256').update(JSON.stringify([r.title ?? '', r.text])).digest('hex');
+  const digest = createHash('sha256')
+    .update(JSON.stringify([r.title ?? '', r.text]))
+    .digest('hex');
   return `${API_SOURCE}:${digest}`;
 };
 

@@ -48,13 +48,18 @@ export const articleInputSchema = z.object({
   title: z.string().trim().max(1000).optional(),
   // Only web addresses: a `javascript:`, `file:` or `data:` url would be served to API clients and links.
   // Stored and republished as the parsed `href` (percent-encoded), never as the string given.
-  url: z.string().trim().max(4000).optional().transform((u, ctx) => {
-    if (!u) return undefined;
-    if (!isWebUrl(u)) ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'must be an http(s) url' });
-    else if (hasCredentials(u)) ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'must not carry a user name or password (user:pass@)' });
-    else return new URL(u).href;
-    return z.NEVER;
-  }),
+  url: z
+    .string()
+    .trim()
+    .max(4000)
+    .optional()
+    .transform((u, ctx) => {
+      if (!u) return undefined;
+      if (!isWebUrl(u)) ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'must be an http(s) url' });
+      else if (hasCredentials(u)) ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'must not carry a user name or password (user:pass@)' });
+      else return new URL(u).href;
+      return z.NEVER;
+    }),
   date: z.string().trim().max(100).optional(),
   text: z.string().max(50_000_000),
 });
@@ -163,7 +168,8 @@ export function tidyText(text: string): string {
  * @throws AppError('bad_request') naming each bad field.
  */
 export function validateArticleInput(input: unknown): ArticleInput {
-  if (!input || typeof input !== 'object' || Array.isArray(input)) throw new AppError('bad_request', 'article: record must be a JSON object {title, url?, date?, text}');
+  if (!input || typeof input !== 'object' || Array.isArray(input))
+    throw new AppError('bad_request', 'article: record must be a JSON object {title, url?, date?, text}');
   const parsed = articleInputSchema.safeParse(input);
   if (!parsed.success) {
     const msg = parsed.error.issues.map((i) => `${i.path.join('.') || 'record'}: ${i.message}`).join('; ');

@@ -76,7 +76,10 @@ const jsonlLine = z.object({
   question: z.string().min(1),
   answers: z.array(z.string()).default([]),
   articleIds: z.array(z.string()).optional(),
-  asOf: z.string().regex(/^\d{4}-\d{2}-\d{2}/).optional(),
+  asOf: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}/)
+    .optional(),
   history: z.array(z.object({ role: z.enum(['user', 'assistant']), content: z.string() })).optional(),
   dates: z.array(z.string().regex(/^\d{4}-\d{2}-\d{2}$/)).optional(),
 });
@@ -103,7 +106,11 @@ export const goldSchema = z.object({
   stories: z.array(z.array(z.string())).default([]),
 });
 
-const exists = (p: string) => stat(p).then(() => true, () => false);
+const exists = (p: string) =>
+  stat(p).then(
+    () => true,
+    () => false,
+  );
 
 /**
  * Reads a SQuAD v2 `.json` or a `.jsonl` question file. A JSONL set is asked of `articlesDir`,
@@ -114,7 +121,10 @@ const exists = (p: string) => stat(p).then(() => true, () => false);
 export async function loadEvalSet(path: string, articlesDir?: string): Promise<EvalSet> {
   const content = await readFile(path, 'utf8').catch((e: NodeJS.ErrnoException) => {
     if (e.code === 'ENOENT' || e.code === 'EISDIR') {
-      throw new AppError('bad_request', `eval: there is no question file ${path}; give a SQuAD v2 .json or a .jsonl file of questions (without one, npm run eval reads eval/squad/squad-v2-small.json from the repository)`);
+      throw new AppError(
+        'bad_request',
+        `eval: there is no question file ${path}; give a SQuAD v2 .json or a .jsonl file of questions (without one, npm run eval reads eval/squad/squad-v2-small.json from the repository)`,
+      );
     }
     throw e;
   });

@@ -32,7 +32,10 @@ export class CachedEmbedder extends Embedder {
   private readonly get: Database.Statement<[Buffer], { vec: Buffer }>;
   private readonly put: Database.Statement<[Buffer, Buffer]>;
 
-  constructor(private readonly inner: Embedder, file: string) {
+  constructor(
+    private readonly inner: Embedder,
+    file: string,
+  ) {
     super(inner.model, inner.dims, 1, () => Promise.reject(new Error('embedding cache: embeds through its inner embedder')), inner.countTokens);
     mkdirSync(dirname(file), { recursive: true });
     this.db = new Database(file);

@@ -23,7 +23,10 @@ import type { Logger } from '../log.js';
 import { feedbackLineSchema, type FeedbackLine } from '../answers/record.js';
 import { AppError } from '../errors.js';
 
-type Line = Pick<FeedbackLine, 'answerId' | 'question' | 'history' | 'quotes' | 'rating' | 'correction'> & { asOf?: string | null; filter?: FeedbackLine['filter'] };
+type Line = Pick<FeedbackLine, 'answerId' | 'question' | 'history' | 'quotes' | 'rating' | 'correction'> & {
+  asOf?: string | null;
+  filter?: FeedbackLine['filter'];
+};
 
 export interface FeedbackReport {
   judged: number;
@@ -45,7 +48,8 @@ export async function readFeedbackFile(file: string): Promise<Line[]> {
       throw new AppError('bad_request', `eval: ${file} line ${i + 1} is not JSON`);
     }
     const r = feedbackLineSchema.safeParse(json);
-    if (!r.success) throw new AppError('bad_request', `eval: ${file} line ${i + 1}: ${r.error.issues.map((x) => `${x.path.join('.')} ${x.message}`).join('; ')}`);
+    if (!r.success)
+      throw new AppError('bad_request', `eval: ${file} line ${i + 1}: ${r.error.issues.map((x) => `${x.path.join('.')} ${x.message}`).join('; ')}`);
     return [r.data];
   });
 }
@@ -69,8 +73,16 @@ export function quotesCorrection(correction: string, now: AskResult): boolean {
 }
 
 /** Asks every judged question again; `onLine` hears each result (for progress). */
-export async function evaluateFeedback(archive: Pick<Archive, 'ask'>, lines: Line[], onLine?: (line: Line, ok: boolean | null) => void): Promise<FeedbackReport> {
-  const report: FeedbackReport = { judged: lines.length, up: { total: 0, held: 0, regressions: [] }, down: { total: 0, withCorrection: 0, fixed: 0, stillWrong: [] } };
+export async function evaluateFeedback(
+  archive: Pick<Archive, 'ask'>,
+  lines: Line[],
+  onLine?: (line: Line, ok: boolean | null) => void,
+): Promise<FeedbackReport> {
+  const report: FeedbackReport = {
+    judged: lines.length,
+    up: { total: 0, held: 0, regressions: [] },
+    down: { total: 0, withCorrection: 0, fixed: 0, stillWrong: [] },
+  };
   for (const line of lines) {
     const now = await archive.ask({
       question: line.question,

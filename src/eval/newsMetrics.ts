@@ -29,8 +29,7 @@ export function goldBoilerplateSpans(text: string, lines: Set<string>): [number,
 }
 
 /** True when the quote shares at least one character with a boilerplate span. */
-export const overlapsAny = (q: { start: number; end: number }, spans: [number, number][]) =>
-  spans.some(([s, e]) => q.start < e && s < q.end);
+export const overlapsAny = (q: { start: number; end: number }, spans: [number, number][]) => spans.some(([s, e]) => q.start < e && s < q.end);
 
 /**
  * Quotes in one answer from another copy of a story already quoted: a story is a gold group of

@@ -47,7 +47,11 @@ interface Source {
 }
 
 async function openSource(dir: string): Promise<Source> {
-  const isDir = (p: string) => stat(p).then((s) => s.isDirectory(), () => false);
+  const isDir = (p: string) =>
+    stat(p).then(
+      (s) => s.isDirectory(),
+      () => false,
+    );
   if (await isDir(join(dir, 'past'))) {
     return {
       list: async (year) => ((await isDir(join(dir, 'past', year))) ? readdir(join(dir, 'past', year)) : []),
@@ -62,7 +66,11 @@ async function openSource(dir: string): Promise<Source> {
   }
   return {
     // ls-tree of one year's folder: the names of that year only, never another year's.
-    list: async (year) => (await git('ls-tree', '--name-only', 'HEAD', `past/${year}/`)).split('\n').filter(Boolean).map((p) => p.split('/').pop()!),
+    list: async (year) =>
+      (await git('ls-tree', '--name-only', 'HEAD', `past/${year}/`))
+        .split('\n')
+        .filter(Boolean)
+        .map((p) => p.split('/').pop()!),
     read: (path) => git('show', `HEAD:${path}`),
   };
 }
@@ -73,28 +81,45 @@ const qaLine = z.object({
   question_sentence: z.string().min(1),
   choices: z.array(z.string()).min(1),
   // Most weeks give the answer as a list of choice indexes; some give one index as a bare string.
-  answer: z.union([z.array(z.string().regex(/^\d+$/)).min(1), z.string().regex(/^\d+$/).transform((i) => [i])]),
+  answer: z.union([
+    z.array(z.string().regex(/^\d+$/)).min(1),
+    z
+      .string()
+      .regex(/^\d+$/)
+      .transform((i) => [i]),
+  ]),
 });
 
-const gcsLine = z.object({
-  question_id: z.string(),
-  search_result: z.array(z.object({
-    url: z.string().optional().nullable(),
-    title: z.string().optional().nullable(),
-    text: z.string().optional().nullable(),
-    publish_date: z.string().optional().nullable(),
-  }).passthrough()).default([]),
-}).passthrough();
+const gcsLine = z
+  .object({
+    question_id: z.string(),
+    search_result: z
+      .array(
+        z
+          .object({
+            url: z.string().optional().nullable(),
+            title: z.string().optional().nullable(),
+            text: z.string().optional().nullable(),
+            publish_date: z.string().optional().nullable(),
+          })
+          .passthrough(),
+      )
+      .default([]),
+  })
+  .passthrough();
 
 function parseLines<T>(content: string, schema: z.ZodType<T, z.ZodTypeDef, unknown>, file: string): T[] {
-  return content.split(/\r?\n/).filter((l) => l.trim()).map((line, i) => {
-    const parsed = schema.safeParse(JSON.parse(line));
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new AppError('bad_request', `eval: ${file} line ${i + 1}: ${issue.path.join('.') || 'record'}: ${issue.message}`);
-    }
-    return parsed.data;
-  });
+  return content
+    .split(/\r?\n/)
+    .filter((l) => l.trim())
+    .map((line, i) => {
+      const parsed = schema.safeParse(JSON.parse(line));
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        throw new AppError('bad_request', `eval: ${file} line ${i + 1}: ${issue.path.join('.') || 'record'}: ${issue.message}`);
+      }
+      return parsed.data;
+    });
 }
 
 /** `2023/01/05` → `2023-01-05`. */
@@ -162,10 +187,12 @@ export async function loadRealtimeQa(dir: string, range: WeekRange): Promise<Rea
   // Kept: questions whose gold occurs in some article's text, compared as the scores compare it
   // (lower case, punctuation and a/an/the dropped, whole words), so every kept one can be hit.
   const texts = articles.map((a) => ` ${normalise(a.text)} `);
-  const kept = questions.filter((q) => q.answers.some((g) => {
-    const n = normalise(g);
-    return n.length > 0 && texts.some((t) => t.includes(` ${n} `));
-  }));
+  const kept = questions.filter((q) =>
+    q.answers.some((g) => {
+      const n = normalise(g);
+      return n.length > 0 && texts.some((t) => t.includes(` ${n} `));
+    }),
+  );
   return {
     name: `realtimeqa ${weeks[0]}..${weeks.at(-1)}`,
     articles,

@@ -113,7 +113,10 @@ export async function evaluateArchive(archive: Archive, set: EvalSet, mode: Retr
     rows.push({
       id: q.id,
       impossible: q.impossible,
-      rank: passageRank(q, r.passages.map((p) => p.text)),
+      rank: passageRank(
+        q,
+        r.passages.map((p) => p.text),
+      ),
       articleRank,
       found: r.found,
       shortHit: !q.impossible && !!r.short && containsAnswer(r.short.text, q.answers),
@@ -185,7 +188,10 @@ export async function evaluateRetrieval(retriever: Retriever, set: EvalSet, mode
     rows.push({
       id: q.id,
       impossible: q.impossible,
-      rank: passageRank(q, passages.map((p) => p.text)),
+      rank: passageRank(
+        q,
+        passages.map((p) => p.text),
+      ),
       articleRank,
       ms,
     });
@@ -232,7 +238,12 @@ export async function evaluateSearch(search: (q: string, k: number) => Promise<{
     const t = performance.now();
     const docs = await search(q.question, 10);
     ms.push(performance.now() - t);
-    ranks.push(passageRank(q, docs.map((d) => d.text)));
+    ranks.push(
+      passageRank(
+        q,
+        docs.map((d) => d.text),
+      ),
+    );
   }
   return { ...retrievalScores(set.questions, ranks, ms), totalSec: (performance.now() - t0) / 1000 };
 }

@@ -133,7 +133,7 @@ export function markBoilerplate(article: Pick<Article, 'text' | 'url' | 'source'
   });
   // Runs of three or more lines that are each a bare name (a widget's list of states or
   // districts), with the short line introducing them ("Results by district:").
-  for (let i = 0; i < ls.length; ) {
+  for (let i = 0; i < ls.length;) {
     let j = i;
     while (j < ls.length && isBareName(ls[j].text)) j++;
     if (j - i >= 3) {
@@ -155,5 +155,4 @@ export function markBoilerplate(article: Pick<Article, 'text' | 'url' | 'source'
 }
 
 /** True when `[start, end)` shares a character with a marked span. */
-export const inBoilerplate = (spans: Spans | undefined, start: number, end: number) =>
-  !!spans?.some(([s, e]) => start < e && s < end);
+export const inBoilerplate = (spans: Spans | undefined, start: number, end: number) => !!spans?.some(([s, e]) => start < e && s < end);

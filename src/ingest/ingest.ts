@@ -38,9 +38,7 @@ export interface IngestOptions {
 /** Why the stored index cannot be reused with these settings, or undefined when it can. */
 export function rebuildReason(stored: IndexSettings | null, wanted: IndexSettings): string | undefined {
   if (!stored) return undefined;
-  const diffs = (Object.keys(wanted) as (keyof IndexSettings)[])
-    .filter((k) => stored[k] !== wanted[k])
-    .map((k) => `${k} ${stored[k]} → ${wanted[k]}`);
+  const diffs = (Object.keys(wanted) as (keyof IndexSettings)[]).filter((k) => stored[k] !== wanted[k]).map((k) => `${k} ${stored[k]} → ${wanted[k]}`);
   return diffs.length ? `settings changed: ${diffs.join(', ')}` : undefined;
 }
 
@@ -83,7 +81,12 @@ export function markArticles(articles: Article[], context: Article[] = articles,
  * chunk's vector and the vectors of its article's sentences (ingest/sentences.ts), in one call
  * to the model so short sentences and long chunks each batch with their own kind.
  */
-async function embedRecords(articles: Article[], embedder: Embedder, chunking: ChunkSettings, onProgress?: (done: number, total: number) => void): Promise<ArticleRecord[]> {
+async function embedRecords(
+  articles: Article[],
+  embedder: Embedder,
+  chunking: ChunkSettings,
+  onProgress?: (done: number, total: number) => void,
+): Promise<ArticleRecord[]> {
   const chunked = articles.map((a) => chunkArticle(a, chunking));
   const spans = articles.map(sentenceSpans);
   const texts = [

@@ -45,9 +45,20 @@ export interface AppDeps {
 }
 
 type HardeningSettings =
-  | 'requestTimeoutMs' | 'rateLimitPerMinute' | 'rateLimitWindowMs' | 'trustProxy' | 'queueConcurrency' | 'queueLimit'
-  | 'corsOrigins' | 'logLevel' | 'logQuestions' | 'allowedHosts'
-  | 'keepAnswers' | 'answerRetentionDays' | 'answerRetentionCount' | 'llmModel';
+  | 'requestTimeoutMs'
+  | 'rateLimitPerMinute'
+  | 'rateLimitWindowMs'
+  | 'trustProxy'
+  | 'queueConcurrency'
+  | 'queueLimit'
+  | 'corsOrigins'
+  | 'logLevel'
+  | 'logQuestions'
+  | 'allowedHosts'
+  | 'keepAnswers'
+  | 'answerRetentionDays'
+  | 'answerRetentionCount'
+  | 'llmModel';
 
 /**
  * The archive the routes see: `ask` (query embedding, search, evidence) goes through the bounded

@@ -25,7 +25,10 @@ function toAppError(err: unknown): AppError {
   if (e?.type === 'entity.too.large') return new AppError('payload_too_large', `request: body is larger than the limit of ${e.limit} bytes`);
   if (e?.type === 'entity.parse.failed') {
     // The strict parser also refuses JSON that is not an object or array (`"text"`, `null`, `42`): say so, not "invalid".
-    return new AppError('bad_request', isJson((e as { body?: unknown }).body) ? 'request: the body must be a JSON object ({...}), not a bare value' : 'request: body is not valid JSON');
+    return new AppError(
+      'bad_request',
+      isJson((e as { body?: unknown }).body) ? 'request: the body must be a JSON object ({...}), not a bare value' : 'request: body is not valid JSON',
+    );
   }
   if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported') return new AppError('unsupported_media_type', `request: ${e.message}`);
   if (e?.status === 400 || e?.status === 413 || e?.status === 415) {

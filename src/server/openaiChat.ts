@@ -20,18 +20,21 @@ export function completionSchema(limits: { maxQuestionChars: number }) {
     model: z.string({ required_error: 'is required', invalid_type_error: 'must be a string' }).max(200),
     messages: z
       .array(
-        z.object({
-          role: z.enum(['system', 'developer', 'user', 'assistant', 'tool', 'function']),
-          content: content.optional(),
-          name: z.string().max(200).optional(),
-        }).passthrough(),
+        z
+          .object({
+            role: z.enum(['system', 'developer', 'user', 'assistant', 'tool', 'function']),
+            content: content.optional(),
+            name: z.string().max(200).optional(),
+          })
+          .passthrough(),
         { required_error: 'is required', invalid_type_error: 'must be an array of messages' },
       )
       .min(1, 'must hold at least one message')
       .max(1000, 'must hold at most 1000 messages')
       .superRefine((msgs, ctx) => {
         msgs.forEach((m, i) => {
-          if (chars(textOf(m.content)) > maxContent) ctx.addIssue({ code: z.ZodIssueCode.custom, path: [i, 'content'], message: `must be at most ${maxContent} characters` });
+          if (chars(textOf(m.content)) > maxContent)
+            ctx.addIssue({ code: z.ZodIssueCode.custom, path: [i, 'content'], message: `must be at most ${maxContent} characters` });
         });
       }),
     stream: z.boolean().nullish(),
@@ -66,10 +69,13 @@ export function toAsk(body: CompletionBody, limits: { maxQuestionChars: number; 
   const last = body.messages.at(-1)!;
   const i = body.messages.length - 1;
   const question = textOf(last.content).trim();
-  if (last.role !== 'user') throw new AppError('bad_request', `chat.completions: messages.${i}.role must be "user": the last message is the question`, { param: `messages.${i}.role` });
+  if (last.role !== 'user')
+    throw new AppError('bad_request', `chat.completions: messages.${i}.role must be "user": the last message is the question`, { param: `messages.${i}.role` });
   if (!question) throw new AppError('bad_request', `chat.completions: messages.${i}.content must not be empty`, { param: `messages.${i}.content` });
   if (chars(question) > limits.maxQuestionChars) {
-    throw new AppError('bad_request', `chat.completions: messages.${i}.content must be at most ${limits.maxQuestionChars} characters`, { param: `messages.${i}.content` });
+    throw new AppError('bad_request', `chat.completions: messages.${i}.content must be at most ${limits.maxQuestionChars} characters`, {
+      param: `messages.${i}.content`,
+    });
   }
   const history: Turn[] = body.messages
     .slice(0, -1)

@@ -19,7 +19,10 @@ export interface AddressPolicy {
 /** Thrown for a refused address; a permanent failure of that url. */
 export class RefusedAddress extends AppError {
   constructor(host: string, address: string) {
-    super('forbidden', `sources: refused ${host} (${address}): loopback, private and link-local addresses are not fetched; set ALLOW_PRIVATE_SOURCES=true or list the range in PRIVATE_SOURCE_RANGES`);
+    super(
+      'forbidden',
+      `sources: refused ${host} (${address}): loopback, private and link-local addresses are not fetched; set ALLOW_PRIVATE_SOURCES=true or list the range in PRIVATE_SOURCE_RANGES`,
+    );
   }
 }
 

@@ -49,7 +49,15 @@ function fromFeed(body: string, base: string): FeedEntry[] {
   const raw: { url?: string; id?: string; title?: Text; date?: string; summary?: Text }[] = [];
   if (parsed.format === 'rss' || parsed.format === 'rdf') {
     for (const i of parsed.feed.items ?? []) {
-      const it = i as { link?: string; guid?: { value?: string }; title?: string; pubDate?: string; description?: string; content?: { encoded?: string }; dc?: { date?: string } };
+      const it = i as {
+        link?: string;
+        guid?: { value?: string };
+        title?: string;
+        pubDate?: string;
+        description?: string;
+        content?: { encoded?: string };
+        dc?: { date?: string };
+      };
       raw.push({ url: it.link, id: it.guid?.value, title: it.title, date: it.pubDate ?? it.dc?.date, summary: it.content?.encoded ?? it.description });
     }
   } else if (parsed.format === 'atom') {
@@ -59,7 +67,13 @@ function fromFeed(body: string, base: string): FeedEntry[] {
     }
   } else {
     for (const i of parsed.feed.items ?? []) {
-      raw.push({ url: i.url ?? i.external_url, id: i.id, title: i.title, date: i.date_published ?? i.date_modified, summary: i.content_text ?? i.content_html ?? i.summary });
+      raw.push({
+        url: i.url ?? i.external_url,
+        id: i.id,
+        title: i.title,
+        date: i.date_published ?? i.date_modified,
+        summary: i.content_text ?? i.content_html ?? i.summary,
+      });
     }
   }
   return raw.flatMap((r) => {

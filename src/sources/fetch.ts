@@ -28,9 +28,7 @@ export interface Validators {
   lastModified?: string;
 }
 
-export type Fetched =
-  | { status: 200; url: string; body: string; contentType: string; validators: Validators }
-  | { status: 304; url: string };
+export type Fetched = { status: 200; url: string; body: string; contentType: string; validators: Validators } | { status: 304; url: string };
 
 /**
  * A fetch that failed; `permanent` ones are not worth retrying for the same url. `bySettings`
@@ -38,7 +36,11 @@ export type Fetched =
  * say nothing about the source, and are tried again as soon as the settings may have changed.
  */
 export class FetchError extends AppError {
-  constructor(message: string, readonly permanent: boolean, readonly bySettings = false) {
+  constructor(
+    message: string,
+    readonly permanent: boolean,
+    readonly bySettings = false,
+  ) {
     super('unavailable', `sources: ${message}`);
   }
 }
@@ -79,7 +81,10 @@ export function createFetcher(settings: FetchSettings) {
 
   /** One request, no redirects followed: the raw response with its body read under the cap. */
   async function once(url: URL, accept: RegExp, validators?: Validators) {
-    const headers: Record<string, string> = { 'user-agent': settings.userAgent, accept: 'application/rss+xml, application/atom+xml, application/feed+json, application/xml, text/html;q=0.9, */*;q=0.5' };
+    const headers: Record<string, string> = {
+      'user-agent': settings.userAgent,
+      accept: 'application/rss+xml, application/atom+xml, application/feed+json, application/xml, text/html;q=0.9, */*;q=0.5',
+    };
     if (validators?.etag) headers['if-none-match'] = validators.etag;
     if (validators?.lastModified) headers['if-modified-since'] = validators.lastModified;
     const signal = AbortSignal.timeout(settings.timeoutMs);
@@ -114,7 +119,11 @@ export function createFetcher(settings: FetchSettings) {
       }
       const charset = /charset=["']?([\w-]+)/i.exec(res.headers.get('content-type') ?? '')?.[1] ?? 'utf-8';
       let decoder: TextDecoder;
-      try { decoder = new TextDecoder(charset); } catch { decoder = new TextDecoder('utf-8'); }
+      try {
+        decoder = new TextDecoder(charset);
+      } catch {
+        decoder = new TextDecoder('utf-8');
+      }
       return { res, body: decoder.decode(Buffer.concat(parts)) };
     } catch (e) {
       if (e instanceof FetchError) throw e;

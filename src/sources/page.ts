@@ -67,7 +67,7 @@ export function readPage(html: string, pageUrl: string, entry?: FeedEntry): Arti
   const page = new URL(pageUrl);
   const ld = jsonLd(html);
   const meta = parseHtml(html);
-  const ldUrl = typeof ld?.mainEntityOfPage === 'string' ? ld.mainEntityOfPage : ld?.mainEntityOfPage?.['@id'] ?? ld?.url;
+  const ldUrl = typeof ld?.mainEntityOfPage === 'string' ? ld.mainEntityOfPage : (ld?.mainEntityOfPage?.['@id'] ?? ld?.url);
   const found = new URL(sameHostUrl(meta.url, page) ?? sameHostUrl(ldUrl, page) ?? page.href);
   // A source's `user:pass@` reaches its pages' links too; an article's url is shown to every reader, so never with them.
   found.username = '';

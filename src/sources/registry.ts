@@ -18,10 +18,18 @@ export const intervalMs = (interval: string) => Number(interval.slice(0, -1)) * 
 /** One source as a file or a request gives it; the boundary check for both. */
 export const sourceInputSchema = z
   .object({
-    url: z.string({ required_error: 'is required' }).trim().url('must be an http(s) url').max(4000)
+    url: z
+      .string({ required_error: 'is required' })
+      .trim()
+      .url('must be an http(s) url')
+      .max(4000)
       .refine((u) => /^https?:\/\//i.test(u), 'must be an http(s) url'),
     kind: z.enum(['feed', 'sitemap', 'page']).default('feed'),
-    interval: z.string().trim().regex(/^\d{1,6}[smhd]$/, 'must be a number and a unit, such as 30m, 1h or 1d').default('1h')
+    interval: z
+      .string()
+      .trim()
+      .regex(/^\d{1,6}[smhd]$/, 'must be a number and a unit, such as 30m, 1h or 1d')
+      .default('1h')
       .refine((i) => intervalMs(i) >= 10_000, 'must be at least 10s'),
     name: z.string().trim().min(1).max(200).optional(),
     filters: z
@@ -59,7 +67,10 @@ export async function readSourcesFile(path: string): Promise<SourceDef[]> {
     const raw = await readFile(path, 'utf8');
     doc = /\.json$/i.test(path) ? JSON.parse(raw) : parseYaml(raw);
   } catch (e) {
-    throw new AppError('bad_config', `sources: SOURCES_FILE cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); it must be a YAML or JSON list of {url, kind, interval}`);
+    throw new AppError(
+      'bad_config',
+      `sources: SOURCES_FILE cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); it must be a YAML or JSON list of {url, kind, interval}`,
+    );
   }
   const list = Array.isArray(doc) ? doc : (doc as { sources?: unknown } | null)?.sources;
   if (!Array.isArray(list)) throw new AppError('bad_config', 'sources: SOURCES_FILE must hold a list of sources (or {sources: [...]})');

@@ -66,9 +66,16 @@ async function importLegacy(dir: string, log: SourceLog): Promise<void> {
     doc = JSON.parse(await readFile(path, 'utf8'));
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw new AppError('store_unavailable', `sources: ${STATE_FILE} in INDEX_DIR cannot be read (${(e as Error).message}); move it aside to start the sources afresh`);
+    throw new AppError(
+      'store_unavailable',
+      `sources: ${STATE_FILE} in INDEX_DIR cannot be read (${(e as Error).message}); move it aside to start the sources afresh`,
+    );
   }
-  if (doc.version !== LEGACY_VERSION) throw new AppError('store_unavailable', `sources: ${STATE_FILE} is version ${doc.version}, this Archivist reads version ${LEGACY_VERSION}; upgrade Archivist or move the file aside`);
+  if (doc.version !== LEGACY_VERSION)
+    throw new AppError(
+      'store_unavailable',
+      `sources: ${STATE_FILE} is version ${doc.version}, this Archivist reads version ${LEGACY_VERSION}; upgrade Archivist or move the file aside`,
+    );
   for (const [id, r] of Object.entries(doc.sources ?? {})) {
     if (r.def) await log.create({ id, def: r.def, state: r.state });
     else if (!log.all().some((row) => row.id === id)) await log.saveState(id, r.state, true);
@@ -100,7 +107,11 @@ export function postgresStateStore(url: string): StateStore {
       return new Map(rows.map((r) => [r.id, { ...(r.def ? { def: r.def } : {}), state: r.state }]));
     },
     async create(id, record) {
-      const r = await pool.query('INSERT INTO sources (id, def, state, updated_at) VALUES ($1, $2, $3, now()) ON CONFLICT (id) DO NOTHING', [id, JSON.stringify(record.def), JSON.stringify(record.state)]);
+      const r = await pool.query('INSERT INTO sources (id, def, state, updated_at) VALUES ($1, $2, $3, now()) ON CONFLICT (id) DO NOTHING', [
+        id,
+        JSON.stringify(record.def),
+        JSON.stringify(record.state),
+      ]);
       return r.rowCount === 1;
     },
     async saveState(id, state, upsert) {

@@ -41,7 +41,14 @@ const wanted = (def: SourceDef, e: FeedEntry) => {
 };
 
 /** Creates the syncer over a registry; `maxEntries` bounds the pages one sync fetches per source. */
-export function createSyncer(deps: { archive: Pick<Archive, 'put' | 'fingerprints'>; fetcher: Fetcher; parser: Parser; registry: Registry; maxEntries: number; logger?: Logger }) {
+export function createSyncer(deps: {
+  archive: Pick<Archive, 'put' | 'fingerprints'>;
+  fetcher: Fetcher;
+  parser: Parser;
+  registry: Registry;
+  maxEntries: number;
+  logger?: Logger;
+}) {
   const { archive, fetcher, parser, registry } = deps;
   const running = new Map<string, Promise<SyncReport>>();
 

@@ -24,10 +24,20 @@ const MIGRATIONS: Record<number, string> = {
 
 const crc = (json: string) => createHash('sha256').update(json).digest('hex').slice(0, 32);
 
-interface Row { id: string; at: string; json: string; crc: string; feedback: string | null; feedback_crc: string | null }
+interface Row {
+  id: string;
+  at: string;
+  json: string;
+  crc: string;
+  feedback: string | null;
+  feedback_crc: string | null;
+}
 
 export class AnswerLog {
-  constructor(private readonly db: Database.Database, private readonly report: (line: string) => void = () => undefined) {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly report: (line: string) => void = () => undefined,
+  ) {
     migrateTable(db, { key: 'answers_version', version: ANSWERS_VERSION, migrations: MIGRATIONS, what: 'the kept answers' });
   }
 
@@ -41,8 +51,12 @@ export class AnswerLog {
       this.db.prepare('INSERT INTO answers (id, at, json, crc) VALUES (?, ?, ?, ?)').run(answer.id, answer.at, json, crc(json));
       if (retention.before) this.db.prepare('DELETE FROM answers WHERE feedback IS NULL AND at < ?').run(retention.before);
       if (retention.keep) {
-        this.db.prepare(`DELETE FROM answers WHERE feedback IS NULL AND id NOT IN
-          (SELECT id FROM answers WHERE feedback IS NULL ORDER BY at DESC, id DESC LIMIT ?)`).run(retention.keep);
+        this.db
+          .prepare(
+            `DELETE FROM answers WHERE feedback IS NULL AND id NOT IN
+          (SELECT id FROM answers WHERE feedback IS NULL ORDER BY at DESC, id DESC LIMIT ?)`,
+          )
+          .run(retention.keep);
       }
     });
   }

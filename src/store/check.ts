@@ -57,7 +57,10 @@ export async function checkStore(dir: string, opts: { repair?: boolean } = {}): 
   const short = peek.lastSeq < ev.seq;
   if (short && !opts.repair) {
     // Opening the log read-write would checkpoint what is left of a damaged WAL: stop here.
-    findings.push({ kind: 'log-ends-early', message: `the article log ends at change ${peek.lastSeq}, but changes up to ${ev.seq} were committed (${ev.where.join(', ')}): ${ev.seq - peek.lastSeq} changes are missing. Restore INDEX_DIR from a copy that holds change ${ev.seq}, or run \`npm run check -- --repair\` to accept the loss (articles the newest snapshot holds are restored from it first)` });
+    findings.push({
+      kind: 'log-ends-early',
+      message: `the article log ends at change ${peek.lastSeq}, but changes up to ${ev.seq} were committed (${ev.where.join(', ')}): ${ev.seq - peek.lastSeq} changes are missing. Restore INDEX_DIR from a copy that holds change ${ev.seq}, or run \`npm run check -- --repair\` to accept the loss (articles the newest snapshot holds are restored from it first)`,
+    });
     return { ok: false, articles: 0, lastSeq: peek.lastSeq, findings };
   }
 
@@ -84,7 +87,10 @@ export async function checkStore(dir: string, opts: { repair?: boolean } = {}): 
     }
 
     if (short) {
-      const f: Finding = { kind: 'log-ends-early', message: `the article log ends at change ${peek.lastSeq}, but changes up to ${ev.seq} were committed (${ev.where.join(', ')}): ${ev.seq - peek.lastSeq} changes are missing` };
+      const f: Finding = {
+        kind: 'log-ends-early',
+        message: `the article log ends at change ${peek.lastSeq}, but changes up to ${ev.seq} were committed (${ev.where.join(', ')}): ${ev.seq - peek.lastSeq} changes are missing`,
+      };
       const done: string[] = [];
       if (newest && newest.seq > peek.lastSeq) {
         // The snapshot is the newer state: write back every article it holds that the log lost
@@ -99,10 +105,14 @@ export async function checkStore(dir: string, opts: { repair?: boolean } = {}): 
           if (rec) put.push(rec);
           else lost.push(row.article.id);
         }
-        const remove = log.readAll().records.map((r) => r.article.id).filter((id) => !inSnap.has(id));
+        const remove = log
+          .readAll()
+          .records.map((r) => r.article.id)
+          .filter((id) => !inSnap.has(id));
         if (put.length || remove.length) await log.write({ put, remove });
         done.push(`restored ${put.length} articles from ${newest.name} and removed ${remove.length} it had removed`);
-        if (lost.length) done.push(`${lost.length} articles could not be restored (${lost.slice(0, 10).join(', ')}${lost.length > 10 ? ', …' : ''}): add them again`);
+        if (lost.length)
+          done.push(`${lost.length} articles could not be restored (${lost.slice(0, 10).join(', ')}${lost.length > 10 ? ', …' : ''}): add them again`);
       }
       const last = log.lastSeq();
       for (const snap of await snapshotFolders(dir)) {
@@ -120,7 +130,10 @@ export async function checkStore(dir: string, opts: { repair?: boolean } = {}): 
 
     let problems = log.integrityProblems();
     if (problems.length) {
-      const f: Finding = { kind: 'integrity', message: `SQLite integrity_check: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ` (and ${problems.length - 5} more)` : ''}` };
+      const f: Finding = {
+        kind: 'integrity',
+        message: `SQLite integrity_check: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ` (and ${problems.length - 5} more)` : ''}`,
+      };
       if (opts.repair) {
         if (log.reindex()) problems = log.integrityProblems();
         if (problems.length) {
@@ -130,7 +143,8 @@ export async function checkStore(dir: string, opts: { repair?: boolean } = {}): 
           const copy = join(dir, `${LOG_FILE}.copy-${stamp}`);
           if (log.copyInto(copy)) {
             log.close();
-            for (const ext of ['', '-wal', '-shm']) await rename(join(dir, LOG_FILE + ext), join(dir, `${LOG_FILE}.damaged-${stamp}${ext}`)).catch(() => undefined);
+            for (const ext of ['', '-wal', '-shm'])
+              await rename(join(dir, LOG_FILE + ext), join(dir, `${LOG_FILE}.damaged-${stamp}${ext}`)).catch(() => undefined);
             await rename(copy, join(dir, LOG_FILE));
             log = new ArticleLog(join(dir, LOG_FILE));
             problems = log.integrityProblems();

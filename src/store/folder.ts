@@ -18,7 +18,8 @@ export const MARKER = 'archivist-index.json';
 export const FOLDER_FORMAT = 2;
 
 /** Names Archivist itself puts in the folder (format 2 and, for the import, format 1). */
-const OURS = /^(archivist-index\.json(\.tmp-\d+)?|sources-state\.json(\.tmp|\.imported)?|articles\.db(-wal|-shm|-journal)?|articles\.db\.(damaged|copy)-\d+(-wal|-shm)?|articles\.seq(\.tmp-\d+)?|snapshot-\d+(\.damaged-\d+)?|\.snapshot-\d+\.tmp-\d+|CURRENT(\.tmp)?|gen-\d+|\.gen-\d+\.tmp-\d+)$/;
+const OURS =
+  /^(archivist-index\.json(\.tmp-\d+)?|sources-state\.json(\.tmp|\.imported)?|articles\.db(-wal|-shm|-journal)?|articles\.db\.(damaged|copy)-\d+(-wal|-shm)?|articles\.seq(\.tmp-\d+)?|snapshot-\d+(\.damaged-\d+)?|\.snapshot-\d+\.tmp-\d+|CURRENT(\.tmp)?|gen-\d+|\.gen-\d+\.tmp-\d+)$/;
 const LEGACY = /^(CURRENT(\.tmp)?|gen-\d+|\.gen-\d+\.tmp-\d+)$/;
 /**
  * Empty placeholder files that keep a folder in version control (the repository tracks `index/`
@@ -66,7 +67,8 @@ export async function inspectFolder(dir: string): Promise<FolderState> {
     await mkdir(dir, { recursive: true });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST' || code === 'ENOTDIR') throw new AppError('bad_config', 'store: INDEX_DIR is a file, not a folder; point INDEX_DIR at a folder (it is created when missing)');
+    if (code === 'EEXIST' || code === 'ENOTDIR')
+      throw new AppError('bad_config', 'store: INDEX_DIR is a file, not a folder; point INDEX_DIR at a folder (it is created when missing)');
     throw new AppError('bad_config', `store: INDEX_DIR cannot be created (${code ?? 'error'}); point INDEX_DIR at a folder this user may write`);
   }
   const entries = await meaningfulEntries(dir);
@@ -78,17 +80,26 @@ export async function inspectFolder(dir: string): Promise<FolderState> {
       marker = {};
     }
     if (marker.format !== 'archivist-index') {
-      throw new AppError('store_unavailable', `store: the index folder's ${MARKER} is unreadable; nothing was changed. Restore it from a backup or point INDEX_DIR at a new folder`);
+      throw new AppError(
+        'store_unavailable',
+        `store: the index folder's ${MARKER} is unreadable; nothing was changed. Restore it from a backup or point INDEX_DIR at a new folder`,
+      );
     }
     if (marker.version !== FOLDER_FORMAT) {
-      throw new AppError('store_unavailable', `store: the index folder is in format ${marker.version}, this Archivist reads format ${FOLDER_FORMAT}; use the Archivist that wrote it, or point INDEX_DIR at a new folder`);
+      throw new AppError(
+        'store_unavailable',
+        `store: the index folder is in format ${marker.version}, this Archivist reads format ${FOLDER_FORMAT}; use the Archivist that wrote it, or point INDEX_DIR at a new folder`,
+      );
     }
     return { kind: 'current' };
   }
   if (entries.length === 0) return { kind: 'new' };
   const foreign = entries.filter((e) => !OURS.test(e));
   if (foreign.length || !entries.includes('CURRENT')) {
-    throw new AppError('store_unavailable', `store: INDEX_DIR holds ${entries.length} entries and no ${MARKER}, so it is not an Archivist index; nothing was changed. Point INDEX_DIR at an empty or new folder`);
+    throw new AppError(
+      'store_unavailable',
+      `store: INDEX_DIR holds ${entries.length} entries and no ${MARKER}, so it is not an Archivist index; nothing was changed. Point INDEX_DIR at an empty or new folder`,
+    );
   }
   return { kind: 'legacy' };
 }
@@ -120,9 +131,14 @@ interface LegacyManifest {
  * stored in its HNSW graph (so the import needs no re-embedding).
  * @throws AppError('store_unavailable') when that generation is damaged; nothing is changed.
  */
-export async function readLegacy(dir: string): Promise<{ settings: IndexSettings; records: { article: Article; chunks: StoredChunk[]; vectors: Float32Array[] }[] }> {
+export async function readLegacy(
+  dir: string,
+): Promise<{ settings: IndexSettings; records: { article: Article; chunks: StoredChunk[]; vectors: Float32Array[] }[] }> {
   const damaged = (why: string) =>
-    new AppError('store_unavailable', `store: INDEX_DIR holds an index of the previous format that cannot be read (${why}); nothing was changed. Move the folder aside and start again to build a new index from SEEDS_DIR`);
+    new AppError(
+      'store_unavailable',
+      `store: INDEX_DIR holds an index of the previous format that cannot be read (${why}); nothing was changed. Move the folder aside and start again to build a new index from SEEDS_DIR`,
+    );
   const current = (await readFile(join(dir, 'CURRENT'), 'utf8').catch(() => '')).trim();
   if (!/^gen-\d+$/.test(current) || !LEGACY.test(current)) throw damaged('CURRENT does not name a generation');
   const gen = join(dir, current);
@@ -137,7 +153,8 @@ export async function readLegacy(dir: string): Promise<{ settings: IndexSettings
   for (const f of ['articles.json', 'vectors.hnsw']) {
     const buf = await readFile(join(gen, f)).catch(() => undefined);
     const want = manifest.files?.[f];
-    if (!buf || !want || buf.length !== want.bytes || createHash('sha256').update(buf).digest('hex') !== want.sha256) throw damaged(`${f} does not match its checksum`);
+    if (!buf || !want || buf.length !== want.bytes || createHash('sha256').update(buf).digest('hex') !== want.sha256)
+      throw damaged(`${f} does not match its checksum`);
     bufs[f] = buf;
   }
   const rows = JSON.parse(bufs['articles.json'].toString('utf8')) as { article: Article; chunks: (StoredChunk & { label: number })[] }[];
@@ -166,7 +183,10 @@ export async function folderBytes(dir: string): Promise<number> {
   try {
     const entries = await readdir(dir);
     for (const e of entries.filter((x) => x.startsWith(LOG_FILE_PREFIX) && !x.includes('.tmp'))) total += await size(join(dir, e));
-    const snap = entries.filter((e) => /^snapshot-\d+$/.test(e)).sort().at(-1);
+    const snap = entries
+      .filter((e) => /^snapshot-\d+$/.test(e))
+      .sort()
+      .at(-1);
     if (snap) for (const f of await readdir(join(dir, snap))) total += await size(join(dir, snap, f));
   } catch {
     return 0;

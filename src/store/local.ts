@@ -96,7 +96,11 @@ export class LocalStore implements Store {
   /** Kept answers: read and written straight in the log file, so every process sees them at once. */
   private readonly answers: AnswerLog;
 
-  private constructor(private readonly dir: string, private readonly log: ArticleLog, private readonly opts: LocalStoreOptions) {
+  private constructor(
+    private readonly dir: string,
+    private readonly log: ArticleLog,
+    private readonly opts: LocalStoreOptions,
+  ) {
     this.settingsNow = log.settings();
     this.answers = log.answers((line) => opts.logger?.warn(line));
   }
@@ -118,7 +122,9 @@ export class LocalStore implements Store {
       if (legacy) {
         await log.write({ reset: legacy.settings, put: legacy.records, remove: [] });
         store.settingsNow = legacy.settings;
-        opts.logger?.info(`store: imported ${legacy.records.length} articles from the previous index format; the old gen-* folders and CURRENT are kept and can be deleted`);
+        opts.logger?.info(
+          `store: imported ${legacy.records.length} articles from the previous index format; the old gen-* folders and CURRENT are kept and can be deleted`,
+        );
       }
       if (state.kind !== 'current') await writeMarker(dir);
       await store.load();
@@ -168,7 +174,8 @@ export class LocalStore implements Store {
       } else {
         if (this.log.has(id)) this.skipped.add(id);
         else this.skipped.delete(id);
-        if (report && this.log.has(id)) report(`store: the article log record of article ${id} fails its checksum and is skipped; add the article again to repair it`);
+        if (report && this.log.has(id))
+          report(`store: the article log record of article ${id} fails its checksum and is skipped; add the article again to repair it`);
         mem.drop(id);
       }
     }
@@ -216,7 +223,10 @@ export class LocalStore implements Store {
     if (this.damage) return { status: 'damaged', problem: this.damage };
     if (this.skipped.size) {
       const ids = [...this.skipped];
-      return { status: 'degraded', problem: `store: ${ids.length} article log ${ids.length === 1 ? 'record fails its' : 'records fail their'} checksum and ${ids.length === 1 ? 'is' : 'are'} not served (${ids.slice(0, 5).join(', ')}${ids.length > 5 ? ', …' : ''}); run \`npm run check\`, or add ${ids.length === 1 ? 'it' : 'them'} again` };
+      return {
+        status: 'degraded',
+        problem: `store: ${ids.length} article log ${ids.length === 1 ? 'record fails its' : 'records fail their'} checksum and ${ids.length === 1 ? 'is' : 'are'} not served (${ids.slice(0, 5).join(', ')}${ids.length > 5 ? ', …' : ''}); run \`npm run check\`, or add ${ids.length === 1 ? 'it' : 'them'} again`,
+      };
     }
     return { status: 'ok' };
   }
@@ -253,7 +263,8 @@ export class LocalStore implements Store {
       const settings = this.pendingReset ?? this.settingsNow;
       if (!settings) throw new AppError('internal', 'store: reset(settings) must run before the first apply');
       for (const rec of change.put) {
-        if (rec.vectors.length !== rec.chunks.length) throw new AppError('internal', `store: ${rec.article.id} has ${rec.chunks.length} chunks but ${rec.vectors.length} vectors`);
+        if (rec.vectors.length !== rec.chunks.length)
+          throw new AppError('internal', `store: ${rec.article.id} has ${rec.chunks.length} chunks but ${rec.vectors.length} vectors`);
         for (const v of rec.vectors) {
           if (v.length !== settings.dims) throw new AppError('internal', `store: vector of ${v.length} dimensions, index has ${settings.dims}`);
         }
@@ -283,7 +294,11 @@ export class LocalStore implements Store {
     // Debounced, but a steady stream of writes still gets a snapshot every SNAPSHOT_EVERY changes,
     // so the log to replay at the next start stays short.
     const due = this.seq - this.snapshotSeq >= SNAPSHOT_EVERY ? 0 : delay;
-    this.timer = setTimeout(() => void this.checkpoint().catch((e) => this.opts.logger?.warn(`store: snapshot not written (${(e as Error).message}); the article log has every write`)), due);
+    this.timer = setTimeout(
+      () =>
+        void this.checkpoint().catch((e) => this.opts.logger?.warn(`store: snapshot not written (${(e as Error).message}); the article log has every write`)),
+      due,
+    );
     this.timer.unref();
   }
 
@@ -419,7 +434,8 @@ export class LocalStore implements Store {
     this.closed = true;
     clearTimeout(this.timer);
     await this.snapshotting?.catch(() => undefined);
-    if (opts.snapshot !== false) await this.checkpoint().catch((e) => this.opts.logger?.warn(`store: snapshot not written (${(e as Error).message}); the article log has every write`));
+    if (opts.snapshot !== false)
+      await this.checkpoint().catch((e) => this.opts.logger?.warn(`store: snapshot not written (${(e as Error).message}); the article log has every write`));
     await this.turn;
     await this.mark?.flush();
     this.log.close();

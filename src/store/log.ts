@@ -81,12 +81,19 @@ export class ArticleLog {
       const version = this.db.prepare(`SELECT value FROM meta WHERE key = 'version'`).get() as { value: string } | undefined;
       if (!version) this.db.prepare(`INSERT OR IGNORE INTO meta (key, value) VALUES ('version', ?)`).run(String(LOG_VERSION));
       else if (Number(version.value) !== LOG_VERSION) {
-        throw new AppError('store_unavailable', `store: the article log is of version ${version.value}, this Archivist reads version ${LOG_VERSION}; use the Archivist that wrote it, or point INDEX_DIR at a new folder`);
+        throw new AppError(
+          'store_unavailable',
+          `store: the article log is of version ${version.value}, this Archivist reads version ${LOG_VERSION}; use the Archivist that wrote it, or point INDEX_DIR at a new folder`,
+        );
       }
       this.sentences = new SentenceLog(this.db);
     } catch (e) {
       if (e instanceof AppError) throw e;
-      throw new AppError('store_unavailable', `store: the article log cannot be opened (${(e as { code?: string }).code ?? 'error'}); it is left as it is. Restore INDEX_DIR from a backup or point INDEX_DIR at a new folder`, { cause: e });
+      throw new AppError(
+        'store_unavailable',
+        `store: the article log cannot be opened (${(e as { code?: string }).code ?? 'error'}); it is left as it is. Restore INDEX_DIR from a backup or point INDEX_DIR at a new folder`,
+        { cause: e },
+      );
     }
   }
 
@@ -106,7 +113,11 @@ export class ArticleLog {
       const last = (db.prepare('SELECT coalesce(max(seq), 0) AS s FROM changes').get() as { s: number }).s;
       return { logId: id?.value ?? null, lastSeq: last };
     } catch (e) {
-      throw new AppError('store_unavailable', `store: the article log cannot be read (${(e as { code?: string }).code ?? 'error'}: ${(e as Error).message}); it is left as it is. Run \`npm run check\` to see what is damaged`, { cause: e });
+      throw new AppError(
+        'store_unavailable',
+        `store: the article log cannot be read (${(e as { code?: string }).code ?? 'error'}: ${(e as Error).message}); it is left as it is. Run \`npm run check\` to see what is damaged`,
+        { cause: e },
+      );
     } finally {
       db?.close();
     }
@@ -144,7 +155,11 @@ export class ArticleLog {
    */
   copyInto(path: string): boolean {
     // Not VACUUM INTO: it reads through the damaged index. Each table is read in its own order.
-    const objs = this.db.prepare(`SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%'`).all() as { type: string; name: string; sql: string }[];
+    const objs = this.db.prepare(`SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%'`).all() as {
+      type: string;
+      name: string;
+      sql: string;
+    }[];
     const q = (name: string) => `"${name.replace(/"/g, '""')}"`;
     this.db.prepare('ATTACH ? AS copy').run(path);
     try {
@@ -182,7 +197,7 @@ export class ArticleLog {
   }
 
   changesAfter(seq: number): LogChange[] {
-    return (this.db.prepare('SELECT seq, article_id AS articleId, op FROM changes WHERE seq > ? ORDER BY seq').all(seq) as LogChange[]);
+    return this.db.prepare('SELECT seq, article_id AS articleId, op FROM changes WHERE seq > ? ORDER BY seq').all(seq) as LogChange[];
   }
 
   /**
@@ -190,7 +205,11 @@ export class ArticleLog {
    * empties the log and records new settings in the same transaction as the puts that follow.
    * Waits for another process's write, asynchronously, up to LOCK_WAIT_MS.
    */
-  async write(change: { reset?: IndexSettings; put: { article: Article; chunks: StoredChunk[]; vectors: Float32Array[]; sentences?: SentenceSet }[]; remove: string[] }): Promise<number> {
+  async write(change: {
+    reset?: IndexSettings;
+    put: { article: Article; chunks: StoredChunk[]; vectors: Float32Array[]; sentences?: SentenceSet }[];
+    remove: string[];
+  }): Promise<number> {
     const tx = this.db.transaction(() => {
       if (change.reset) {
         this.db.exec('DELETE FROM articles; DELETE FROM chunks;');
@@ -223,7 +242,8 @@ export class ArticleLog {
         return tx.immediate();
       } catch (e) {
         if ((e as { code?: string }).code !== 'SQLITE_BUSY') throw this.failed(e);
-        if (Date.now() > deadline) throw new AppError('unavailable', 'store: another process has been writing to the index for too long; try again', { cause: e });
+        if (Date.now() > deadline)
+          throw new AppError('unavailable', 'store: another process has been writing to the index for too long; try again', { cause: e });
         await new Promise((r) => setTimeout(r, 10 + Math.random() * 20));
       }
     }
@@ -232,7 +252,11 @@ export class ArticleLog {
   private failed(e: unknown): AppError {
     if (e instanceof AppError) return e;
     if (isDamage(e)) return damageError(e);
-    return new AppError('store_unavailable', `store: the article log could not be written (${(e as { code?: string }).code ?? 'error'}); nothing of this change was stored, try again`, { cause: e });
+    return new AppError(
+      'store_unavailable',
+      `store: the article log could not be written (${(e as { code?: string }).code ?? 'error'}); nothing of this change was stored, try again`,
+      { cause: e },
+    );
   }
 
   /** Whether the log has a row for this article (damaged or not). */
@@ -258,7 +282,9 @@ export class ArticleLog {
       const byArticle = new Map<string, ChunkRow[]>();
       // In table order, not through the article index: a damaged index page must not stop the
       // full read that the check and its repairs rely on.
-      for (const c of this.db.prepare('SELECT label, id, article_id, ord, start, "end", vector FROM chunks ORDER BY label').iterate() as Iterable<ChunkRow & { ord: number }>) {
+      for (const c of this.db.prepare('SELECT label, id, article_id, ord, start, "end", vector FROM chunks ORDER BY label').iterate() as Iterable<
+        ChunkRow & { ord: number }
+      >) {
         const list = byArticle.get(c.article_id) ?? [];
         list.push(c);
         byArticle.set(c.article_id, list);
@@ -296,11 +322,27 @@ export const isDamage = (e: unknown) => /^SQLITE_(CORRUPT|NOTADB)/.test((e as { 
 /** The one message for a damaged log page, on a read or a write. */
 export function damageError(e: unknown): AppError {
   const code = (e as { code?: string }).code;
-  return new AppError('store_unavailable', `store: the article log is damaged (${code}: ${(e as Error).message}); nothing was changed. Run \`npm run check\` to see what is damaged and \`npm run check -- --repair\` to rebuild what can be rebuilt`, { cause: e });
+  return new AppError(
+    'store_unavailable',
+    `store: the article log is damaged (${code}: ${(e as Error).message}); nothing was changed. Run \`npm run check\` to see what is damaged and \`npm run check -- --repair\` to rebuild what can be rebuilt`,
+    { cause: e },
+  );
 }
 
-interface ArticleRow { row: number; id: string; json: string; crc: string }
-interface ChunkRow { label: number; id: string; article_id: string; start: number; end: number; vector: Buffer }
+interface ArticleRow {
+  row: number;
+  id: string;
+  json: string;
+  crc: string;
+}
+interface ChunkRow {
+  label: number;
+  id: string;
+  article_id: string;
+  start: number;
+  end: number;
+  vector: Buffer;
+}
 
 function toRecord(row: ArticleRow, chunks: ChunkRow[]): LogRecord | undefined {
   if (checksum(row.json, chunks) !== row.crc) return undefined;

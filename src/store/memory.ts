@@ -85,7 +85,9 @@ export class MemoryIndex {
     const old = this.rows.get(rec.article.id);
     if (old && rec.chunks.length && old.chunks.length === rec.chunks.length && old.chunks.every((c, i) => c.label === rec.chunks[i].label)) return;
     this.drop(rec.article.id);
-    const docs: KeywordDoc[] = rec.chunks.map((c) => prepareKeywordDoc({ id: c.label, text: rec.article.text.slice(c.start, c.end), title: rec.article.title, articleId: rec.article.id }));
+    const docs: KeywordDoc[] = rec.chunks.map((c) =>
+      prepareKeywordDoc({ id: c.label, text: rec.article.text.slice(c.start, c.end), title: rec.article.title, articleId: rec.article.id }),
+    );
     if (this.saving) {
       for (const c of rec.chunks) this.pendingVectors.set(c.label, c.vector);
       for (const d of docs) this.pendingDocs.set(d.id, d);
@@ -245,11 +247,14 @@ export class MemoryIndex {
 
   keywordSearch(query: string, k: number, filter?: SearchFilter): Hit[] {
     const noFilter = isEmptyFilter(filter);
-    const keep = noFilter && !this.pendingDiscards.size ? undefined : (articleId: string, label: number) => {
-      if (this.pendingDiscards.has(label)) return false;
-      const row = this.rows.get(articleId);
-      return !!row && (noFilter || matchesFilter(row.article, filter));
-    };
+    const keep =
+      noFilter && !this.pendingDiscards.size
+        ? undefined
+        : (articleId: string, label: number) => {
+            if (this.pendingDiscards.has(label)) return false;
+            const row = this.rows.get(articleId);
+            return !!row && (noFilter || matchesFilter(row.article, filter));
+          };
     let results = searchKeyword(this.keyword, query, k, keep);
     if (this.pendingDocs.size) {
       // Scores of the small pending index are on its own statistics: close enough for the

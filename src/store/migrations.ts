@@ -132,7 +132,10 @@ export async function migrate(client: pg.PoolClient, migrations: readonly Migrat
   const newest = Math.max(0, ...migrations.map((m) => m.version));
   const unknown = [...have].filter((v) => v > newest);
   if (unknown.length) {
-    throw new AppError('store_unavailable', `store: the database schema is at version ${Math.max(...unknown)}, this version of Archivist knows up to ${newest}; upgrade Archivist or use another database`);
+    throw new AppError(
+      'store_unavailable',
+      `store: the database schema is at version ${Math.max(...unknown)}, this version of Archivist knows up to ${newest}; upgrade Archivist or use another database`,
+    );
   }
   for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
     if (have.has(m.version)) continue;
@@ -141,9 +144,10 @@ export async function migrate(client: pg.PoolClient, migrations: readonly Migrat
         await client.query(sql);
       } catch (e) {
         const msg = (e as Error).message;
-        const hint = /extension "vector"|vector/.test(msg) && /extension|control file|type "vector"/.test(msg)
-          ? ' (the pgvector extension must be installed on the server: PostgreSQL 15+ with pgvector 0.5+)'
-          : '';
+        const hint =
+          /extension "vector"|vector/.test(msg) && /extension|control file|type "vector"/.test(msg)
+            ? ' (the pgvector extension must be installed on the server: PostgreSQL 15+ with pgvector 0.5+)'
+            : '';
         throw new AppError('store_unavailable', `store: migration ${m.version} (${m.name}) failed: ${msg}${hint}`, { cause: e });
       }
     }

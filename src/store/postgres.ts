@@ -20,7 +20,19 @@ import { AppError } from '../errors.js';
 import { searchWords } from '../text.js';
 import { migrate } from './migrations.js';
 import { decodeSentences, encodeSentences } from './sentences.js';
-import type { AnswerRetention, ArticleMeta, ArticleRecord, Hit, IndexSettings, SearchFilter, SentenceSet, Store, StoredAnswer, StoredChunk, StoreHealth } from './types.js';
+import type {
+  AnswerRetention,
+  ArticleMeta,
+  ArticleRecord,
+  Hit,
+  IndexSettings,
+  SearchFilter,
+  SentenceSet,
+  Store,
+  StoredAnswer,
+  StoredChunk,
+  StoreHealth,
+} from './types.js';
 
 /**
  * Runs `fn` in one transaction on a pooled connection: COMMIT when it resolves, ROLLBACK when
@@ -40,7 +52,6 @@ export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClie
     client.release();
   }
 }
-
 
 /** Matches the local store's HNSW search breadth; raised per query when k is larger. */
 const EF_SEARCH = 80;
@@ -142,7 +153,6 @@ export class PostgresStore implements Store {
     return withTransaction(this.pool, fn);
   }
 
-
   async settings(): Promise<IndexSettings | null> {
     const { rows } = await this.pool.query('SELECT model, dims, chunk_size, chunk_overlap, chunker FROM settings WHERE id = 1');
     if (!rows.length) return null;
@@ -161,9 +171,7 @@ export class PostgresStore implements Store {
     await this.transaction(async (c) => {
       await c.query('SELECT pg_advisory_xact_lock($1)', [RESET_LOCK]);
       await c.query('TRUNCATE sentences, chunks, articles');
-      const { rows } = await c.query(
-        `SELECT atttypmod FROM pg_attribute WHERE attrelid = 'chunks'::regclass AND attname = 'embedding'`,
-      );
+      const { rows } = await c.query(`SELECT atttypmod FROM pg_attribute WHERE attrelid = 'chunks'::regclass AND attname = 'embedding'`);
       if (rows[0]?.atttypmod !== settings.dims) {
         await c.query(`DROP INDEX IF EXISTS ${HNSW_INDEX}`);
         await c.query(`ALTER TABLE chunks ALTER COLUMN embedding TYPE vector(${settings.dims})`);
@@ -208,12 +216,23 @@ export class PostgresStore implements Store {
           const bad = rec.vectors.find((v) => v.length !== dims);
           if (bad) throw new AppError('internal', `store: vector of ${bad.length} dimensions, index has ${dims}`);
           const a = rec.article;
-          await c.query(
-            'INSERT INTO articles (id, title, url, date, hash, source, text, marks) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
-            [a.id, a.title, a.url ?? null, a.date ?? null, a.hash, a.source, a.text, a.boilerplate || a.cluster ? JSON.stringify({ boilerplate: a.boilerplate, cluster: a.cluster }) : null],
-          );
+          await c.query('INSERT INTO articles (id, title, url, date, hash, source, text, marks) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [
+            a.id,
+            a.title,
+            a.url ?? null,
+            a.date ?? null,
+            a.hash,
+            a.source,
+            a.text,
+            a.boilerplate || a.cluster ? JSON.stringify({ boilerplate: a.boilerplate, cluster: a.cluster }) : null,
+          ]);
           if (rec.sentences) {
-            await c.query('INSERT INTO sentences (article_id, hash, version, data) VALUES ($1, $2, $3, $4)', [a.id, rec.sentences.hash, rec.sentences.version, encodeSentences(rec.sentences)]);
+            await c.query('INSERT INTO sentences (article_id, hash, version, data) VALUES ($1, $2, $3, $4)', [
+              a.id,
+              rec.sentences.hash,
+              rec.sentences.version,
+              encodeSentences(rec.sentences),
+            ]);
           }
           if (!rec.chunks.length) continue;
           await c.query(
@@ -336,20 +355,22 @@ export class PostgresStore implements Store {
   async vectorSearch(vector: Float32Array, k: number, filter?: SearchFilter): Promise<Hit[]> {
     const params: unknown[] = [toVector(vector), k];
     const where = filterSql(filter, params);
-    const sql = where === 'TRUE'
-      ? `SELECT id, embedding <=> $1::vector AS distance FROM chunks ORDER BY embedding <=> $1::vector LIMIT $2`
-      : `WITH f AS MATERIALIZED (
+    const sql =
+      where === 'TRUE'
+        ? `SELECT id, embedding <=> $1::vector AS distance FROM chunks ORDER BY embedding <=> $1::vector LIMIT $2`
+        : `WITH f AS MATERIALIZED (
            SELECT c.id, c.embedding FROM chunks c JOIN articles a ON a.id = c.article_id WHERE ${where}
          )
          SELECT id, embedding <=> $1::vector AS distance FROM f ORDER BY 2 LIMIT $2`;
     const run = async (q: pg.Pool | pg.PoolClient) => (await q.query<{ id: string; distance: number }>(sql, params)).rows;
     // Every connection searches with ef_search = EF_SEARCH (set on connect); a larger k needs more.
-    const rows = k <= EF_SEARCH || where !== 'TRUE'
-      ? await run(this.pool)
-      : await this.transaction(async (c) => {
-        await c.query(`SELECT set_config('hnsw.ef_search', $1, true)`, [String(Math.min(1000, k))]);
-        return run(c);
-      });
+    const rows =
+      k <= EF_SEARCH || where !== 'TRUE'
+        ? await run(this.pool)
+        : await this.transaction(async (c) => {
+            await c.query(`SELECT set_config('hnsw.ef_search', $1, true)`, [String(Math.min(1000, k))]);
+            return run(c);
+          });
     return rows.map((r) => ({ chunkId: r.id, score: 1 - Number(r.distance) }));
   }
 
@@ -434,7 +455,9 @@ export class PostgresStore implements Store {
   }
 
   async judgedAnswers(): Promise<StoredAnswer[]> {
-    const { rows } = await this.pool.query<StoredAnswer>('SELECT id, at, record, feedback FROM answers WHERE feedback IS NOT NULL ORDER BY at COLLATE "C", id COLLATE "C"');
+    const { rows } = await this.pool.query<StoredAnswer>(
+      'SELECT id, at, record, feedback FROM answers WHERE feedback IS NOT NULL ORDER BY at COLLATE "C", id COLLATE "C"',
+    );
     return rows;
   }
 

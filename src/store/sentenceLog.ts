@@ -36,7 +36,6 @@ export class SentenceLog {
     migrateTable(db, { key: 'sentences_version', version: SENTENCE_TABLE_VERSION, migrations: MIGRATIONS, what: 'the sentence sets' });
   }
 
-
   /** Inside the article log's write transaction: each put replaces its article's set (or drops a stale one). */
   writeIn(change: { reset: boolean; put: { article: { id: string }; sentences?: SentenceSet }[]; remove: string[] }): void {
     if (change.reset) this.db.exec('DELETE FROM sentences');

@@ -46,7 +46,11 @@ export interface LoadedSnapshot {
 }
 
 export const snapshotFolders = async (dir: string) =>
-  (await readdir(dir)).map((e) => /^snapshot-(\d+)$/.exec(e)).filter((m) => !!m).map((m) => ({ name: m![0], seq: Number(m![1]) })).sort((a, b) => b.seq - a.seq);
+  (await readdir(dir))
+    .map((e) => /^snapshot-(\d+)$/.exec(e))
+    .filter((m) => !!m)
+    .map((m) => ({ name: m![0], seq: Number(m![1]) }))
+    .sort((a, b) => b.seq - a.seq);
 
 /** Lets timers and I/O run between pieces of a long serialisation. */
 const breathe = () => new Promise<void>((r) => setImmediate(r));
@@ -72,7 +76,11 @@ async function writePieces(path: string, pieces: Iterable<string>): Promise<{ by
 }
 
 function* rowLines(rows: MemoryRow[], batch = 200): Generator<string> {
-  for (let i = 0; i < rows.length; i += batch) yield rows.slice(i, i + batch).map((r) => `${JSON.stringify(r)}\n`).join('');
+  for (let i = 0; i < rows.length; i += batch)
+    yield rows
+      .slice(i, i + batch)
+      .map((r) => `${JSON.stringify(r)}\n`)
+      .join('');
 }
 
 async function hashFile(path: string): Promise<{ bytes: number; sha256: string }> {
@@ -108,7 +116,15 @@ export async function writeSnapshot(dir: string, state: { seq: number; dims: num
   }
   files['keyword.json'] = await writePieces(join(tmp, 'keyword.json'), keywordJsonPieces(keyword));
   files['articles.jsonl'] = await writePieces(join(tmp, 'articles.jsonl'), rowLines(rows));
-  const body: Body = { format: SNAPSHOT_FORMAT, logId: state.logId, seq: state.seq, dims: state.dims, articles: rows.length, chunks: rows.reduce((n, r) => n + r.chunks.length, 0), files };
+  const body: Body = {
+    format: SNAPSHOT_FORMAT,
+    logId: state.logId,
+    seq: state.seq,
+    dims: state.dims,
+    articles: rows.length,
+    chunks: rows.reduce((n, r) => n + r.chunks.length, 0),
+    files,
+  };
   const text = JSON.stringify(body);
   files['manifest.json'] = await writePieces(join(tmp, 'manifest.json'), [JSON.stringify({ body: text, sha256: sha256(text) })]);
   try {
@@ -138,7 +154,10 @@ function alive(pid: number): boolean {
 
 /** Why a snapshot folder is not loaded: `other` ones are passed over, `damaged` ones set aside. */
 export class SnapshotRefused extends Error {
-  constructor(readonly kind: 'damaged' | 'other', message: string) {
+  constructor(
+    readonly kind: 'damaged' | 'other',
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -197,8 +216,14 @@ export async function loadSnapshot(dir: string, want: { dims: number; logId: str
         continue;
       }
       const aside = `${snap.name}.damaged-${Date.now()}`;
-      const moved = await rename(path, join(dir, aside)).then(() => true, () => false);
-      if (moved) report(`store: the index snapshot ${snap.name} is damaged (${(e as Error).message}); set aside as ${aside}, the indexes are rebuilt from the article log`);
+      const moved = await rename(path, join(dir, aside)).then(
+        () => true,
+        () => false,
+      );
+      if (moved)
+        report(
+          `store: the index snapshot ${snap.name} is damaged (${(e as Error).message}); set aside as ${aside}, the indexes are rebuilt from the article log`,
+        );
     }
   }
   return undefined;

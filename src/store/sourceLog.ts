@@ -19,7 +19,11 @@ const MIGRATIONS: Record<number, string> = {
 };
 
 /** A source row as stored: `def` and `state` are the JSON the sources room gives. */
-export interface SourceRow { id: string; def: unknown | null; state: unknown }
+export interface SourceRow {
+  id: string;
+  def: unknown | null;
+  state: unknown;
+}
 
 export class SourceLog {
   constructor(private readonly db: Database.Database) {
@@ -37,8 +41,12 @@ export class SourceLog {
 
   /** Adds a source unless one with its id is there; true when this call added it. */
   create(row: SourceRow): Promise<boolean> {
-    return this.write(() => this.db.prepare('INSERT OR IGNORE INTO sources (id, def, state, updated_at) VALUES (?, ?, ?, ?)')
-      .run(row.id, row.def === null ? null : JSON.stringify(row.def), JSON.stringify(row.state), new Date().toISOString()).changes === 1);
+    return this.write(
+      () =>
+        this.db
+          .prepare('INSERT OR IGNORE INTO sources (id, def, state, updated_at) VALUES (?, ?, ?, ?)')
+          .run(row.id, row.def === null ? null : JSON.stringify(row.def), JSON.stringify(row.state), new Date().toISOString()).changes === 1,
+    );
   }
 
   /**
@@ -50,7 +58,12 @@ export class SourceLog {
     const json = JSON.stringify(state);
     const at = new Date().toISOString();
     return this.write(() => {
-      if (upsert) this.db.prepare('INSERT INTO sources (id, def, state, updated_at) VALUES (?, NULL, ?, ?) ON CONFLICT (id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at').run(id, json, at);
+      if (upsert)
+        this.db
+          .prepare(
+            'INSERT INTO sources (id, def, state, updated_at) VALUES (?, NULL, ?, ?) ON CONFLICT (id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at',
+          )
+          .run(id, json, at);
       else this.db.prepare('UPDATE sources SET state = ?, updated_at = ? WHERE id = ?').run(json, at, id);
     });
   }

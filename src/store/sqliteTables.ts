@@ -44,7 +44,8 @@ export async function writeTransaction<T>(db: Database.Database, fn: () => T, wh
       if (e instanceof AppError) throw e;
       const code = (e as { code?: string }).code;
       if (code !== 'SQLITE_BUSY') throw new AppError('store_unavailable', `store: ${what} could not be written (${code ?? 'error'}); try again`, { cause: e });
-      if (Date.now() > deadline) throw new AppError('unavailable', 'store: another process has been writing to the index for too long; try again', { cause: e });
+      if (Date.now() > deadline)
+        throw new AppError('unavailable', 'store: another process has been writing to the index for too long; try again', { cause: e });
       await new Promise((r) => setTimeout(r, 10 + Math.random() * 20));
     }
   }

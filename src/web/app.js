@@ -105,7 +105,15 @@ function start() {
           turn.answer += data.text;
           appendDelta(turn, data.text);
         } else if (event === 'quotes') {
-          Object.assign(turn, { answer: data.answer, found: data.found, short: data.short, query: data.query, quotes: data.quotes, time: data.time, answerId: data.answerId });
+          Object.assign(turn, {
+            answer: data.answer,
+            found: data.found,
+            short: data.short,
+            query: data.query,
+            quotes: data.quotes,
+            time: data.time,
+            answerId: data.answerId,
+          });
           // Present only when a model is configured: who answered, how its quotes fared, and why to be careful.
           Object.assign(turn, { generator: data.generator, verification: data.verification, warning: data.warning });
           contexts = addContexts(turn, articleText);

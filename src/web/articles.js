@@ -32,8 +32,12 @@ export function createArticlesPanel({ list, status, count, more }) {
       const page = await res.json();
       for (const a of page.items) {
         list.append(
-          el('li', { class: 'article' }, externalLink(a.url, a.title || a.id, 'article-title'),
-            el('span', { class: 'article-meta' }, dateNode(a.date), a.date && a.chunks ? ' · ' : '', a.chunks ? plural(a.chunks, 'passage') : '')),
+          el(
+            'li',
+            { class: 'article' },
+            externalLink(a.url, a.title || a.id, 'article-title'),
+            el('span', { class: 'article-meta' }, dateNode(a.date), a.date && a.chunks ? ' · ' : '', a.chunks ? plural(a.chunks, 'passage') : ''),
+          ),
         );
       }
       offset += page.items.length;

@@ -42,7 +42,14 @@ export function createConversation(storage) {
     /** @param {string} question @returns {Turn} a new turn, already stored */
     start(question) {
       /** @type {Turn} */
-      const turn = { id: `t${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`, question, status: 'searching', answer: '', sources: [], quotes: [] };
+      const turn = {
+        id: `t${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`,
+        question,
+        status: 'searching',
+        answer: '',
+        sources: [],
+        quotes: [],
+      };
       turns.push(turn);
       this.save();
       return turn;

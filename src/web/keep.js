@@ -24,7 +24,9 @@ async function copy(text) {
 export function answerActions(id, rating) {
   const status = el('span', { class: 'keep-status', role: 'status' });
   /** @param {string} text */
-  const say = (text) => { status.textContent = text; };
+  const say = (text) => {
+    status.textContent = text;
+  };
   /** @param {string} label @param {string} cls @param {() => Promise<void>} run */
   const button = (label, cls, run) => {
     const b = el('button', { type: 'button', class: `secondary keep-action ${cls}` }, label);
@@ -32,7 +34,9 @@ export function answerActions(id, rating) {
     return b;
   };
 
-  const reason = /** @type {HTMLTextAreaElement} */ (el('textarea', { class: 'keep-reason', rows: '2', maxlength: String(REASON_CHARS), 'aria-label': 'Why? (optional)', placeholder: 'Why? (optional)' }));
+  const reason = /** @type {HTMLTextAreaElement} */ (
+    el('textarea', { class: 'keep-reason', rows: '2', maxlength: String(REASON_CHARS), 'aria-label': 'Why? (optional)', placeholder: 'Why? (optional)' })
+  );
   const form = el('form', { class: 'keep-form', hidden: true }, reason, el('button', { type: 'submit', class: 'secondary' }, 'Send'));
   /** @type {'up' | 'down' | null} */
   let pending = null;
@@ -67,7 +71,12 @@ export function answerActions(id, rating) {
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
     if (!pending) return;
-    void judge(pending, reason.value).then(() => { form.hidden = true; }, (err) => say(err instanceof Error ? err.message : String(err)));
+    void judge(pending, reason.value).then(
+      () => {
+        form.hidden = true;
+      },
+      (err) => say(err instanceof Error ? err.message : String(err)),
+    );
   });
 
   const markdown = button('Copy as Markdown', 'keep-markdown', async () => {
@@ -80,5 +89,15 @@ export function answerActions(id, rating) {
     await copy(permalink(id));
     say('Link copied.');
   });
-  return el('div', { class: 'keep-actions', 'data-answer-id': id }, markdown, link, el('a', { href: `/a/${encodeURIComponent(id)}`, class: 'keep-permalink' }, 'Permalink'), up, down, status, form);
+  return el(
+    'div',
+    { class: 'keep-actions', 'data-answer-id': id },
+    markdown,
+    link,
+    el('a', { href: `/a/${encodeURIComponent(id)}`, class: 'keep-permalink' }, 'Permalink'),
+    up,
+    down,
+    status,
+    form,
+  );
 }

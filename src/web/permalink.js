@@ -18,16 +18,30 @@ import { dateNode, el, externalLink, safeUrl } from './render.js';
 
 /** @param {KeptAnswer} a @param {(id: string) => Promise<string | null>} articleText */
 export async function renderKept(a, articleText) {
-  const quotes = await Promise.all(a.quotes.map(async (q) => {
-    const text = q.state === 'current' ? await articleText(q.articleId) : null;
-    const ctx = text && text.slice(q.start, q.end) === q.text ? cutContext(text, q.start, q.end) : { before: '', after: '' };
-    return el('li', { class: `quote quote-${q.state}`, id: `q${q.n}`, 'data-state': q.state },
-      el('span', { class: 'quote-n', 'aria-hidden': 'true' }, String(q.n)),
-      el('div', { class: 'quote-body' },
-        el('blockquote', { class: 'quote-context', cite: safeUrl(q.url), dir: 'auto' }, el('bdi', {}, ctx.before), el('mark', {}, el('bdi', {}, q.text)), el('bdi', {}, ctx.after)),
-        q.note ? el('p', { class: 'quote-note', role: 'note' }, q.note) : null,
-        el('p', { class: 'quote-cite' }, externalLink(q.url, q.title, 'quote-title'), q.date ? ' · ' : '', dateNode(q.date))));
-  }));
+  const quotes = await Promise.all(
+    a.quotes.map(async (q) => {
+      const text = q.state === 'current' ? await articleText(q.articleId) : null;
+      const ctx = text && text.slice(q.start, q.end) === q.text ? cutContext(text, q.start, q.end) : { before: '', after: '' };
+      return el(
+        'li',
+        { class: `quote quote-${q.state}`, id: `q${q.n}`, 'data-state': q.state },
+        el('span', { class: 'quote-n', 'aria-hidden': 'true' }, String(q.n)),
+        el(
+          'div',
+          { class: 'quote-body' },
+          el(
+            'blockquote',
+            { class: 'quote-context', cite: safeUrl(q.url), dir: 'auto' },
+            el('bdi', {}, ctx.before),
+            el('mark', {}, el('bdi', {}, q.text)),
+            el('bdi', {}, ctx.after),
+          ),
+          q.note ? el('p', { class: 'quote-note', role: 'note' }, q.note) : null,
+          el('p', { class: 'quote-cite' }, externalLink(q.url, q.title, 'quote-title'), q.date ? ' · ' : '', dateNode(q.date)),
+        ),
+      );
+    }),
+  );
   const by = a.by.generator === 'openai' ? `Written by ${a.by.model ?? 'a language model'} from the articles` : 'Built from the articles’ own sentences';
   return [
     el('div', { class: 'question' }, el('span', { class: 'visually-hidden' }, 'Question: '), el('p', { class: 'question-text' }, a.question)),

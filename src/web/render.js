@@ -80,8 +80,16 @@ export function renderTurn(turn) {
 
   if (busy) {
     reply.append(
-      el('p', { class: 'status' }, el('span', { class: 'spinner', 'aria-hidden': 'true' }),
-        el('span', { class: 'status-text' }, turn.status === 'searching' ? 'Searching the articles…' : turn.answer ? 'Writing the answer…' : 'Reading the passages…')),
+      el(
+        'p',
+        { class: 'status' },
+        el('span', { class: 'spinner', 'aria-hidden': 'true' }),
+        el(
+          'span',
+          { class: 'status-text' },
+          turn.status === 'searching' ? 'Searching the articles…' : turn.answer ? 'Writing the answer…' : 'Reading the passages…',
+        ),
+      ),
     );
   }
   // Sources come first while answering; under a "not found" they are only what was looked at.
@@ -96,7 +104,10 @@ export function renderTurn(turn) {
   } else if (busy) {
     reply.append(el('p', { class: 'answer-text streaming' }, turn.answer));
   } else if (turn.status === 'error') {
-    reply.append(el('p', { class: 'badge error-badge' }, 'Something went wrong'), el('p', { class: 'error-text', role: 'alert' }, turn.error ?? 'Unknown error'));
+    reply.append(
+      el('p', { class: 'badge error-badge' }, 'Something went wrong'),
+      el('p', { class: 'error-text', role: 'alert' }, turn.error ?? 'Unknown error'),
+    );
   } else if (turn.status === 'stopped') {
     if (turn.answer) reply.append(el('p', { class: 'answer-text' }, turn.answer));
     reply.append(el('p', { class: 'muted' }, 'Stopped before the answer was finished.'));
@@ -144,8 +155,12 @@ function renderSources(turn, notFound) {
       'ul',
       { class: 'source-list' },
       shown.map((s) =>
-        el('li', { class: 'source' }, externalLink(s.url, s.title, 'source-title'),
-          el('span', { class: 'source-meta' }, dateNode(s.date), s.count > 1 ? ` · ${s.count} passages` : '')),
+        el(
+          'li',
+          { class: 'source' },
+          externalLink(s.url, s.title, 'source-title'),
+          el('span', { class: 'source-meta' }, dateNode(s.date), s.count > 1 ? ` · ${s.count} passages` : ''),
+        ),
       ),
     ),
   );
@@ -208,7 +223,13 @@ function renderQuotes(turn) {
         el(
           'div',
           { class: 'quote-body' },
-          el('blockquote', { class: 'quote-context', cite: safeUrl(q.url), dir: 'auto' }, el('bdi', {}, q.context?.before ?? ''), el('mark', {}, el('bdi', {}, q.text)), el('bdi', {}, q.context?.after ?? '')),
+          el(
+            'blockquote',
+            { class: 'quote-context', cite: safeUrl(q.url), dir: 'auto' },
+            el('bdi', {}, q.context?.before ?? ''),
+            el('mark', {}, el('bdi', {}, q.text)),
+            el('bdi', {}, q.context?.after ?? ''),
+          ),
           el('p', { class: 'quote-cite' }, externalLink(q.url, q.title, 'quote-title'), q.date ? ' · ' : '', dateNode(q.date), verifiedBadge(turn)),
           renderAlso(q.alsoReportedBy),
         ),

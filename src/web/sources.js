@@ -24,10 +24,18 @@ function lastSync(s) {
 
 /** @param {SourceItem} s */
 function sourceItem(s) {
-  return el('li', { class: 'feed-source', 'data-id': s.id },
+  return el(
+    'li',
+    { class: 'feed-source', 'data-id': s.id },
     externalLink(s.url, s.name || s.url, 'feed-source-title'),
-    el('span', { class: 'feed-source-meta' }, lastSync(s), ' · ', s.lastAttempt ? `${s.lastAdded} new` : `every ${s.interval}`,
-      s.added ? ` · ${plural(s.added, 'article')} in all` : ''),
+    el(
+      'span',
+      { class: 'feed-source-meta' },
+      lastSync(s),
+      ' · ',
+      s.lastAttempt ? `${s.lastAdded} new` : `every ${s.interval}`,
+      s.added ? ` · ${plural(s.added, 'article')} in all` : '',
+    ),
     s.lastError ? el('span', { class: 'feed-source-error' }, s.lastError) : null,
   );
 }
@@ -50,13 +58,19 @@ export function createSourcesPanel({ panel, list, status, count }) {
       const failing = body.sources.filter((s) => s.lastError).length;
       status.textContent = !body.sources.length
         ? 'No sources yet: list feeds in SOURCES_FILE or add one through POST /api/sources.'
-        : failing ? `${plural(failing, 'source')} with problems` : '';
+        : failing
+          ? `${plural(failing, 'source')} with problems`
+          : '';
     } catch (err) {
       status.textContent = `Could not load the sources: ${err instanceof Error ? err.message : err}`;
     }
   }
   onToken(() => load());
-  panel.addEventListener('toggle', () => { if (panel.open) load(); });
-  setInterval(() => { if (panel.open && !document.hidden) load(); }, REFRESH_MS);
+  panel.addEventListener('toggle', () => {
+    if (panel.open) load();
+  });
+  setInterval(() => {
+    if (panel.open && !document.hidden) load();
+  }, REFRESH_MS);
   return load;
 }

@@ -67,7 +67,15 @@ export function renderRemoved(turn) {
   return el(
     'section',
     { class: 'removed-quotes', 'aria-label': 'Unverified sentences' },
-    el('p', { class: 'removed-title' }, `${plural(removed.length, 'sentence')} the model wrote quoted words not found in the articles, so ${one ? 'it is' : 'they are'} left out of the answer:`),
-    el('ul', { class: 'removed-list' }, removed.map((t) => el('li', { class: 'removed-quote' }, el('s', {}, t)))),
+    el(
+      'p',
+      { class: 'removed-title' },
+      `${plural(removed.length, 'sentence')} the model wrote quoted words not found in the articles, so ${one ? 'it is' : 'they are'} left out of the answer:`,
+    ),
+    el(
+      'ul',
+      { class: 'removed-list' },
+      removed.map((t) => el('li', { class: 'removed-quote' }, el('s', {}, t))),
+    ),
   );
 }

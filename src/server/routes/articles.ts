@@ -32,7 +32,8 @@ function upload(config: ArticlesConfig): RequestHandler {
     single(req, res, (err: unknown) => {
       if (!err) return next();
       const e = err as { code?: string; message?: string; field?: string };
-      if (e.code === 'LIMIT_FILE_SIZE') return next(new AppError('payload_too_large', `articles: the file is larger than the limit of ${config.maxUploadBytes} bytes (MAX_UPLOAD_BYTES)`));
+      if (e.code === 'LIMIT_FILE_SIZE')
+        return next(new AppError('payload_too_large', `articles: the file is larger than the limit of ${config.maxUploadBytes} bytes (MAX_UPLOAD_BYTES)`));
       if (e.code === 'LIMIT_UNEXPECTED_FILE') return next(new AppError('bad_request', `articles: upload one file in the form field "file" (got "${e.field}")`));
       if (e.code?.startsWith('LIMIT_')) return next(new AppError('bad_request', `articles: ${e.message}`));
       next(new AppError('bad_request', `articles: the multipart upload could not be read (${e.message ?? 'malformed'})`));
@@ -55,7 +56,10 @@ export function articleWrites(deps: { archive: Archive; config: ArticlesConfig }
     } else if (req.is('application/json')) {
       articles = [apiArticle(parse(z.unknown(), req.body, 'articles'))];
     } else {
-      throw new AppError('unsupported_media_type', 'articles: send JSON {title, url?, date?, text} (Content-Type: application/json) or one file as multipart/form-data in the field "file"');
+      throw new AppError(
+        'unsupported_media_type',
+        'articles: send JSON {title, url?, date?, text} (Content-Type: application/json) or one file as multipart/form-data in the field "file"',
+      );
     }
     const results = await archive.put(articles);
     res.status(results.some((r) => r.status !== 'unchanged') ? 201 : 200).json({ articles: results });

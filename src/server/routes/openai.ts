@@ -46,7 +46,11 @@ function usage(archive: Archive, body: CompletionBody, content: string) {
 
 async function streamAnswer(res: Response, r: AskResult, body: CompletionBody, base: object, content: string, counted: ReturnType<typeof usage>) {
   const send = eventStream(res).data;
-  const chunk = (delta: object, finish: string | null) => ({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] });
+  const chunk = (delta: object, finish: string | null) => ({
+    ...base,
+    object: 'chat.completion.chunk',
+    choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+  });
   await send(chunk({ role: 'assistant', content: '' }, null));
   for (const piece of wordPieces(content)) {
     if (res.destroyed) return;
@@ -77,7 +81,9 @@ export function openaiRoutes(deps: { archive: Archive; config: Pick<Config, 'max
     const body = parse(schema, req.body, 'chat.completions');
     const controller = new AbortController();
     let finished = false;
-    res.on('close', () => { if (!finished) controller.abort(); });
+    res.on('close', () => {
+      if (!finished) controller.abort();
+    });
     try {
       // Answered in full before anything is sent: a failure (queue full, time limit) is then an
       // ordinary JSON error with its status, which every OpenAI client understands.
@@ -89,12 +95,14 @@ export function openaiRoutes(deps: { archive: Archive; config: Pick<Config, 'max
       res.json({
         ...base,
         object: 'chat.completion',
-        choices: [{
-          index: 0,
-          message: { role: 'assistant', content, refusal: null, archivist: { ...answerFields(r), ...(counted.note ? { usage_note: counted.note } : {}) } },
-          logprobs: null,
-          finish_reason: 'stop',
-        }],
+        choices: [
+          {
+            index: 0,
+            message: { role: 'assistant', content, refusal: null, archivist: { ...answerFields(r), ...(counted.note ? { usage_note: counted.note } : {}) } },
+            logprobs: null,
+            finish_reason: 'stop',
+          },
+        ],
         usage: counted.usage,
       });
     } finally {

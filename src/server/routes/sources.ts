@@ -77,7 +77,10 @@ export function sourceWrites(deps: { sources: Sources }) {
     one(id);
     const report = await syncer.sync(id);
     const after = registry.get(id);
-    res.json({ report: { ...report, ...(report.error ? { error: redactText(report.error) } : {}), ms: Math.round(report.ms) }, source: after ? describeSource(after, false) : null });
+    res.json({
+      report: { ...report, ...(report.error ? { error: redactText(report.error) } : {}), ms: Math.round(report.ms) },
+      source: after ? describeSource(after, false) : null,
+    });
   });
 
   return router;

@@ -24,11 +24,7 @@ import { eventStream, wordPieces } from '../sse.js';
 import { chatSchema, parse } from '../schemas.js';
 import { toAskInput } from './chat.js';
 
-export function streamRoutes(deps: {
-  archive: Archive;
-  limits: { maxQuestionChars: number; maxHistoryTurns: number };
-  logger: Logger;
-}) {
+export function streamRoutes(deps: { archive: Archive; limits: { maxQuestionChars: number; maxHistoryTurns: number }; logger: Logger }) {
   const schema = chatSchema(deps.limits);
   const router = Router();
   router.post('/api/chat/stream', async (req, res) => {
@@ -38,7 +34,9 @@ export function streamRoutes(deps: {
     let finished = false;
     // 'close' also follows our own end(); only a client that left early (or a time limit that
     // answered for us) cancels the work.
-    res.on('close', () => { if (!finished) controller.abort(); });
+    res.on('close', () => {
+      if (!finished) controller.abort();
+    });
     const send = eventStream(res).event;
     let pending: Promise<void> = Promise.resolve();
     let streamed = false;
@@ -46,7 +44,9 @@ export function streamRoutes(deps: {
       const result = await deps.archive.ask({
         ...toAskInput(body),
         signal,
-        onPassages: (passages) => { pending = send('sources', { passages }); },
+        onPassages: (passages) => {
+          pending = send('sources', { passages });
+        },
         // The model's tokens go out in order, each after the one before it has been written.
         onDelta: (text) => {
           streamed = true;
