@@ -7,7 +7,7 @@ import { api } from './api.js';
 import { cutContext } from './context.js';
 import { createArticleTexts } from './articles.js';
 import { answerActions } from './keep.js';
-import { dateNode, el, externalLink, safeUrl } from './render.js';
+import { dateNode, el, externalLink, quoteInContext } from './render.js';
 
 /**
  * @typedef {{ n: number, articleId: string, title: string, url?: string, date?: string, start: number, end: number,
@@ -29,13 +29,7 @@ export async function renderKept(a, articleText) {
         el(
           'div',
           { class: 'quote-body' },
-          el(
-            'blockquote',
-            { class: 'quote-context', cite: safeUrl(q.url), dir: 'auto' },
-            el('bdi', {}, ctx.before),
-            el('mark', {}, el('bdi', {}, q.text)),
-            el('bdi', {}, ctx.after),
-          ),
+          quoteInContext(q.url, q.text, ctx),
           q.note ? el('p', { class: 'quote-note', role: 'note' }, q.note) : null,
           el('p', { class: 'quote-cite' }, externalLink(q.url, q.title, 'quote-title'), q.date ? ' · ' : '', dateNode(q.date)),
         ),

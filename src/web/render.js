@@ -210,6 +210,21 @@ function renderAlso(also) {
   return el('p', { class: 'quote-also' }, 'Also reported by ', ...items.flat());
 }
 
+/**
+ * A quote marked in the text around it (bidirectional text isolated), citing its article: the
+ * chat page and the page of a kept answer show a quote the same way.
+ * @param {string | undefined} url @param {string} text @param {{ before: string, after: string } | undefined} context
+ */
+export function quoteInContext(url, text, context) {
+  return el(
+    'blockquote',
+    { class: 'quote-context', cite: safeUrl(url), dir: 'auto' },
+    el('bdi', {}, context?.before ?? ''),
+    el('mark', {}, el('bdi', {}, text)),
+    el('bdi', {}, context?.after ?? ''),
+  );
+}
+
 /** @param {Turn} turn */
 function renderQuotes(turn) {
   return el(
@@ -223,13 +238,7 @@ function renderQuotes(turn) {
         el(
           'div',
           { class: 'quote-body' },
-          el(
-            'blockquote',
-            { class: 'quote-context', cite: safeUrl(q.url), dir: 'auto' },
-            el('bdi', {}, q.context?.before ?? ''),
-            el('mark', {}, el('bdi', {}, q.text)),
-            el('bdi', {}, q.context?.after ?? ''),
-          ),
+          quoteInContext(q.url, q.text, q.context),
           el('p', { class: 'quote-cite' }, externalLink(q.url, q.title, 'quote-title'), q.date ? ' · ' : '', dateNode(q.date), verifiedBadge(turn)),
           renderAlso(q.alsoReportedBy),
         ),
