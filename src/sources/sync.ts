@@ -10,6 +10,7 @@ import type { Logger } from '../log.js';
 import { ACCEPT, FetchError, type Fetcher, type Validators } from './fetch.js';
 import type { FeedEntry } from './feeds.js';
 import type { Parser } from './parse.js';
+import { wanted } from './pick.js';
 import { intervalMs, type Registry, type SourceDef } from './registry.js';
 import { redactText, redactUrl } from './redact.js';
 import type { SourceState } from './state.js';
@@ -34,12 +35,6 @@ const MAX_SEEN = 20_000;
 /** Article source for a feed source's articles. */
 export const feedSource = (id: string) => `feed:${id}`;
 
-const wanted = (def: SourceDef, e: FeedEntry) => {
-  const hay = `${e.title ?? ''} ${e.url}`.toLowerCase();
-  const has = (words?: string[]) => words?.some((w) => hay.includes(w.toLowerCase()));
-  return (!def.filters?.include?.length || has(def.filters.include)) && !has(def.filters?.exclude);
-};
-
 /** Creates the syncer over a registry; `maxEntries` bounds the pages one sync fetches per source. */
 export function createSyncer(deps: {
   archive: Pick<Archive, 'put' | 'fingerprints'>;
@@ -52,18 +47,33 @@ export function createSyncer(deps: {
   const { archive, fetcher, parser, registry } = deps;
   const running = new Map<string, Promise<SyncReport>>();
 
-  /** The documents' entries; validators of documents that changed go into `fresh`. */
-  async function entriesOf(def: SourceDef, state: SourceState, fresh: Record<string, Validators>) {
-    if (def.kind === 'page') return { entries: [{ url: def.url, key: def.url }], notModified: false };
+  /**
+   * The entries this sync fetches, at most `maxEntries`: each key once, those not in `seen` (a page
+   * source's page is fetched every time, conditionally), those the filters want. A feed's are
+   * chosen on the parse worker (pick.ts), so its 100,000 items never reach the event loop.
+   * Validators of documents that changed go into `fresh`.
+   */
+  async function entriesOf(def: SourceDef, state: SourceState, seen: Map<string, string>, fresh: Record<string, Validators>) {
+    if (def.kind === 'page') {
+      const page = { url: def.url, key: def.url };
+      return { entries: wanted(def.filters, page) ? [page] : [], notModified: false };
+    }
     const queue = [def.url];
     const entries: FeedEntry[] = [];
+    const seenKeys = [...seen.keys()];
     let changed = 0;
     for (let i = 0; i < queue.length && i <= MAX_CHILD_SITEMAPS; i++) {
       const got = await fetcher.get(queue[i], ACCEPT[def.kind], state.validators[queue[i]]);
       if (got.status === 304) continue;
       changed++;
       fresh[queue[i]] = got.validators;
-      const doc = await parser.document(def.kind, got.body, got.url);
+      const doc = await parser.document(def.kind, got.body, got.url, {
+        seen: seenKeys,
+        taken: entries.map((e) => e.key),
+        limit: deps.maxEntries - entries.length,
+        sitemapLimit: MAX_CHILD_SITEMAPS + 1 - queue.length,
+        filters: def.filters,
+      });
       entries.push(...doc.entries);
       queue.push(...doc.sitemaps);
     }
@@ -82,13 +92,8 @@ export function createSyncer(deps: {
     const seen = new Map(Object.entries(state.seen));
     try {
       const fresh: Record<string, Validators> = {};
-      const { entries, notModified } = await entriesOf(def, state, fresh);
+      const { entries: todo, notModified } = await entriesOf(def, state, seen, fresh);
       report.notModified = notModified;
-      // A page source is fetched every time (conditionally); feed entries once.
-      const todo = [...new Map(entries.map((e) => [e.key, e])).values()]
-        .filter((e) => def.kind === 'page' || !seen.has(e.key))
-        .filter((e) => wanted(def, e))
-        .slice(0, deps.maxEntries);
       let transient = 0;
       let batch: { key: string; article: Article }[] = [];
       const flush = async () => {
