@@ -39,6 +39,17 @@ describe('createParser', () => {
     expect(inWorker.value.entries[7]).toEqual({ url: 'https://news.example/a/7', key: 'g7', title: 'Item 7', date: 'Mon, 14 Oct 2024 10:00:00 GMT' });
   });
 
+  it('with a pick, returns only the entries a sync takes, chosen on the worker thread', async () => {
+    const seen = Array.from({ length: 50 }, (_, i) => `g${i}`);
+    const { turns, value } = await loopTurnsDuring(() => parser.document('feed', big, BASE, { seen, taken: ['g60'], limit: 20, sitemapLimit: 20 }));
+    expect(turns).toBeGreaterThan(0);
+    expect(value.entries.map((e) => e.key)).toEqual([
+      ...Array.from({ length: 10 }, (_, i) => `g${50 + i}`),
+      ...Array.from({ length: 10 }, (_, i) => `g${61 + i}`),
+    ]);
+    expect(value.entries[0]).toEqual({ url: 'https://news.example/a/50', key: 'g50', title: 'Item 50', date: 'Mon, 14 Oct 2024 10:00:00 GMT' });
+  });
+
   it('reports a document that is no feed as the same 400 as on the main thread', async () => {
     await expect(parser.document('feed', '<html><body>no feed</body></html>', BASE)).rejects.toMatchObject({
       code: 'bad_request',

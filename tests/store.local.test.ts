@@ -4,7 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -96,6 +96,34 @@ describe('snapshots beside writes', () => {
     await again.close();
   }, 60_000);
 });
+
+describe('temp files of a killed writer', () => {
+  it("are removed by the next snapshot, while a live writer's temp is kept", async () => {
+    const dir = join(root, 'temps');
+    const store = await LocalStore.open(dir);
+    await store.reset(SETTINGS);
+    await store.apply({ put: [smallRecord(0)], remove: [] });
+    const dead = await exitedPid();
+    const live = process.ppid; // the test runner: alive for as long as this test runs
+    const left = [`articles.seq.tmp-${dead}`, `archivist-index.json.tmp-${dead}`, `.snapshot-000000009.tmp-${dead}`];
+    await writeFile(join(dir, left[0]), '{"format":1}');
+    await writeFile(join(dir, left[1]), '{}');
+    await mkdir(join(dir, left[2]));
+    await writeFile(join(dir, left[2], 'graph.bin'), 'half');
+    await writeFile(join(dir, `articles.seq.tmp-${live}`), '{"format":1}');
+    expect(await store.checkpoint()).toBeGreaterThan(0);
+    const names = await readdir(dir);
+    expect(names.filter((n) => n.includes('.tmp-'))).toEqual([`articles.seq.tmp-${live}`]);
+    await store.close({ snapshot: false });
+  }, 60_000);
+});
+
+/** The pid of a process that has exited (its pid is not reused within a test's time). */
+async function exitedPid(): Promise<number> {
+  const child = spawn(process.execPath, ['-e', '0']);
+  await new Promise((resolve) => child.on('exit', resolve));
+  return child.pid!;
+}
 
 describe('a snapshot under a steady stream of writes', () => {
   it('finishes within a bounded number of back-to-back writes (new and replaced articles), and every acknowledged write is kept', async () => {

@@ -21,8 +21,12 @@ const WEIGHTS = { similarity: 0.5, overlap: 0.35, cue: 0.1, rank: 0.05 };
 const RERANK = 6;
 /** Evidence lost for each name or number of the question that no passage mentions. */
 const MISSING_PENALTY = 0.2;
-/** A further quote must score at least this share of the best one's score. */
-const FURTHER_QUOTE = 0.8;
+/**
+ * A further quote must score at least this share of the best one's score. On real news the
+ * answer is often in the runner-up sentence (the best one is the topical one), so the second
+ * quote is let in a little further down (docs/quality.md, "A second quote a little further down").
+ */
+const FURTHER_QUOTE = 0.75;
 /** Share of the question's words a sentence (with its headline) must carry to answer on its short answer alone. */
 const PLAIN_COVERAGE = 0.75;
 /** Sentences scoring within this share of the best may offer the short answer … */

@@ -28,16 +28,17 @@ import { createArchive } from '../archive.js';
 import { archiveOptions, modelAnswerer, openStore } from '../boot.js';
 import type { Config } from '../config.js';
 import { loadCorpus } from '../corpus/load.js';
-import { createEmbedder } from '../embed.js';
+import { createEmbedder, type Embedder } from '../embed.js';
 import { ingest } from '../ingest/ingest.js';
 import { fillSentences } from '../ingest/sentences.js';
 import type { Logger } from '../log.js';
+import type { Store } from '../store/types.js';
 import { createRetriever, type RetrievalMode } from '../answering/retrieve.js';
 import { RERANK } from '../answering/rerank.js';
 import { buildStockRecipe } from './baseline.js';
-import { loadEvalSet } from './dataset.js';
+import { loadEvalSet, type EvalSet } from './dataset.js';
 import { CachedEmbedder } from './embeddingCache.js';
-import { loadRealtimeQa, MIN_ARTICLE_CHARS, parseWeeks, type WeekRange } from './realtimeqa.js';
+import { loadRealtimeQa, MIN_ARTICLE_CHARS, parseWeeks, type RealtimeQaSet, type WeekRange } from './realtimeqa.js';
 import { evaluateArchive, evaluateRetrieval, evaluateSearch, type QuestionResult, type Scores } from './run.js';
 
 /** The SQuAD 2.0 sample shipped in the repository (CC BY-SA 4.0, see eval/squad/README.md). */
@@ -186,11 +187,11 @@ export function thresholdSweep(rows: QuestionResult[], thresholds = [0.3, 0.35, 
   }));
 }
 
-/** Runs the evaluation: progress goes to `log`, the table and figures to stdout. */
-export async function runEvalCli(config: Config, args: string[], log: Logger) {
-  // Judged answers asked again (feedback.ts): a run of its own, with its own options.
-  if (args.includes('--feedback')) return runFeedbackCli(config, args, log);
-  const opts = parseArgs(args);
+type EvalOptions = ReturnType<typeof parseArgs>;
+type Rows = [string, Scores][];
+
+/** The model answerer the hybrid row is asked through with `--generator openai` (refused without LLM settings); undefined for extractive. */
+function generativeFor(config: Config, opts: EvalOptions, log: Logger) {
   const generator = (opts.generator ?? config.generator) as Config['generator'];
   if (generator === 'openai' && (!config.llmBaseUrl || !config.llmModel)) {
     throw new AppError(
@@ -198,12 +199,15 @@ export async function runEvalCli(config: Config, args: string[], log: Logger) {
       'eval: --generator openai needs LLM_BASE_URL and LLM_MODEL (in .env or the environment), e.g. http://localhost:11434/v1 and llama3.1:8b',
     );
   }
-  const generative = modelAnswerer({ ...config, generator }, log);
-  const started = performance.now();
+  return modelAnswerer({ ...config, generator }, log);
+}
+
+/** The questions and the articles they are asked of: RealTimeQA's weeks, or a file (a JSONL set without a folder asks the seeds). */
+async function loadSet(config: Config, opts: EvalOptions, log: Logger) {
   const rtqa = opts.realtimeqa ? await loadRealtimeQa(opts.realtimeqa, opts.weeks!) : undefined;
   const set = rtqa ?? (await loadEvalSet(opts.file, opts.articles));
   let articles = set.articles;
-  if (!articles.length) articles = (await loadCorpus(config.seedsDir)).articles; // a JSONL set without a folder asks the seeds
+  if (!articles.length) articles = (await loadCorpus(config.seedsDir)).articles;
   log.info(`eval: ${set.name}: ${articles.length} articles, ${set.questions.length} questions`);
   if (rtqa) {
     const st = rtqa.stats;
@@ -211,16 +215,18 @@ export async function runEvalCli(config: Config, args: string[], log: Logger) {
       `eval: ${st.weeks.length} weeks; kept ${st.kept} of ${st.questions} questions (gold in some article); ${st.articles} articles, ${st.shortDropped} search results under ${MIN_ARTICLE_CHARS} characters or unusable dropped`,
     );
   }
-  // The stock recipe embeds everything again, uncached: on by default only for the small sets.
-  const baseline = opts.baseline ?? (!rtqa && !opts.retrievalOnly);
+  return { set, rtqa, articles };
+}
 
-  const chunking = { chunkSize: config.chunkSize, chunkOverlap: config.chunkOverlap };
-  // The built index is kept in the cache folder under a key of everything it is built from, so a
-  // second run over the same articles with the same settings opens it instead of building it.
+/**
+ * Where the index goes: a local folder (kept in the cache folder under a key of everything it is
+ * built from, so a second run over the same articles with the same settings opens it instead of
+ * building it; else a temporary one), or PostgreSQL (DATABASE_URL, else a PGlite server).
+ */
+async function placeIndex(config: Config, opts: EvalOptions, articles: Article[], chunking: ChunkSettings) {
   const keptDir = opts.cache && opts.store !== 'postgres' ? join(opts.cache, `index-${indexKey(articles, config, chunking)}`) : undefined;
   const dir = keptDir ?? (await mkdtemp(join(tmpdir(), 'archivist-eval-')));
   let stopPg: (() => Promise<void>) | undefined;
-  let closeCache: (() => void) | undefined;
   let storeConfig: Config = { ...config, indexDir: dir, store: 'local' };
   if (opts.store === 'postgres') {
     let url = config.databaseUrl;
@@ -233,96 +239,153 @@ export async function runEvalCli(config: Config, args: string[], log: Logger) {
     }
     storeConfig = { ...storeConfig, store: 'postgres', databaseUrl: url };
   }
-  try {
-    const model = await createEmbedder(config);
-    const embedder = opts.cache ? new CachedEmbedder(model, join(opts.cache, 'embeddings.sqlite')) : model;
-    closeCache = () => (embedder instanceof CachedEmbedder ? embedder.close() : undefined);
-    const store = await openStore(storeConfig, log);
-    let last = 0;
-    const onProgress = (_: string, done: number, total: number) => {
-      if (performance.now() - last < 30_000) return;
-      last = performance.now();
-      log.info(`eval: embedding ${done} of ${total} chunks`);
-    };
-    // A kept index is brought in line (nothing to do when it is whole); a temporary one is built.
-    const report = await ingest({ store, embedder, chunking, articles, force: !keptDir, onProgress });
-    // A kept index written before sentence vectors existed gets them now, so the figures are those of the real path.
-    const filled = await fillSentences({ store, embedder, log });
-    if (filled) log.info(`eval: sentence vectors made for ${filled} articles of the kept index`);
-    const cached = embedder instanceof CachedEmbedder ? `; ${embedder.stats.hits} vectors from the cache, ${embedder.stats.misses} embedded` : '';
-    log.info(
-      `eval: indexed ${report.chunksEmbedded} chunks in ${(report.ms / 1000).toFixed(1)} s (${store.kind} store${cached}${keptDir ? `; index kept in ${keptDir}` : ''})`,
-    );
-    // topK 10 so recall@10 can be measured; answers only read the first passages, as in the server.
-    const options = { ...archiveOptions(config), topK: Math.max(10, config.topK), ...(opts.rerank ? { rerank: RERANK } : {}) };
-    const archive = createArchive({ store, embedder, options });
+  return { keptDir, dir, storeConfig, stopPg };
+}
 
-    const rows: [string, Scores][] = [];
-    const perQuestion: QuestionResult[] = [];
-    for (const mode of opts.retrievalOnly ? [] : opts.modes) {
-      // The model answers the hybrid row, the one the server uses: a model run costs real time.
-      const asked = mode === 'hybrid' && generative ? createArchive({ store, embedder, options, generative }) : archive;
-      const scores = await evaluateArchive(asked, set, mode, mode === 'hybrid' ? perQuestion : undefined);
-      rows.push([mode === 'hybrid' && generative ? 'hybrid + model' : mode, scores]);
-      if (scores.generated) {
-        const g = scores.generated;
-        log.info(
-          `eval: the model (${config.llmModel}) wrote ${g.answers} answers, ${g.fallbacks} fell back to extractive; quotes ${g.quotes}, verified ${g.verified}, removed ${g.removed}`,
-        );
-      }
-      log.info(`eval: ${mode} done in ${scores.totalSec.toFixed(1)} s`);
+/** The embedder, through the embedding cache unless `--no-cache`. */
+async function evalEmbedder(config: Config, opts: EvalOptions): Promise<Embedder> {
+  const model = await createEmbedder(config);
+  return opts.cache ? new CachedEmbedder(model, join(opts.cache, 'embeddings.sqlite')) : model;
+}
+
+/** Brings the store in line with the articles (a kept index: nothing to do when it is whole; a temporary one is built), sentence vectors included. */
+async function indexArticles(store: Store, embedder: Embedder, articles: Article[], chunking: ChunkSettings, keptDir: string | undefined, log: Logger) {
+  let last = 0;
+  const onProgress = (_: string, done: number, total: number) => {
+    if (performance.now() - last < 30_000) return;
+    last = performance.now();
+    log.info(`eval: embedding ${done} of ${total} chunks`);
+  };
+  const report = await ingest({ store, embedder, chunking, articles, force: !keptDir, onProgress });
+  // A kept index written before sentence vectors existed gets them now, so the figures are those of the real path.
+  const filled = await fillSentences({ store, embedder, log });
+  if (filled) log.info(`eval: sentence vectors made for ${filled} articles of the kept index`);
+  const cached = embedder instanceof CachedEmbedder ? `; ${embedder.stats.hits} vectors from the cache, ${embedder.stats.misses} embedded` : '';
+  log.info(
+    `eval: indexed ${report.chunksEmbedded} chunks in ${(report.ms / 1000).toFixed(1)} s (${store.kind} store${cached}${keptDir ? `; index kept in ${keptDir}` : ''})`,
+  );
+}
+
+interface Scoring {
+  config: Config;
+  opts: EvalOptions;
+  set: EvalSet;
+  store: Store;
+  embedder: Embedder;
+  log: Logger;
+}
+
+/** The archive's options for evaluation: topK 10 so recall@10 can be measured; answers only read the first passages, as in the server. */
+const evalOptions = (config: Config, opts: EvalOptions) => ({
+  ...archiveOptions(config),
+  topK: Math.max(10, config.topK),
+  ...(opts.rerank ? { rerank: RERANK } : {}),
+});
+
+/** One row per mode, each question asked through the archive; the hybrid row's questions go to `perQuestion`. */
+async function scoreAnswers(s: Scoring, generative: ReturnType<typeof modelAnswerer>, rows: Rows, perQuestion: QuestionResult[]) {
+  const { store, embedder, log } = s;
+  const options = evalOptions(s.config, s.opts);
+  const archive = createArchive({ store, embedder, options });
+  for (const mode of s.opts.modes) {
+    // The model answers the hybrid row, the one the server uses: a model run costs real time.
+    const asked = mode === 'hybrid' && generative ? createArchive({ store, embedder, options, generative }) : archive;
+    const scores = await evaluateArchive(asked, s.set, mode, mode === 'hybrid' ? perQuestion : undefined);
+    rows.push([mode === 'hybrid' && generative ? 'hybrid + model' : mode, scores]);
+    if (scores.generated) {
+      const g = scores.generated;
+      log.info(
+        `eval: the model (${s.config.llmModel}) wrote ${g.answers} answers, ${g.fallbacks} fell back to extractive; quotes ${g.quotes}, verified ${g.verified}, removed ${g.removed}`,
+      );
     }
-    if (opts.retrievalOnly) {
-      // Retrieval alone, 20 passages deep: the ask path's first stages, no answers built.
-      const retriever = createRetriever({ store, embedder, options: { ...options, topK: 20 } });
-      for (const mode of opts.modes) {
-        const scores = await evaluateRetrieval(retriever, set, mode, mode === opts.modes[0] ? perQuestion : undefined);
-        rows.push([mode, scores]);
-        log.info(`eval: ${mode} retrieval done in ${scores.totalSec.toFixed(1)} s`);
-      }
-    }
-    let sweep: ReturnType<typeof thresholdSweep> | undefined;
-    if (opts.sweep) {
-      // Every question answered (threshold 0), then each threshold applied to the evidence.
-      const open = createArchive({ store, embedder, options: { ...archiveOptions(config), topK: Math.max(10, config.topK), minEvidenceScore: 0 } });
-      const rowsAll: QuestionResult[] = [];
-      await evaluateArchive(open, set, 'hybrid', rowsAll);
-      sweep = thresholdSweep(rowsAll);
-      console.log(`
+    log.info(`eval: ${mode} done in ${scores.totalSec.toFixed(1)} s`);
+  }
+}
+
+/** Retrieval alone, 20 passages deep: the ask path's first stages, no answers built; the first mode's questions go to `perQuestion`. */
+async function scoreRetrieval(s: Scoring, rows: Rows, perQuestion: QuestionResult[]) {
+  const retriever = createRetriever({ store: s.store, embedder: s.embedder, options: { ...evalOptions(s.config, s.opts), topK: 20 } });
+  for (const mode of s.opts.modes) {
+    const scores = await evaluateRetrieval(retriever, s.set, mode, mode === s.opts.modes[0] ? perQuestion : undefined);
+    rows.push([mode, scores]);
+    s.log.info(`eval: ${mode} retrieval done in ${scores.totalSec.toFixed(1)} s`);
+  }
+}
+
+/** `--sweep`: every question answered (threshold 0), then each threshold applied to the evidence; printed as a table. */
+async function sweepThresholds(s: Scoring) {
+  const open = createArchive({
+    store: s.store,
+    embedder: s.embedder,
+    options: { ...archiveOptions(s.config), topK: Math.max(10, s.config.topK), minEvidenceScore: 0 },
+  });
+  const rowsAll: QuestionResult[] = [];
+  await evaluateArchive(open, s.set, 'hybrid', rowsAll);
+  const sweep = thresholdSweep(rowsAll);
+  console.log(`
 refusal trade-off (hybrid): MIN_EVIDENCE_SCORE → share refused
 `);
-      console.log('| threshold | refusal (unanswerable) | false refusal (answerable) | answer hit |');
-      console.log('|-----------|------------------------|----------------------------|------------|');
-      for (const r of sweep)
-        console.log(
-          `| ${r.threshold.toFixed(2)}      | ${f(r.refusal)}                  | ${f(r.falseRefusal)}                      | ${f(r.answerHit)}      |`,
-        );
-    }
+  console.log('| threshold | refusal (unanswerable) | false refusal (answerable) | answer hit |');
+  console.log('|-----------|------------------------|----------------------------|------------|');
+  for (const r of sweep)
+    console.log(`| ${r.threshold.toFixed(2)}      | ${f(r.refusal)}                  | ${f(r.falseRefusal)}                      | ${f(r.answerHit)}      |`);
+  return sweep;
+}
+
+/** The figures on stdout: the table of rows, the mean time of each stage, how a model's quotes fared, the total time. */
+function printScores(config: Config, set: EvalSet, rtqa: RealtimeQaSet | undefined, storeKind: string, rows: Rows, totalSec: number) {
+  const kept = rtqa ? ` kept of ${rtqa.stats.questions} (gold in some article), ${rtqa.stats.articles} articles` : '';
+  console.log(`\n${set.name} (${set.questions.length} questions${kept}, ${storeKind} store, MIN_EVIDENCE_SCORE=${config.minEvidenceScore})\n`);
+  console.log(table(rows));
+  for (const [name, s] of rows)
+    if (s.stageMs && Object.keys(s.stageMs).length)
+      console.log(
+        `${name}: mean ms per stage ${Object.entries(s.stageMs)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')}`,
+      );
+  for (const [name, s] of rows) {
+    const g = s.generated;
+    if (g)
+      console.log(
+        `\n${name}: the model (${config.llmModel}) wrote ${g.answers} answers; ${g.fallbacks} fell back to extractive; quotes ${g.quotes}, verified ${g.verified}, removed ${g.removed}`,
+      );
+  }
+  console.log(`\ntotal ${totalSec.toFixed(1)} s`);
+}
+
+/** Runs the evaluation: progress goes to `log`, the table and figures to stdout. */
+export async function runEvalCli(config: Config, args: string[], log: Logger) {
+  // Judged answers asked again (feedback.ts): a run of its own, with its own options.
+  if (args.includes('--feedback')) return runFeedbackCli(config, args, log);
+  const opts = parseArgs(args);
+  const generative = generativeFor(config, opts, log);
+  const started = performance.now();
+  const { set, rtqa, articles } = await loadSet(config, opts, log);
+  // The stock recipe embeds everything again, uncached: on by default only for the small sets.
+  const baseline = opts.baseline ?? (!rtqa && !opts.retrievalOnly);
+  const chunking = { chunkSize: config.chunkSize, chunkOverlap: config.chunkOverlap };
+  const { keptDir, dir, storeConfig, stopPg } = await placeIndex(config, opts, articles, chunking);
+  let closeCache: (() => void) | undefined;
+  try {
+    const embedder = await evalEmbedder(config, opts);
+    closeCache = () => (embedder instanceof CachedEmbedder ? embedder.close() : undefined);
+    const store = await openStore(storeConfig, log);
+    await indexArticles(store, embedder, articles, chunking, keptDir, log);
+    const scoring: Scoring = { config, opts, set, store, embedder, log };
+    const rows: Rows = [];
+    const perQuestion: QuestionResult[] = [];
+    if (opts.retrievalOnly) await scoreRetrieval(scoring, rows, perQuestion);
+    else await scoreAnswers(scoring, generative, rows, perQuestion);
+    const sweep = opts.sweep ? await sweepThresholds(scoring) : undefined;
     if (baseline) {
       const stock = await buildStockRecipe(articles, { model: config.embeddingModel, modelDir: config.modelDir });
       rows.push(['stock LangChain', await evaluateSearch(stock.search, set)]);
     }
     await store.close();
 
-    const kept = rtqa ? ` kept of ${rtqa.stats.questions} (gold in some article), ${rtqa.stats.articles} articles` : '';
-    console.log(`\n${set.name} (${set.questions.length} questions${kept}, ${store.kind} store, MIN_EVIDENCE_SCORE=${config.minEvidenceScore})\n`);
-    console.log(table(rows));
-    for (const [name, s] of rows)
-      if (s.stageMs && Object.keys(s.stageMs).length)
-        console.log(
-          `${name}: mean ms per stage ${Object.entries(s.stageMs)
-            .map(([k, v]) => `${k} ${v}`)
-            .join(', ')}`,
-        );
-    for (const [name, s] of rows) {
-      const g = s.generated;
-      if (g)
-        console.log(
-          `\n${name}: the model (${config.llmModel}) wrote ${g.answers} answers; ${g.fallbacks} fell back to extractive; quotes ${g.quotes}, verified ${g.verified}, removed ${g.removed}`,
-        );
-    }
     const totalSec = (performance.now() - started) / 1000;
-    console.log(`\ntotal ${totalSec.toFixed(1)} s`);
+    printScores(config, set, rtqa, store.kind, rows, totalSec);
     const [, main] = rows[0];
     const result = {
       file: set.name,

@@ -13,10 +13,14 @@ import type { ArticleInput } from '../corpus/article.js';
 import { AppError } from '../errors.js';
 import type { FeedEntry, ParsedDocument } from './feeds.js';
 import type { ParseResult, ParseTask } from './parseTask.js';
+import type { PickOptions } from './pick.js';
 
 export interface Parser {
-  /** The entries of a feed or sitemap (feeds.ts). @throws AppError('bad_request') when it is not one. */
-  document(kind: 'feed' | 'sitemap', body: string, base: string): Promise<ParsedDocument>;
+  /**
+   * The entries of a feed or sitemap (feeds.ts); with `pick`, only those a sync takes (pick.ts),
+   * chosen on the worker thread. @throws AppError('bad_request') when it is not one.
+   */
+  document(kind: 'feed' | 'sitemap', body: string, base: string, pick?: PickOptions): Promise<ParsedDocument>;
   /** The article on a page (page.ts). */
   page(html: string, url: string, entry?: FeedEntry): Promise<ArticleInput>;
   close(): Promise<void>;
@@ -37,7 +41,7 @@ export function createParser(opts: { threads: number }): Parser {
     return r.value;
   };
   return {
-    document: async (kind, body, base) => (await run({ task: 'document', kind, body, base })) as ParsedDocument,
+    document: async (kind, body, base, pick) => (await run({ task: 'document', kind, body, base, pick })) as ParsedDocument,
     page: async (html, url, entry) => (await run({ task: 'page', html, url, entry })) as ArticleInput,
     close: () => pool.destroy(),
   };

@@ -10,6 +10,7 @@ import type { Logger } from '../log.js';
 import { ACCEPT, FetchError, type Fetcher, type Validators } from './fetch.js';
 import type { FeedEntry } from './feeds.js';
 import type { Parser } from './parse.js';
+import { wanted } from './pick.js';
 import { intervalMs, type Registry, type SourceDef } from './registry.js';
 import { redactText, redactUrl } from './redact.js';
 import type { SourceState } from './state.js';
@@ -34,118 +35,175 @@ const MAX_SEEN = 20_000;
 /** Article source for a feed source's articles. */
 export const feedSource = (id: string) => `feed:${id}`;
 
-const wanted = (def: SourceDef, e: FeedEntry) => {
-  const hay = `${e.title ?? ''} ${e.url}`.toLowerCase();
-  const has = (words?: string[]) => words?.some((w) => hay.includes(w.toLowerCase()));
-  return (!def.filters?.include?.length || has(def.filters.include)) && !has(def.filters?.exclude);
-};
-
-/** Creates the syncer over a registry; `maxEntries` bounds the pages one sync fetches per source. */
-export function createSyncer(deps: {
+export interface SyncDeps {
   archive: Pick<Archive, 'put' | 'fingerprints'>;
   fetcher: Fetcher;
   parser: Parser;
   registry: Registry;
   maxEntries: number;
   logger?: Logger;
-}) {
-  const { archive, fetcher, parser, registry } = deps;
-  const running = new Map<string, Promise<SyncReport>>();
+}
 
-  /** The documents' entries; validators of documents that changed go into `fresh`. */
-  async function entriesOf(def: SourceDef, state: SourceState, fresh: Record<string, Validators>) {
-    if (def.kind === 'page') return { entries: [{ url: def.url, key: def.url }], notModified: false };
-    const queue = [def.url];
-    const entries: FeedEntry[] = [];
-    let changed = 0;
-    for (let i = 0; i < queue.length && i <= MAX_CHILD_SITEMAPS; i++) {
-      const got = await fetcher.get(queue[i], ACCEPT[def.kind], state.validators[queue[i]]);
-      if (got.status === 304) continue;
-      changed++;
-      fresh[queue[i]] = got.validators;
-      const doc = await parser.document(def.kind, got.body, got.url);
-      entries.push(...doc.entries);
-      queue.push(...doc.sitemaps);
-    }
-    return { entries, notModified: changed === 0 };
+/** One sync of one source under way: its definition, the state it will save, and its report. */
+interface SyncRun {
+  id: string;
+  def: SourceDef;
+  state: SourceState;
+  /**
+   * Entry key → the id of its article ('' for an entry given up on). A Map, not the record: an
+   * entry key is the feed's text, and `__proto__` or `toString` in a plain object is already "there".
+   */
+  seen: Map<string, string>;
+  /** Validators of the documents that changed in this sync, kept only when nothing is left to retry. */
+  fresh: Record<string, Validators>;
+  report: SyncReport;
+  started: Date;
+}
+
+/**
+ * The entries this sync fetches, at most `maxEntries`: each key once, those not in `seen` (a page
+ * source's page is fetched every time, conditionally), those the filters want. A feed's are
+ * chosen on the parse worker (pick.ts), so its 100,000 items never reach the event loop.
+ * Validators of documents that changed go into `fresh`.
+ */
+async function entriesOf(deps: SyncDeps, { def, state, seen, fresh }: SyncRun) {
+  if (def.kind === 'page') {
+    const page = { url: def.url, key: def.url };
+    return { entries: wanted(def.filters, page) ? [page] : [], notModified: false };
   }
+  const queue = [def.url];
+  const entries: FeedEntry[] = [];
+  const seenKeys = [...seen.keys()];
+  let changed = 0;
+  for (let i = 0; i < queue.length && i <= MAX_CHILD_SITEMAPS; i++) {
+    const got = await deps.fetcher.get(queue[i], ACCEPT[def.kind], state.validators[queue[i]]);
+    if (got.status === 304) continue;
+    changed++;
+    fresh[queue[i]] = got.validators;
+    const doc = await deps.parser.document(def.kind, got.body, got.url, {
+      seen: seenKeys,
+      taken: entries.map((e) => e.key),
+      limit: deps.maxEntries - entries.length,
+      sitemapLimit: MAX_CHILD_SITEMAPS + 1 - queue.length,
+      filters: def.filters,
+    });
+    entries.push(...doc.entries);
+    queue.push(...doc.sitemaps);
+  }
+  return { entries, notModified: changed === 0 };
+}
+
+/**
+ * Writes the articles read through `archive.put`, BATCH at a time, counting added and known
+ * ones; every written entry's key goes into `seen`. Another source's article (a folder file, the
+ * API, another feed) is never overwritten.
+ */
+function createWriter(archive: SyncDeps['archive'], { id, seen, report }: SyncRun) {
+  let batch: { key: string; article: Article }[] = [];
+  async function flush() {
+    const have = await archive.fingerprints();
+    const mine = batch.filter((b) => (have.get(b.article.id)?.source ?? feedSource(id)) === feedSource(id));
+    const results = mine.length ? await archive.put(mine.map((b) => b.article)) : [];
+    const added = results.filter((r) => r.status === 'added').length;
+    report.added += added;
+    report.known += batch.length - added;
+    for (const b of batch) seen.set(b.key, b.article.id);
+    batch = [];
+  }
+  return {
+    async add(key: string, article: Article) {
+      batch.push({ key, article });
+      if (batch.length >= BATCH) await flush();
+    },
+    flush,
+  };
+}
+
+/**
+ * Fetches and reads each entry's page and writes its article. A failed entry is skipped and
+ * reported; a permanent failure is marked seen, so it is not tried again. Stops when the source
+ * is deleted meanwhile. Returns how many failed for now (worth trying again).
+ */
+async function readPages(deps: SyncDeps, run: SyncRun, entries: FeedEntry[]) {
+  const { id, def, state, fresh, report } = run;
+  const writer = createWriter(deps.archive, run);
+  let transient = 0;
+  for (const e of entries) {
+    if (!deps.registry.get(id)) break; // deleted while syncing
+    try {
+      const validators = def.kind === 'page' ? state.validators[e.url] : undefined;
+      const page = await deps.fetcher.get(e.url, ACCEPT.page, validators);
+      if (page.status === 304) continue;
+      if (def.kind === 'page') fresh[e.url] = page.validators;
+      await writer.add(e.key, makeArticle(await deps.parser.page(page.body, page.url, e), feedSource(id)));
+    } catch (err) {
+      const bySettings = err instanceof FetchError && err.bySettings;
+      const permanent = !(err instanceof FetchError) || err.permanent;
+      if (permanent && !bySettings) run.seen.set(e.key, '');
+      else transient++;
+      report.skipped.push({ url: redactUrl(e.url), reason: redactText((err as Error).message.replace(/^(sources|article): /, '')) });
+    }
+  }
+  await writer.flush();
+  return transient;
+}
+
+/** A sync that ran to its end: due again after its interval, the skipped entries named in `lastError`. */
+function recordSuccess({ def, state, fresh, report, started }: SyncRun, transient: number) {
+  // With entries left to retry, the feed must be read again next time, not answered by a 304.
+  if (!transient) Object.assign(state.validators, fresh);
+  state.lastSuccess = new Date().toISOString();
+  state.failures = 0;
+  state.lastError = report.skipped.length ? `${report.skipped.length} skipped: ${report.skipped[0].reason}` : undefined;
+  state.nextDue = new Date(started.getTime() + intervalMs(def.interval)).toISOString();
+}
+
+/** A sync that failed: recorded, logged, and due again after a back-off (at once when our own settings refused it). */
+function recordFailure({ def, state, report, started }: SyncRun, err: unknown, logger?: Logger) {
+  report.error = redactText((err as Error).message.replace(/^sources: /, ''));
+  state.lastError = report.error;
+  if (err instanceof FetchError && err.bySettings) {
+    // Refused by our own settings, not failed by the source: due again at once (the next run may have them fixed).
+    state.nextDue = undefined;
+  } else {
+    state.failures += 1;
+    const backoff = Math.min(intervalMs(def.interval) * 2 ** (state.failures - 1), DAY_MS);
+    state.nextDue = new Date(started.getTime() + backoff).toISOString();
+  }
+  logger?.warn(`sources: ${def.name ?? redactUrl(def.url)} failed (${state.failures} in a row): ${report.error}`);
+}
+
+/** The state to save: the seen keys (the oldest dropped past MAX_SEEN; a feed lists its newest) and the counts. */
+function finalState({ state, seen, report }: SyncRun): SourceState {
+  const keys = [...seen.keys()];
+  for (const k of keys.slice(0, Math.max(0, keys.length - MAX_SEEN))) seen.delete(k);
+  state.seen = Object.fromEntries(seen); // own properties, `__proto__` too; JSON keeps them
+  state.added += report.added;
+  state.lastAdded = report.added;
+  return state;
+}
+
+/** Creates the syncer over a registry; `maxEntries` bounds the pages one sync fetches per source. */
+export function createSyncer(deps: SyncDeps) {
+  const { registry } = deps;
+  const running = new Map<string, Promise<SyncReport>>();
 
   async function run(id: string): Promise<SyncReport> {
     const t0 = performance.now();
     const entry = registry.get(id)!;
-    const { def } = entry;
     const state: SourceState = structuredClone(entry.record.state);
+    const started = new Date();
+    state.lastAttempt = started.toISOString();
     const report: SyncReport = { id, added: 0, known: 0, skipped: [], notModified: false, ms: 0 };
-    const now = new Date();
-    state.lastAttempt = now.toISOString();
-    // A Map, not the record: an entry key is the feed's text, and `__proto__` or `toString` in a plain object is already "there".
-    const seen = new Map(Object.entries(state.seen));
+    const sync: SyncRun = { id, def: entry.def, state, seen: new Map(Object.entries(state.seen)), fresh: {}, report, started };
     try {
-      const fresh: Record<string, Validators> = {};
-      const { entries, notModified } = await entriesOf(def, state, fresh);
+      const { entries, notModified } = await entriesOf(deps, sync);
       report.notModified = notModified;
-      // A page source is fetched every time (conditionally); feed entries once.
-      const todo = [...new Map(entries.map((e) => [e.key, e])).values()]
-        .filter((e) => def.kind === 'page' || !seen.has(e.key))
-        .filter((e) => wanted(def, e))
-        .slice(0, deps.maxEntries);
-      let transient = 0;
-      let batch: { key: string; article: Article }[] = [];
-      const flush = async () => {
-        const have = await archive.fingerprints();
-        // Another source's article (a folder file, the API, another feed) is never overwritten.
-        const mine = batch.filter((b) => (have.get(b.article.id)?.source ?? feedSource(id)) === feedSource(id));
-        const results = mine.length ? await archive.put(mine.map((b) => b.article)) : [];
-        const added = results.filter((r) => r.status === 'added').length;
-        report.added += added;
-        report.known += batch.length - added;
-        for (const b of batch) seen.set(b.key, b.article.id);
-        batch = [];
-      };
-      for (const e of todo) {
-        if (!registry.get(id)) break; // deleted while syncing
-        try {
-          const validators = def.kind === 'page' ? state.validators[e.url] : undefined;
-          const page = await fetcher.get(e.url, ACCEPT.page, validators);
-          if (page.status === 304) continue;
-          if (def.kind === 'page') fresh[e.url] = page.validators;
-          batch.push({ key: e.key, article: makeArticle(await parser.page(page.body, page.url, e), feedSource(id)) });
-        } catch (err) {
-          const bySettings = err instanceof FetchError && err.bySettings;
-          const permanent = !(err instanceof FetchError) || err.permanent;
-          if (permanent && !bySettings) seen.set(e.key, '');
-          else transient++;
-          report.skipped.push({ url: redactUrl(e.url), reason: redactText((err as Error).message.replace(/^(sources|article): /, '')) });
-        }
-        if (batch.length >= BATCH) await flush();
-      }
-      await flush();
-      // With entries left to retry, the feed must be read again next time, not answered by a 304.
-      if (!transient) Object.assign(state.validators, fresh);
-      state.lastSuccess = new Date().toISOString();
-      state.failures = 0;
-      state.lastError = report.skipped.length ? `${report.skipped.length} skipped: ${report.skipped[0].reason}` : undefined;
-      state.nextDue = new Date(now.getTime() + intervalMs(def.interval)).toISOString();
+      recordSuccess(sync, await readPages(deps, sync, entries));
     } catch (err) {
-      report.error = redactText((err as Error).message.replace(/^sources: /, ''));
-      state.lastError = report.error;
-      if (err instanceof FetchError && err.bySettings) {
-        // Refused by our own settings, not failed by the source: due again at once (the next run may have them fixed).
-        state.nextDue = undefined;
-      } else {
-        state.failures += 1;
-        const backoff = Math.min(intervalMs(def.interval) * 2 ** (state.failures - 1), DAY_MS);
-        state.nextDue = new Date(now.getTime() + backoff).toISOString();
-      }
-      deps.logger?.warn(`sources: ${def.name ?? redactUrl(def.url)} failed (${state.failures} in a row): ${report.error}`);
+      recordFailure(sync, err, deps.logger);
     }
-    // The oldest keys go first once a source has seen very many entries (a feed lists its newest).
-    const keys = [...seen.keys()];
-    for (const k of keys.slice(0, Math.max(0, keys.length - MAX_SEEN))) seen.delete(k);
-    state.seen = Object.fromEntries(seen); // own properties, `__proto__` too; JSON keeps them
-    state.added += report.added;
-    state.lastAdded = report.added;
-    await registry.saveState(id, state);
+    await registry.saveState(id, finalState(sync));
     report.ms = performance.now() - t0;
     return report;
   }

@@ -6,7 +6,7 @@
  * left where they are.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import hnswlib from 'hnswlib-node';
 import type { Article } from '../corpus/article.js';
@@ -46,6 +46,30 @@ export async function writeFileDurably(path: string, data: string | Buffer): Pro
   const tmp = `${path}.tmp-${process.pid}`;
   await writeSynced(tmp, data);
   await rename(tmp, path);
+}
+
+/** A temp file or folder this module or a snapshot writes: `<name>.tmp-<pid>` or `.snapshot-<seq>.tmp-<pid>`. */
+const TEMP = /^(\.snapshot-\d+|articles\.seq|archivist-index\.json)\.tmp-(\d+)$/;
+
+/**
+ * Removes the temp files and folders left by writers that were killed before their rename, so a
+ * crash leaves no clutter behind. A live writer's temp (another server on the same folder) is kept.
+ */
+export async function removeDeadTemps(dir: string): Promise<void> {
+  for (const e of await readdir(dir)) {
+    const m = TEMP.exec(e);
+    if (m && !alive(Number(m[2]))) await rm(join(dir, e), { recursive: true, force: true });
+  }
+}
+
+function alive(pid: number): boolean {
+  if (pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** fsync of a directory, so a rename in it survives a power cut. */

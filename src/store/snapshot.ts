@@ -16,7 +16,7 @@ import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import hnswlib from 'hnswlib-node';
 import type MiniSearch from 'minisearch';
-import { syncDir } from './folder.js';
+import { removeDeadTemps, syncDir } from './folder.js';
 import { keywordJsonPieces, loadKeywordIndex, type KeywordDoc } from './keyword.js';
 import type { FrozenParts, MemoryRow } from './memory.js';
 
@@ -135,21 +135,8 @@ export async function writeSnapshot(dir: string, state: { seq: number; dims: num
   }
   await syncDir(dir);
   for (const old of (await snapshotFolders(dir)).slice(2)) await rm(join(dir, old.name), { recursive: true, force: true });
-  for (const e of await readdir(dir)) {
-    const m = /^\.snapshot-\d+\.tmp-(\d+)$/.exec(e);
-    if (m && !alive(Number(m[1]))) await rm(join(dir, e), { recursive: true, force: true });
-  }
+  await removeDeadTemps(dir);
   return Object.values(files).reduce((n, f) => n + f.bytes, 0);
-}
-
-function alive(pid: number): boolean {
-  if (pid === process.pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Why a snapshot folder is not loaded: `other` ones are passed over, `damaged` ones set aside. */

@@ -28,24 +28,20 @@ function byId(id, kind) {
   return node;
 }
 
-function start() {
-  const form = byId('ask', HTMLFormElement);
-  const field = byId('question', HTMLTextAreaElement);
-  const sendButton = byId('send', HTMLButtonElement);
-  const stopButton = byId('stop', HTMLButtonElement);
-  const list = byId('conversation', HTMLOListElement);
-  const empty = byId('empty', HTMLElement);
-  const reducedMotion = window.matchMedia('(prefers-reduced-motion: reduce)');
-  /** @returns {ScrollBehavior} */
-  const scrolling = () => (reducedMotion.matches ? 'auto' : 'smooth');
+const reducedMotion = window.matchMedia('(prefers-reduced-motion: reduce)');
+/** @returns {ScrollBehavior} smooth, unless the reader asked for less motion */
+const scrolling = () => (reducedMotion.matches ? 'auto' : 'smooth');
 
-  const conversation = createConversation(localStorage);
-  const articleText = createArticleTexts();
-  /** @type {{ controller: AbortController, turn: Turn } | null} */
-  let inflight = null;
-
+/**
+ * The conversation list as DOM: one turn drawn anew or in place, all of them, or an answer's
+ * next words appended while it streams.
+ * @param {HTMLOListElement} list
+ * @param {HTMLElement} empty what the page shows while there are no turns
+ * @param {ReturnType<typeof createConversation>} conversation
+ */
+function createTurnView(list, empty, conversation) {
   /** @param {Turn} turn */
-  function showTurn(turn) {
+  function show(turn) {
     const node = renderTurn(turn);
     const old = list.querySelector(`[data-turn="${turn.id}"]`);
     if (old) old.replaceWith(node);
@@ -60,7 +56,7 @@ function start() {
     }
   }
 
-  function renderAll() {
+  function showAll() {
     list.replaceChildren(...conversation.turns.map(renderTurn));
     empty.hidden = conversation.turns.length > 0;
   }
@@ -68,81 +64,86 @@ function start() {
   /** @param {Turn} turn @param {string} text */
   function appendDelta(turn, text) {
     const target = list.querySelector(`[data-turn="${turn.id}"] .answer-text`);
-    if (!target) return showTurn(turn);
+    if (!target) return show(turn);
     target.append(text);
     const status = list.querySelector(`[data-turn="${turn.id}"] .status-text`);
     if (status && status.textContent !== 'Writing the answer…') status.textContent = 'Writing the answer…';
   }
 
-  /** @param {string} question */
-  async function ask(question) {
-    const history = conversation.history();
-    const turn = conversation.start(question);
-    showTurn(turn);
-    const controller = new AbortController();
-    inflight = { controller, turn };
-    setBusy(true);
-    try {
-      const res = await api('/api/chat/stream', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
-        body: JSON.stringify(history.length ? { question, history } : { question }),
-        signal: controller.signal,
+  return { show, showAll, appendDelta };
+}
+
+/**
+ * Posts the question; resolves with the answer's event stream, or throws an Error whose message
+ * the turn shows (no token accepted, the server's own error message, or its status).
+ * @param {string} question
+ * @param {ReturnType<ReturnType<typeof createConversation>['history']>} history
+ * @param {AbortSignal} signal
+ */
+async function openAnswerStream(question, history, signal) {
+  const res = await api('/api/chat/stream', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+    body: JSON.stringify(history.length ? { question, history } : { question }),
+    signal,
+  });
+  if (res.status === 401) throw new Error('This archive needs an API token, and none was accepted. Ask again to enter it.');
+  if (!res.ok || !res.body || !(res.headers.get('content-type') ?? '').includes('text/event-stream')) {
+    const body = await res.json().catch(() => null);
+    throw new Error(body?.error?.message ?? `The server answered ${res.status} ${res.statusText}`);
+  }
+  return res.body;
+}
+
+/**
+ * Reads the answer's events into `turn`, drawing it as they come: the passages found, the words,
+ * the final answer with its quotes (and their contexts), done. Throws on the server's error event
+ * or a stream that ends before done.
+ * @param {Turn} turn
+ * @param {NonNullable<Response['body']>} body
+ * @param {ReturnType<typeof createTurnView>} view
+ * @param {ReturnType<typeof createArticleTexts>} articleText
+ */
+async function readAnswer(turn, body, view, articleText) {
+  let contexts = Promise.resolve();
+  for await (const { event, data } of readEvents(body)) {
+    if (event === 'sources') {
+      turn.passages = data.passages;
+      turn.sources = data.passages.map(/** @param {import('./conversation.js').Passage} p */ ({ text, ...p }) => p);
+      turn.status = 'answering';
+      view.show(turn);
+    } else if (event === 'delta') {
+      turn.answer += data.text;
+      view.appendDelta(turn, data.text);
+    } else if (event === 'quotes') {
+      Object.assign(turn, {
+        answer: data.answer,
+        found: data.found,
+        short: data.short,
+        query: data.query,
+        quotes: data.quotes,
+        time: data.time,
+        answerId: data.answerId,
       });
-      if (res.status === 401) throw new Error('This archive needs an API token, and none was accepted. Ask again to enter it.');
-      if (!res.ok || !res.body || !(res.headers.get('content-type') ?? '').includes('text/event-stream')) {
-        const body = await res.json().catch(() => null);
-        throw new Error(body?.error?.message ?? `The server answered ${res.status} ${res.statusText}`);
-      }
-      let contexts = Promise.resolve();
-      for await (const { event, data } of readEvents(res.body)) {
-        if (event === 'sources') {
-          turn.passages = data.passages;
-          turn.sources = data.passages.map(/** @param {import('./conversation.js').Passage} p */ ({ text, ...p }) => p);
-          turn.status = 'answering';
-          showTurn(turn);
-        } else if (event === 'delta') {
-          turn.answer += data.text;
-          appendDelta(turn, data.text);
-        } else if (event === 'quotes') {
-          Object.assign(turn, {
-            answer: data.answer,
-            found: data.found,
-            short: data.short,
-            query: data.query,
-            quotes: data.quotes,
-            time: data.time,
-            answerId: data.answerId,
-          });
-          // Present only when a model is configured: who answered, how its quotes fared, and why to be careful.
-          Object.assign(turn, { generator: data.generator, verification: data.verification, warning: data.warning });
-          contexts = addContexts(turn, articleText);
-        } else if (event === 'done') {
-          await contexts;
-          turn.timings = data.timings;
-          turn.status = 'done';
-        } else if (event === 'error') {
-          throw new Error(data.message);
-        }
-      }
-      if (turn.status !== 'done') throw new Error('The answer was cut off before it finished. Please ask again.');
-    } catch (err) {
-      if (controller.signal.aborted) turn.status = 'stopped';
-      else {
-        turn.status = 'error';
-        turn.error = err instanceof Error ? err.message : String(err);
-      }
-    } finally {
-      if (inflight?.turn === turn) inflight = null;
-      setBusy(false);
-      if (conversation.has(turn)) {
-        conversation.save();
-        showTurn(turn);
-      }
+      // Present only when a model is configured: who answered, how its quotes fared, and why to be careful.
+      Object.assign(turn, { generator: data.generator, verification: data.verification, warning: data.warning });
+      contexts = addContexts(turn, articleText);
+    } else if (event === 'done') {
+      await contexts;
+      turn.timings = data.timings;
+      turn.status = 'done';
+    } else if (event === 'error') {
+      throw new Error(data.message);
     }
   }
+  if (turn.status !== 'done') throw new Error('The answer was cut off before it finished. Please ask again.');
+}
 
-  // [n] links move focus to their quote, so keyboard and screen-reader users land there too.
+/**
+ * [n] links move focus to their quote, so keyboard and screen-reader users land there too.
+ * @param {HTMLOListElement} list
+ */
+function followQuoteLinks(list) {
   list.addEventListener('click', (ev) => {
     const link = ev.target instanceof Element ? ev.target.closest('a.ref') : null;
     if (!link) return;
@@ -155,22 +156,33 @@ function start() {
     void target.offsetWidth; // restart the highlight animation
     target.classList.add('flash');
   });
+}
 
-  // The composer: Enter sends, Shift+Enter is a new line.
-  /** @param {boolean} busy */
-  function setBusy(busy) {
-    // While an answer streams, the Ask button turns into Stop; focus follows if it was on it.
+/**
+ * The composer: Enter sends, Shift+Enter is a new line; Stop stops the answer under way.
+ * Returns `setBusy`, which turns Ask into Stop while an answer streams.
+ * @param {{ ask: (question: string) => void, busy: () => boolean, stop: () => void }} actions
+ */
+function createComposer({ ask, busy, stop }) {
+  const form = byId('ask', HTMLFormElement);
+  const field = byId('question', HTMLTextAreaElement);
+  const sendButton = byId('send', HTMLButtonElement);
+  const stopButton = byId('stop', HTMLButtonElement);
+
+  /** @param {boolean} isBusy */
+  function setBusy(isBusy) {
+    // Focus follows the button if it was on it.
     const hadFocus = document.activeElement === sendButton || document.activeElement === stopButton;
-    sendButton.hidden = busy;
-    stopButton.hidden = !busy;
-    if (hadFocus) (busy ? stopButton : field).focus();
-    form.setAttribute('aria-busy', busy ? 'true' : 'false');
+    sendButton.hidden = isBusy;
+    stopButton.hidden = !isBusy;
+    if (hadFocus) (isBusy ? stopButton : field).focus();
+    form.setAttribute('aria-busy', isBusy ? 'true' : 'false');
   }
 
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
     const question = field.value.trim();
-    if (!question || inflight) return;
+    if (!question || busy()) return;
     field.value = '';
     ask(question);
   });
@@ -183,17 +195,15 @@ function start() {
   });
 
   stopButton.addEventListener('click', () => {
-    inflight?.controller.abort();
+    stop();
     field.focus();
   });
 
-  byId('new-conversation', HTMLButtonElement).addEventListener('click', () => {
-    inflight?.controller.abort();
-    conversation.clear();
-    renderAll();
-    field.focus();
-  });
+  return { setBusy, focus: () => field.focus() };
+}
 
+/** The articles and sources panels, open beside the conversation on a wide screen; returns what loads both. */
+function createPanels() {
   const panel = byId('articles-panel', HTMLDetailsElement);
   const loadArticles = createArticlesPanel({
     list: byId('articles-list', HTMLUListElement),
@@ -209,11 +219,59 @@ function start() {
     count: byId('sources-count', HTMLElement),
   });
   if (window.matchMedia('(min-width: 64rem)').matches) panel.open = sourcesPanel.open = true;
+  return () => {
+    loadArticles();
+    loadSources();
+  };
+}
 
-  renderAll();
-  setBusy(false);
-  loadArticles();
-  loadSources();
+function start() {
+  const list = byId('conversation', HTMLOListElement);
+  const conversation = createConversation(localStorage);
+  const view = createTurnView(list, byId('empty', HTMLElement), conversation);
+  const articleText = createArticleTexts();
+  /** @type {{ controller: AbortController, turn: Turn } | null} */
+  let inflight = null;
+
+  /** @param {string} question */
+  async function ask(question) {
+    const history = conversation.history();
+    const turn = conversation.start(question);
+    view.show(turn);
+    const controller = new AbortController();
+    inflight = { controller, turn };
+    composer.setBusy(true);
+    try {
+      await readAnswer(turn, await openAnswerStream(question, history, controller.signal), view, articleText);
+    } catch (err) {
+      if (controller.signal.aborted) turn.status = 'stopped';
+      else {
+        turn.status = 'error';
+        turn.error = err instanceof Error ? err.message : String(err);
+      }
+    } finally {
+      if (inflight?.turn === turn) inflight = null;
+      composer.setBusy(false);
+      if (conversation.has(turn)) {
+        conversation.save();
+        view.show(turn);
+      }
+    }
+  }
+
+  const composer = createComposer({ ask, busy: () => inflight !== null, stop: () => inflight?.controller.abort() });
+  followQuoteLinks(list);
+  byId('new-conversation', HTMLButtonElement).addEventListener('click', () => {
+    inflight?.controller.abort();
+    conversation.clear();
+    view.showAll();
+    composer.focus();
+  });
+  const loadPanels = createPanels();
+
+  view.showAll();
+  composer.setBusy(false);
+  loadPanels();
 }
 
 start();
