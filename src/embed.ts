@@ -66,6 +66,14 @@ export function checkModelFiles(root: string, model: string): void {
 const MAX_TOKENS = 512;
 /** A full batch may hold texts up to this many tokens; longer ones go in smaller batches. */
 const BATCH_TOKENS = 128;
+/**
+ * At most this many tokens (padding included) in one run of the model. onnxruntime runs a batch
+ * synchronously on the event loop, so a run's time is time no request is answered (health probes
+ * too), and it grows with the batch's tokens. Measured on the shared 2 cores: 16 × 128-token
+ * batches held the loop up to 0.8–1.1 s, batches capped at 512 tokens up to 0.2–0.3 s, at the
+ * same texts per second (the model's cost is per token, not per run).
+ */
+export const RUN_TOKENS = 512;
 
 type Extractor = (texts: string[], opts: { pooling: 'mean'; normalize: boolean }) => Promise<{ data: Float32Array; dims: number[] }>;
 
@@ -95,6 +103,7 @@ export class Embedder {
    * twice the tokens per character of prose), and every batch is padded to its longest text.
    * A batch of long texts is also made smaller: attention memory grows with batch × length²,
    * so 16 texts of 512 tokens need four times the memory of 16 of 256 and would set the peak.
+   * And no batch holds more than RUN_TOKENS, so one run of the model stays short.
    */
   private batches(texts: string[]): number[][] {
     const size = texts.map((t) => (this.countTokens ? Math.min(MAX_TOKENS, this.countTokens(t)) : Math.ceil(t.length / 4)));
@@ -104,7 +113,8 @@ export class Embedder {
     let batch: number[] = [];
     for (const i of order) {
       // Sorted ascending, so the text being added is the longest of its batch.
-      if (batch.length && (batch.length >= this.batchSize || (batch.length + 1) * size[i] ** 2 > budget)) {
+      const padded = (batch.length + 1) * size[i];
+      if (batch.length && (batch.length >= this.batchSize || padded * size[i] > budget || padded > RUN_TOKENS)) {
         out.push(batch);
         batch = [];
       }

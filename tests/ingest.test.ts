@@ -8,7 +8,7 @@ import { archiveOptions, describeReport, openStore, syncFolder } from '../src/bo
 import { createLogger } from '../src/log.js';
 import { apiArticle } from '../src/corpus/api.js';
 import { loadCorpus } from '../src/corpus/load.js';
-import { createEmbedder, type Embedder } from '../src/embed.js';
+import { createEmbedder, Embedder, RUN_TOKENS } from '../src/embed.js';
 import { makeArticle } from '../src/corpus/article.js';
 import { ingest, INGEST_BATCH, rebuildReason } from '../src/ingest/ingest.js';
 import { LocalStore } from '../src/store/local.js';
@@ -265,5 +265,31 @@ describe('Embedder.vectors', () => {
       const cos = v.reduce((s, x, d) => s + x * alone[i][d], 0);
       expect(cos).toBeGreaterThan(0.999);
     });
+  });
+
+  it('gives no run of the model more than RUN_TOKENS tokens, padding included, so one run holds the event loop briefly', async () => {
+    const runs: string[][] = [];
+    const count = embedder.countTokens!;
+    const recording = new Embedder(
+      embedder.model,
+      embedder.dims,
+      16,
+      async (texts) => {
+        runs.push(texts);
+        const vectors = await embedder.vectors(texts);
+        return { data: Float32Array.from(vectors.flatMap((v) => [...v])), dims: [texts.length, embedder.dims] };
+      },
+      count,
+    );
+    // 40 sentences of ~20 tokens: 16 to a batch by count alone (320 tokens), and 12 paragraphs of ~100 tokens (16 × 100 by count alone).
+    const texts = [
+      ...Array.from({ length: 40 }, (_, i) => `Sentence ${i}: the ferry to Brevik leaves the new quay at seven.`),
+      ...Array.from({ length: 12 }, (_, i) => `Paragraph ${i}: ${'the council met again and agreed the budget for the harbour '.repeat(8)}`),
+    ];
+    const vectors = await recording.vectors(texts);
+    expect(vectors).toHaveLength(texts.length);
+    expect(runs.flat().sort()).toEqual([...texts].sort());
+    for (const run of runs) expect(run.length * Math.max(...run.map((t) => Math.min(512, count(t))))).toBeLessThanOrEqual(RUN_TOKENS);
+    expect(Math.max(...runs.map((r) => r.length))).toBeGreaterThan(1);
   });
 });
