@@ -245,12 +245,24 @@ async function phaseServe(o: Options, dir: string | undefined, url: string | und
 
   for (const q of questions.slice(0, 10)) await archive.ask({ question: q.question, asOf: q.asOf });
   const times: number[] = [];
+  // Each stage's milliseconds as the answer reports them (its `timings`), per question.
+  const stageTimes = new Map<string, number[]>();
+  const addStage = (name: string, ms: number | undefined) => {
+    if (ms !== undefined) stageTimes.set(name, [...(stageTimes.get(name) ?? []), ms]);
+  };
   let hits = 0;
   let answerable = 0;
   for (const [i, q] of questions.entries()) {
     const s = performance.now();
     const r = await archive.ask({ question: q.question, asOf: q.asOf });
     times.push(performance.now() - s);
+    const { stages, embedMs, vectorMs, keywordMs } = r.timings;
+    for (const [name, ms] of Object.entries(stages)) addStage(name, ms);
+    addStage('retrieve: embed', embedMs);
+    addStage('retrieve: vector search', vectorMs);
+    addStage('retrieve: keyword search', keywordMs);
+    // What the retrieve stage spends beyond its searches: reading the chunks, the date prior, copies.
+    if (stages.retrieve !== undefined) addStage('retrieve: rest', stages.retrieve - embedMs - vectorMs - keywordMs);
     if (i % 50 === 49) say(`bench: ${i + 1}/${questions.length} questions, p50 so far ${quantile(times, 50).toFixed(0)} ms`);
     if (q.impossible) continue;
     answerable++;
@@ -326,6 +338,12 @@ async function phaseServe(o: Options, dir: string | undefined, url: string | und
     queryP50Ms: round(quantile(times, 50), 2),
     queryP95Ms: round(quantile(times, 95), 2),
     recallAt5: round(hits / (answerable || 1), 4),
+    queryStages: Object.fromEntries(
+      [...stageTimes].map(([name, ms]) => [
+        name,
+        { p50Ms: round(quantile(ms, 50), 2), p95Ms: round(quantile(ms, 95), 2), meanMs: round(ms.reduce((a, b) => a + b, 0) / ms.length, 2) },
+      ]),
+    ),
     queryLoad1,
     rssMb: round(mem.rss),
     serveRssPeakMb: round(mem.hwm),

@@ -105,6 +105,16 @@ describe('createAnswerer', () => {
     expect(swapped.signals?.missing).toBe(1);
   });
 
+  it('counts a missing name less when the question names many things (a quiz question with its context)', async () => {
+    const answerer = createAnswerer({ embedder: embedderWith('Belousov', 0.6), options: { ...options, minEvidenceScore: 0.85 } });
+    // Six names and numbers, one of them (Xinhua) in no passage: a sixth of the evidence lost, not all of it.
+    const q = 'Russian Defense Minister Andrei Belousov held talks in Beijing, Xinhua said. When did Belousov arrive?';
+    const a = await answerer.answer(q, q, retrieval([passage]));
+    expect(a.signals?.missing).toBe(1);
+    expect(a.found).toBe(true);
+    expect(a.quotes[0].text).toContain('Belousov arrived in Beijing Monday');
+  });
+
   it('refuses when there are no passages at all', async () => {
     const answerer = createAnswerer({ embedder: embedderWith('x'), options });
     expect((await answerer.answer('Who?', 'Who?', retrieval([]))).found).toBe(false);

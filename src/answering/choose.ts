@@ -4,7 +4,7 @@
  * candidates; only the shortlist is compared with the query by the embedding model.
  */
 import type { Embedder } from '../embed.js';
-import { terms } from '../text.js';
+import { strongWords, terms } from '../text.js';
 import type { AnswerOptions } from './extractive.js';
 import { vocabulary, type Candidate } from './evidence.js';
 import { sameStory } from './copies.js';
@@ -19,10 +19,27 @@ import { sentenceText } from '../ingest/sentences.js';
 const WEIGHTS = { similarity: 0.5, overlap: 0.35, cue: 0.1, rank: 0.05 };
 /** Sentences (the lexical best) that are embedded and re-ranked; each costs ~3 ms of model time. */
 const RERANK = 6;
-/** Evidence lost for each name or number of the question that no passage mentions. */
+/** Evidence lost for each name or number of the question that no passage mentions … */
 const MISSING_PENALTY = 0.2;
-/** A further quote must score at least this share of the best one's score. */
-const FURTHER_QUOTE = 0.8;
+/**
+ * … in full when the question names at most this many things, shared out when it names more: a
+ * news-quiz question carries a sentence of context ("Graham Norton will co-host Eurovision 2023
+ * with which star of Ted Lasso?"), and one of its six names missing from the passages says less
+ * than the only name of a short question missing ("… the 1066 treaty of Paris").
+ */
+const MISSING_NAMES_IN_FULL = 2;
+
+/** Evidence lost per missing name or number of `question`. */
+export function missingPenalty(question: string): number {
+  const named = new Set(strongWords(question).flatMap((w) => terms(w))).size;
+  return MISSING_PENALTY * Math.min(1, MISSING_NAMES_IN_FULL / Math.max(1, named));
+}
+/**
+ * A further quote must score at least this share of the best one's score. On real news the
+ * answer is often in the runner-up sentence (the best one is the topical one), so the second
+ * quote is let in a little further down (docs/quality.md, "A second quote a little further down").
+ */
+const FURTHER_QUOTE = 0.75;
 /** Share of the question's words a sentence (with its headline) must carry to answer on its short answer alone. */
 const PLAIN_COVERAGE = 0.75;
 /** Sentences scoring within this share of the best may offer the short answer … */
@@ -126,7 +143,7 @@ export function createChoose(deps: { vectors: SentenceVectors; options: AnswerOp
       // about answerability (unanswerable questions are often written with the passage's own
       // words). Similarity, less a penalty per name or number no passage mentions, separates
       // them best on the evaluation data (docs/quality.md).
-      const evidence = Math.max(0, best.querySimilarity - MISSING_PENALTY * missing);
+      const evidence = Math.max(0, best.querySimilarity - missingPenalty(q.query) * missing);
       // The short answer may come from any of the close best sentences; its sentence leads.
       const close = ranked.filter((c) => c.score >= best.score * SHORT_WINDOW).slice(0, SHORT_SENTENCES);
       const pick = chooseShortAnswer(

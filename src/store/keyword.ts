@@ -50,18 +50,111 @@ export function addPreparedDocs(index: MiniSearch<KeywordDoc>, docs: KeywordDoc[
   index.addAll(docs);
 }
 
-/** The highest-scoring chunk labels; `keep` sees each candidate's article id and label. */
+/**
+ * The highest-scoring chunk labels; `keep` sees each candidate's article id and label.
+ *
+ * The scores and their order are MiniSearch's own `search` (BM25+ with its defaults, summed over
+ * the query's terms, times the number of distinct terms matched; ties in first-match order),
+ * computed here from its index because `search` builds a result object for every document that
+ * matches any term and sorts them all: on a large archive a question's common words match most
+ * chunks, and that was most of the time a question took (docs/performance.md). Here the scores
+ * add up in arrays and only the best k are kept.
+ */
 export function searchKeyword(
   index: MiniSearch<KeywordDoc>,
   query: string,
   k: number,
   keep?: (articleId: string, label: number) => boolean,
 ): { id: number; score: number }[] {
-  const q = terms(query).join(' ');
-  if (!q) return [];
-  const results = index.search(q, keep ? { filter: (r) => keep(r.articleId as string, r.id as number) } : {});
-  return results.slice(0, k).map((r) => ({ id: r.id as number, score: r.score }));
+  const queryTerms = terms(query);
+  if (!queryTerms.length || k <= 0) return [];
+  const m = index as unknown as Internals;
+  const fields = OPTIONS.fields.map((f) => ({ id: m._fieldIds[f], boost: OPTIONS.searchOptions.boost[f as 'text' | 'title'] }));
+  const size = m._nextId;
+  const total = new Float64Array(size);
+  const termScore = new Float64Array(size);
+  const matched = new Uint16Array(size);
+  // 0: not matched yet, 1: matched by an earlier term, 2: matched by this term.
+  const seen = new Uint8Array(size);
+  // Documents in the order MiniSearch's result map would hold them: where it breaks ties.
+  const order: number[] = [];
+  const counted = new Set<string>();
+  const dirty = m._dirtCount > 0;
+  for (const term of queryTerms) {
+    const data = m._index.get(term);
+    if (!data) continue;
+    const distinct = !counted.has(term);
+    counted.add(term);
+    const touched: number[] = [];
+    for (const { id: fieldId, boost } of fields) {
+      const freqs = data.get(fieldId);
+      if (!freqs) continue;
+      // A discarded document's postings stay until the vacuum: it is skipped, and not counted in
+      // the term's document frequency, so the scores are those the index has once vacuumed.
+      // (MiniSearch's `search` tidies such postings as it meets them, mid-count; this one leaves
+      // the index as it is, which a snapshot being written needs.)
+      let matching = freqs.size;
+      if (dirty) for (const doc of freqs.keys()) if (!m._documentIds.has(doc)) matching--;
+      const idf = Math.log(1 + (m._documentCount - matching + 0.5) / (matching + 0.5));
+      const avg = m._avgFieldLength[fieldId];
+      for (const [doc, tf] of freqs) {
+        if (dirty && !m._documentIds.has(doc)) continue;
+        const raw = idf * (BM25.d + (tf * (BM25.k + 1)) / (tf + BM25.k * (1 - BM25.b + (BM25.b * m._fieldLength.get(doc)![fieldId]) / avg)));
+        const score = boost * raw;
+        if (seen[doc] !== 2) {
+          if (seen[doc] === 0) order.push(doc);
+          seen[doc] = 2;
+          termScore[doc] = score;
+          touched.push(doc);
+        } else termScore[doc] += score;
+      }
+    }
+    for (const doc of touched) {
+      total[doc] += termScore[doc];
+      if (distinct) matched[doc]++;
+      seen[doc] = 1;
+    }
+  }
+  // The k best by score, earlier-matched first among equals: a heap whose top is the worst kept.
+  const heap: { doc: number; score: number; rank: number }[] = [];
+  const worse = (a: (typeof heap)[number], b: (typeof heap)[number]) => a.score < b.score || (a.score === b.score && a.rank > b.rank);
+  const down = (i: number) => {
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let w = i;
+      if (l < heap.length && worse(heap[l], heap[w])) w = l;
+      if (r < heap.length && worse(heap[r], heap[w])) w = r;
+      if (w === i) return;
+      [heap[i], heap[w]] = [heap[w], heap[i]];
+      i = w;
+    }
+  };
+  const up = (i: number) => {
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!worse(heap[i], heap[p])) return;
+      [heap[i], heap[p]] = [heap[p], heap[i]];
+      i = p;
+    }
+  };
+  order.forEach((doc, rank) => {
+    const c = { doc, score: total[doc] * (matched[doc] || 1), rank };
+    if (heap.length === k && !worse(heap[0], c)) return;
+    if (keep && !keep((m._storedFields.get(doc) as { articleId: string }).articleId, m._documentIds.get(doc) as number)) return;
+    if (heap.length < k) {
+      heap.push(c);
+      up(heap.length - 1);
+    } else {
+      heap[0] = c;
+      down(0);
+    }
+  });
+  return heap.sort((a, b) => (worse(a, b) ? 1 : worse(b, a) ? -1 : 0)).map((c) => ({ id: m._documentIds.get(c.doc) as number, score: c.score }));
 }
+
+/** MiniSearch's BM25+ parameters (its defaults; OPTIONS does not change them). */
+const BM25 = { k: 1.2, b: 0.7, d: 0.5 };
 
 /** MiniSearch's own fields, as its `toJSON` reads them (minisearch 7, serialization version 2). */
 interface Internals {
@@ -69,11 +162,11 @@ interface Internals {
   _nextId: number;
   _documentIds: Map<number, unknown>;
   _fieldIds: Record<string, number>;
-  _fieldLength: Map<number, unknown>;
+  _fieldLength: Map<number, number[]>;
   _avgFieldLength: number[];
   _storedFields: Map<number, unknown>;
   _dirtCount: number;
-  _index: Iterable<[string, Map<number, Map<number, number>>]>;
+  _index: Iterable<[string, Map<number, Map<number, number>>]> & { get(term: string): Map<number, Map<number, number>> | undefined };
 }
 
 /**
