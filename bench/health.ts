@@ -23,25 +23,33 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { percentile } from '../src/eval/metrics.js';
+import { benchArgs } from './args.js';
 import { distractorArticles } from './corpus.js';
 import { chatLoad, startServer, type BenchServer } from './serve.js';
 
 function args(argv: string[]) {
-  const flag = (name: string, fallback: string) => {
-    const i = argv.indexOf(name);
-    return i >= 0 && argv[i + 1] ? argv[i + 1] : fallback;
-  };
+  const { values, number } = benchArgs(argv, {
+    idle: { type: 'string', default: '10' },
+    duration: { type: 'string', default: '30' },
+    connections: { type: 'string', default: '32' },
+    items: { type: 'string', default: '100000' },
+    articles: { type: 'string', default: '200' },
+    pages: { type: 'string', default: '100' },
+    interval: { type: 'string', default: '50' },
+    json: { type: 'string' },
+    'cpu-prof': { type: 'string' },
+  });
   return {
-    idle: Number(flag('--idle', '10')),
-    duration: Number(flag('--duration', '30')),
-    connections: Number(flag('--connections', '32')),
-    items: Number(flag('--items', '100000')),
-    articles: Number(flag('--articles', '200')),
-    pages: Number(flag('--pages', '100')),
-    intervalMs: Number(flag('--interval', '50')),
-    json: argv.includes('--json') ? flag('--json', '') : undefined,
+    idle: number('idle'),
+    duration: number('duration'),
+    connections: number('connections'),
+    items: number('items'),
+    articles: number('articles'),
+    pages: number('pages'),
+    intervalMs: number('interval'),
+    json: values.json,
     /** A folder for the server's CPU profile (node --cpu-prof), to see what holds its event loop. */
-    cpuProf: argv.includes('--cpu-prof') ? flag('--cpu-prof', '') : undefined,
+    cpuProf: values['cpu-prof'],
   };
 }
 

@@ -28,6 +28,7 @@ import { createEmbedder } from '../src/embed.js';
 import { chunkArticle } from '../src/ingest/chunk.js';
 import { embeddingText, ingest } from '../src/ingest/ingest.js';
 import { indexBytes, LocalStore } from '../src/store/local.js';
+import { benchArgs } from './args.js';
 import { distractorArticles } from './corpus.js';
 import { phaseLiveWrites } from './liveWrites.js';
 
@@ -173,11 +174,6 @@ function child(args: string[]): Promise<PhaseResult> {
   });
 }
 
-function arg(argv: string[], name: string): string | undefined {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1] : undefined;
-}
-
 async function runPhase(argv: string[]) {
   const [name, corpusPath, limitArg, dir] = argv;
   const limit = limitArg && limitArg !== 'all' ? Number(limitArg) : undefined;
@@ -206,19 +202,26 @@ async function runPhase(argv: string[]) {
 const round = (n: unknown, d = 1) => (typeof n === 'number' ? Math.round(n * 10 ** d) / 10 ** d : n);
 
 async function main(argv: string[]) {
-  const jsonOut = arg(argv, '--json');
-  if (argv.includes('--sync')) {
+  const { values, positionals, number } = benchArgs(argv, {
+    json: { type: 'string' },
+    sync: { type: 'string' },
+    articles: { type: 'string', default: '2000' },
+    compare: { type: 'string', default: '500' },
+    'live-only': { type: 'boolean', default: false },
+    'no-compare': { type: 'boolean', default: false },
+  });
+  const jsonOut = values.json;
+  if (values.sync !== undefined) {
     // The feed sync benchmark (bench/sync.ts): `--sync 200` entries from a local news site.
     const { syncBench } = await import('./sync.js');
-    const figures = await syncBench(Number(arg(argv, '--sync') ?? 200));
+    const figures = await syncBench(number('sync'));
     if (jsonOut) await writeFile(jsonOut, `${JSON.stringify(figures, null, 2)}\n`);
     console.log(JSON.stringify(figures));
     return;
   }
-  const n = Number(arg(argv, '--articles') ?? 2000);
-  const compare = Number(arg(argv, '--compare') ?? 500);
-  const skip = new Set(['--json', '--articles', '--compare'].flatMap((f) => (argv.includes(f) ? [argv[argv.indexOf(f) + 1]] : [])));
-  const folder = argv.find((a) => !a.startsWith('--') && !skip.has(a));
+  const n = number('articles');
+  const compare = number('compare');
+  const folder = positionals[0];
 
   say('live writes on an index of 10,000 articles …');
   const live = await child(['live']);
@@ -244,7 +247,7 @@ async function main(argv: string[]) {
     `whole write      generation ${liveSummary.wholeGenerationMs} ms, ${liveSummary.wholeGenerationBytes} bytes; snapshot ${liveSummary.wholeSnapshotMs} ms, ${liveSummary.wholeSnapshotBytes} bytes`,
   );
   say(`share            one add writes ${round(Number(live.bytesShareOfWholeGeneration) * 100, 3)}% of a whole-generation write`);
-  if (argv.includes('--live-only')) {
+  if (values['live-only']) {
     if (jsonOut) await writeFile(jsonOut, `${JSON.stringify(liveSummary, null, 2)}\n`);
     console.log(JSON.stringify(liveSummary));
     return;
@@ -272,21 +275,22 @@ async function main(argv: string[]) {
     say('re-run with 1% of the articles changed …');
     const incremental = await child(['incremental', corpusPath, 'all', indexDir]);
     say(`  ${JSON.stringify(incremental)}`);
-    if (argv.includes('--no-compare')) {
-      const summary = {
-        ...liveSummary,
-        articles: full.articles,
-        chunks: full.chunks,
-        articlesPerSec: round(full.articlesPerSec, 2),
-        chunksPerSec: round(full.chunksPerSec, 2),
-        fullSec: round(full.fullSec, 2),
-        incrementalSec: round(incremental.incrementalSec, 2),
-        incrementalShare: round((incremental.incrementalSec as number) / (full.fullSec as number), 4),
-        peakRssMb: round(full.peakRssMb),
-        incrementalPeakRssMb: round(incremental.peakRssMb),
-        indexMb: round(full.indexMb, 2),
-        loadAverage1m: [full.load1, incremental.load1],
-      };
+    // The build's figures, in both summaries.
+    const buildSummary = {
+      ...liveSummary,
+      articles: full.articles,
+      chunks: full.chunks,
+      articlesPerSec: round(full.articlesPerSec, 2),
+      chunksPerSec: round(full.chunksPerSec, 2),
+      fullSec: round(full.fullSec, 2),
+      incrementalSec: round(incremental.incrementalSec, 2),
+      incrementalShare: round((incremental.incrementalSec as number) / (full.fullSec as number), 4),
+      peakRssMb: round(full.peakRssMb),
+      incrementalPeakRssMb: round(incremental.peakRssMb),
+      indexMb: round(full.indexMb, 2),
+    };
+    if (values['no-compare']) {
+      const summary = { ...buildSummary, loadAverage1m: [full.load1, incremental.load1] };
       if (jsonOut) await writeFile(jsonOut, `${JSON.stringify(summary, null, 2)}\n`);
       console.log(JSON.stringify(summary));
       return;
@@ -317,17 +321,7 @@ async function main(argv: string[]) {
     say(`  (with headline prefix, as ours embeds) ${JSON.stringify(ceilingTitle)}`);
 
     const summary = {
-      ...liveSummary,
-      articles: full.articles,
-      chunks: full.chunks,
-      articlesPerSec: round(full.articlesPerSec, 2),
-      chunksPerSec: round(full.chunksPerSec, 2),
-      fullSec: round(full.fullSec, 2),
-      incrementalSec: round(incremental.incrementalSec, 2),
-      incrementalShare: round((incremental.incrementalSec as number) / (full.fullSec as number), 4),
-      peakRssMb: round(full.peakRssMb),
-      incrementalPeakRssMb: round(incremental.peakRssMb),
-      indexMb: round(full.indexMb, 2),
+      ...buildSummary,
       compareArticles: k,
       baselineChunks: baseline.chunks,
       baselineChunksPerSec: round(baseline.chunksPerSec, 2),

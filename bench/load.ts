@@ -14,18 +14,21 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { percentile } from '../src/eval/metrics.js';
+import { benchArgs } from './args.js';
 import { chatLoad, startServer } from './serve.js';
 
 function args(argv: string[]) {
-  const flag = (name: string, fallback: string) => {
-    const i = argv.indexOf(name);
-    return i >= 0 && argv[i + 1] ? argv[i + 1] : fallback;
-  };
+  const { values, number } = benchArgs(argv, {
+    connections: { type: 'string', default: '32' },
+    duration: { type: 'string', default: '30' },
+    warmup: { type: 'string', default: '5' },
+    json: { type: 'string' },
+  });
   return {
-    connections: Number(flag('--connections', '32')),
-    duration: Number(flag('--duration', '30')),
-    warmup: Number(flag('--warmup', '5')),
-    json: argv.includes('--json') ? flag('--json', '') : undefined,
+    connections: number('connections'),
+    duration: number('duration'),
+    warmup: number('warmup'),
+    json: values.json,
   };
 }
 

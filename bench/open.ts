@@ -23,15 +23,11 @@ import { chunkArticle } from '../src/ingest/chunk.js';
 import { checkStore } from '../src/store/check.js';
 import { indexBytes, LocalStore } from '../src/store/local.js';
 import type { ArticleRecord } from '../src/store/types.js';
+import { benchArgs } from './args.js';
 import { distractorArticles, syntheticVector } from './corpus.js';
 
 const say = (s: string) => process.stderr.write(`${s}\n`);
 const DIMS = 384;
-
-function arg(argv: string[], name: string): string | undefined {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1] : undefined;
-}
 
 const quantile = (xs: number[], q: number) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -54,10 +50,13 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }>
 }
 
 async function main(argv: string[]) {
-  const n = Number(arg(argv, '--articles') ?? 10_000);
-  const tail = Number(arg(argv, '--tail') ?? 200);
-  const writes = Number(arg(argv, '--writes') ?? 200);
-  const json = arg(argv, '--json');
+  const { values, number } = benchArgs(argv, {
+    articles: { type: 'string', default: '10000' },
+    tail: { type: 'string', default: '200' },
+    writes: { type: 'string', default: '200' },
+    json: { type: 'string' },
+  });
+  const [n, tail, writes, json] = [number('articles'), number('tail'), number('writes'), values.json];
   const config = loadConfig({ ...process.env, LOG_LEVEL: 'silent' });
   const chunking = { chunkSize: config.chunkSize, chunkOverlap: config.chunkOverlap };
   const all = await distractorArticles(n + tail + writes * 4);

@@ -27,21 +27,22 @@ import { ingest } from '../src/ingest/ingest.js';
 import { fillSentences } from '../src/ingest/sentences.js';
 import { LocalStore } from '../src/store/local.js';
 import type { Store } from '../src/store/types.js';
+import { benchArgs } from './args.js';
 import { distractorArticles } from './corpus.js';
 
 const say = (line: string) => console.error(line);
 
 function args(argv: string[]) {
-  const flag = (name: string) => {
-    const i = argv.indexOf(name);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
-  const positional = argv.filter((a, i) => !a.startsWith('--') && !argv[i - 1]?.startsWith('--'));
+  const { values, positionals, number } = benchArgs(argv, {
+    distractors: { type: 'string', default: '2000' },
+    json: { type: 'string' },
+    store: { type: 'string', default: 'local' },
+  });
   return {
-    evalPath: positional[0] ?? 'eval/squad/squad-v2-small.json',
-    distractors: Number(flag('--distractors') ?? 2000),
-    json: flag('--json'),
-    store: flag('--store') ?? 'local',
+    evalPath: positionals[0] ?? 'eval/squad/squad-v2-small.json',
+    distractors: number('distractors'),
+    json: values.json,
+    store: values.store,
   };
 }
 

@@ -47,6 +47,7 @@ import { loadRealtimeQa, parseWeeks } from '../src/eval/realtimeqa.js';
 import { buildRecords, indexSettings } from '../src/ingest/ingest.js';
 import { indexBytes, LocalStore } from '../src/store/local.js';
 import type { ArticleRecord, Store } from '../src/store/types.js';
+import { benchArgs } from './args.js';
 import { distractorArticles } from './corpus.js';
 import { NOISE, PARENTS, sentencePool, syntheticRecord, type SyntheticOptions } from './synthetic.js';
 
@@ -75,26 +76,37 @@ interface Options {
 }
 
 function parse(argv: string[]): Options {
-  const flag = (name: string) => {
-    const i = argv.indexOf(name);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
-  const store = flag('--store') ?? 'local';
+  const { values, number } = benchArgs(argv, {
+    articles: { type: 'string', default: '10000' },
+    store: { type: 'string', default: 'local' },
+    json: { type: 'string' },
+    sample: { type: 'string', default: 'eval/squad/squad-v2-small.json' },
+    realtimeqa: { type: 'string' },
+    weeks: { type: 'string' },
+    'pool-weeks': { type: 'string' },
+    cache: { type: 'string', default: '.cache/eval' },
+    writes: { type: 'string', default: '200' },
+    'snapshot-writes': { type: 'string', default: '5000' },
+    'snapshot-write-sec': { type: 'string', default: '300' },
+    questions: { type: 'string' },
+    rebuild: { type: 'boolean', default: false },
+  });
+  const store = values.store;
   if (store !== 'local' && store !== 'postgres') throw new Error(`bench: --store must be local or postgres, not ${store}`);
   const o: Options = {
-    articles: Number(flag('--articles') ?? 10_000),
+    articles: number('articles'),
     store,
-    json: flag('--json'),
-    sample: flag('--sample') ?? 'eval/squad/squad-v2-small.json',
-    realtimeqa: flag('--realtimeqa'),
-    weeks: flag('--weeks'),
-    poolWeeks: flag('--pool-weeks'),
-    cache: flag('--cache') ?? '.cache/eval',
-    writes: Number(flag('--writes') ?? 200),
-    snapshotWrites: Number(flag('--snapshot-writes') ?? 5000),
-    snapshotWriteSec: Number(flag('--snapshot-write-sec') ?? 300),
-    questions: flag('--questions') ? Number(flag('--questions')) : undefined,
-    rebuild: argv.includes('--rebuild'),
+    json: values.json,
+    sample: values.sample,
+    realtimeqa: values.realtimeqa,
+    weeks: values.weeks,
+    poolWeeks: values['pool-weeks'],
+    cache: values.cache,
+    writes: number('writes'),
+    snapshotWrites: number('snapshot-writes'),
+    snapshotWriteSec: number('snapshot-write-sec'),
+    questions: values.questions ? number('questions') : undefined,
+    rebuild: values.rebuild,
   };
   if (!Number.isInteger(o.articles) || o.articles < 1) throw new Error('bench: --articles must be a positive integer');
   if (o.realtimeqa && !o.weeks) throw new Error('bench: --realtimeqa needs --weeks YYYYMMDD..YYYYMMDD');

@@ -9,8 +9,9 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { askOnPage, launchBrowser, waitForTurn } from '../tests/browser.js';
 import { REPO, seedServer } from '../tests/helpers.js';
+import { benchArgs } from './args.js';
 
-const dark = process.argv.includes('--dark');
+const { dark } = benchArgs(process.argv.slice(2), { dark: { type: 'boolean', default: false } }).values;
 const suffix = dark ? '-dark' : '';
 const out = join(REPO, 'docs');
 

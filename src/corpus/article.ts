@@ -11,7 +11,7 @@ export interface Article {
   /** ISO 8601 (YYYY-MM-DD, or a full timestamp when the source gave a time). */
   date?: string;
   text: string;
-  /** Where it came from: a path relative to the corpus folder, or `api`. */
+  /** Its origin: a path relative to the corpus folder, `api`, or `feed:<source id>` (docs/architecture.md, Words). */
   source: string;
   /** sha256 of title, url, date and text: a change to any of them is a change of the article. */
   hash: string;

@@ -84,7 +84,7 @@ function lines(text: string): Line[] {
   return out;
 }
 
-/** The outlet an article comes from: its url's host, else the folder of its source path. */
+/** The outlet that published an article: its url's host, else the folder of its origin path. */
 export function outletOf(a: Pick<Article, 'url' | 'source'>): string {
   if (a.url) {
     try {

@@ -32,8 +32,8 @@ const BATCH = 25;
 const DAY_MS = 86_400_000;
 const MAX_SEEN = 20_000;
 
-/** Article source for a feed source's articles. */
-export const feedSource = (id: string) => `feed:${id}`;
+/** The origin (`Article.source`) of the articles a source adds. */
+export const feedOrigin = (id: string) => `feed:${id}`;
 
 export interface SyncDeps {
   archive: Pick<Archive, 'put' | 'fingerprints'>;
@@ -102,7 +102,7 @@ function createWriter(archive: SyncDeps['archive'], { id, seen, report }: SyncRu
   let batch: { key: string; article: Article }[] = [];
   async function flush() {
     const have = await archive.fingerprints();
-    const mine = batch.filter((b) => (have.get(b.article.id)?.source ?? feedSource(id)) === feedSource(id));
+    const mine = batch.filter((b) => (have.get(b.article.id)?.source ?? feedOrigin(id)) === feedOrigin(id));
     const results = mine.length ? await archive.put(mine.map((b) => b.article)) : [];
     const added = results.filter((r) => r.status === 'added').length;
     report.added += added;
@@ -135,7 +135,7 @@ async function readPages(deps: SyncDeps, run: SyncRun, entries: FeedEntry[]) {
       const page = await deps.fetcher.get(e.url, ACCEPT.page, validators);
       if (page.status === 304) continue;
       if (def.kind === 'page') fresh[e.url] = page.validators;
-      await writer.add(e.key, makeArticle(await deps.parser.page(page.body, page.url, e), feedSource(id)));
+      await writer.add(e.key, makeArticle(await deps.parser.page(page.body, page.url, e), feedOrigin(id)));
     } catch (err) {
       const bySettings = err instanceof FetchError && err.bySettings;
       const permanent = !(err instanceof FetchError) || err.permanent;

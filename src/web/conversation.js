@@ -10,13 +10,14 @@ const HISTORY_EXCHANGES = 8;
 const HISTORY_ANSWER_CHARS = 4000;
 
 /**
- * @typedef {{ articleId: string, title: string, url?: string, date?: string, start: number, end: number }} Source
- * @typedef {Source & { text: string }} Passage
- * @typedef {Source & { n: number, text: string, context?: import('./context.js').QuoteContext, alsoReportedBy?: { title: string, source: string, url?: string }[] }} Quote
+ * A passage read, by article and offsets, without its text (a turn keeps these as `sources`):
+ * @typedef {{ articleId: string, title: string, url?: string, date?: string, start: number, end: number }} PassageRef
+ * @typedef {PassageRef & { text: string }} Passage
+ * @typedef {PassageRef & { n: number, text: string, context?: import('./context.js').QuoteContext, alsoReportedBy?: { title: string, source: string, url?: string }[] }} Quote
  * @typedef {'searching' | 'answering' | 'done' | 'error' | 'stopped'} TurnStatus
  * @typedef {{
  *   id: string, question: string, status: TurnStatus, answer: string,
- *   sources: Source[], quotes: Quote[], passages?: Passage[],
+ *   sources: PassageRef[], quotes: Quote[], passages?: Passage[],
  *   found?: boolean, short?: { text: string }, query?: string,
  *   time?: { asOf: string | null, since: string | null, until: string | null, recency: boolean },
  *   timings?: { totalMs?: number }, error?: string,

@@ -131,7 +131,7 @@ export function renderTurn(turn) {
  * @param {Turn} turn @param {boolean} notFound
  */
 function renderSources(turn, notFound) {
-  /** @type {Map<string, import('./conversation.js').Source & { count: number }>} */
+  /** @type {Map<string, import('./conversation.js').PassageRef & { count: number }>} */
   const byArticle = new Map();
   for (const p of turn.sources) {
     const seen = byArticle.get(p.articleId);
