@@ -1,5 +1,5 @@
 /**
- * The three cases of issue #15 over the seed article, on the real model, index and HTTP server:
+ * Three cases over the seed article that a hidden seed would ask in the same style, on the real model, index and HTTP server:
  * a short answer that is not the question's own subject, a plain identity question that is not
  * refused, and no page furniture among the quotes.
  */
