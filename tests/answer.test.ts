@@ -138,6 +138,24 @@ describe('createChoose', () => {
     expect(out.choice).toMatchObject({ found: true, short: { text: 'Beijing' } });
     expect(out.choice?.chosen[0].text).toContain('arrived in Beijing');
   });
+  it('gives the short answer the passages repeat, and leads with a sentence that says it', async () => {
+    const story = (title: string, t: string) => {
+      const a = makeArticle({ title, url: `https://example.com/${title.length}`, date: '2023-01-07', text: t }, `${title.length}.txt`);
+      return { chunkId: `${a.id}:0`, article: a, start: 0, end: t.length, text: t, score: 1 } as Passage;
+    };
+    const passages = [
+      story('Speaker vote', 'Hakeem Jeffries spoke for hours before the speaker of the House vote on Friday night.'),
+      story('House votes', 'After 15 rounds, Kevin McCarthy was elected speaker of the House early on Saturday.'),
+      story('A long week', 'Kevin McCarthy was elected speaker of the House on the fifteenth ballot this week.'),
+      story('What next', 'Republicans cheered as Kevin McCarthy was elected speaker of the House at last.'),
+    ];
+    const question = 'Who was elected speaker of the House?';
+    const q = read.run({ ...newQuestion({ question }), retrieval: retrieval(passages) }) as Question;
+    const choose = createChoose({ vectors: embeddedSentences(embedderWith('Jeffries', 0.5)), options });
+    const out = await choose.run(q);
+    expect(out.choice).toMatchObject({ found: true, short: { text: 'Kevin McCarthy' } });
+    expect(out.choice?.chosen[0].text).toContain('Kevin McCarthy');
+  });
   it('refuses when no sentence is similar enough', async () => {
     const choose = createChoose({ vectors: embeddedSentences(embedderWith('nothing matches this', 0.3)), options });
     const out = await choose.run(reading('What did the mayor of Lisbon say?'));

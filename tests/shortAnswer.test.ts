@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { asksIdentity, chooseShortAnswer, findShortAnswer, questionSubjects, questionType } from '../src/answering/shortAnswer.js';
+import { asksIdentity, chooseShortAnswer, findShortAnswer, questionSubjects, questionType, supportedAnswers } from '../src/answering/shortAnswer.js';
 import { isFurniture } from '../src/answering/evidence.js';
 
 describe('questionType', () => {
@@ -106,6 +106,31 @@ describe("findShortAnswer and the question's subject", () => {
   it('never returns part of a name the question already says', () => {
     const t = 'Russian Defense Minister Andrei Belousov arrived in Beijing Monday.';
     expect(findShortAnswer('Who did Belousov meet?', t, 'person')).toBeUndefined();
+  });
+});
+
+describe('supportedAnswers', () => {
+  const q = 'Who was elected speaker of the House?';
+  const s = (text: string, score: number, key: string) => ({ text, score, key, offset: 0 });
+  it('ranks the name several sentences repeat near the question words above the one the best sentence says once', () => {
+    const got = supportedAnswers(
+      q,
+      [
+        s('Hakeem Jeffries conceded as the speaker of the House vote dragged on.', 1, 'a'),
+        s('Kevin McCarthy was elected speaker of the House after 15 rounds.', 0.6, 'b'),
+        s('McCarthy was elected speaker early on Saturday.', 0.6, 'c'),
+      ],
+      'person',
+    );
+    expect(got.map((a) => a.text)).toEqual(['Kevin McCarthy', 'Hakeem Jeffries']);
+    expect(got[0].support).toBeGreaterThan(got[1].support);
+    expect(got[0].holders.map((h) => h.index).sort()).toEqual([1, 2]);
+  });
+  it('counts one mention of an article once, however many quotes overlap it', () => {
+    const one = 'Kevin McCarthy was elected speaker of the House.';
+    const got = supportedAnswers(q, [s(one, 1, 'a'), { text: `On Saturday, ${one}`, score: 1, key: 'a', offset: -'On Saturday, '.length }], 'person');
+    expect(got).toHaveLength(1);
+    expect(got[0].holders).toHaveLength(1);
   });
 });
 

@@ -9,7 +9,7 @@ import type { AnswerOptions } from './extractive.js';
 import { vocabulary, type Candidate } from './evidence.js';
 import { sameStory } from './copies.js';
 import { needs, type Choice, type Question, type Stage } from './question.js';
-import { chooseShortAnswer } from './shortAnswer.js';
+import { chooseShortAnswer, supportedAnswers } from './shortAnswer.js';
 import { AppError } from '../errors.js';
 import { sentenceText } from '../ingest/sentences.js';
 
@@ -47,7 +47,14 @@ export function missingPenalty(question: string): number {
 const FURTHER_QUOTE = 0.75;
 /** Share of the question's words a sentence (with its headline) must carry to answer on its short answer alone. */
 const PLAIN_COVERAGE = 0.75;
-/** Sentences scoring within this share of the best may offer the short answer … */
+/**
+ * A sentence supports the short answers it holds by how far its score rises above this share of
+ * the best sentence's: the story's other sentences count, the ones far off the question do not.
+ */
+const SUPPORT_FROM = 0.7;
+/** The short answer by redundancy needs this many times the runner-up's support. */
+const CLEAR_WINNER = 1.2;
+/** Failing a clear winner, sentences scoring within this share of the best may offer the short answer … */
 const SHORT_WINDOW = 0.85;
 /** … up to this many of them. */
 const SHORT_SENTENCES = 3;
@@ -135,10 +142,15 @@ export function createChoose(deps: { vectors: SentenceVectors; options: AnswerOp
       if (!cands.length) return refuse(0);
 
       const prior = (c: Candidate) => w.overlap * c.overlap + w.cue * c.cue + w.rank / (1 + c.passageRank);
+      const copies = new Map<Candidate, Candidate>();
       const shortlist = [...cands]
         .sort((a, b) => prior(b) - prior(a))
         .slice(0, RERANK)
-        .map((c) => ({ ...c }));
+        .map((c) => {
+          const copy = { ...c };
+          copies.set(c, copy);
+          return copy;
+        });
       await similarities(shortlist, q, retrieval.queryVector);
       for (const c of shortlist) c.score = w.similarity * c.similarity + prior(c);
       const ranked = shortlist.sort((a, b) => b.score - a.score);
@@ -149,15 +161,50 @@ export function createChoose(deps: { vectors: SentenceVectors; options: AnswerOp
       // words). Similarity, less a penalty per name or number no passage mentions, separates
       // them best on the evaluation data (docs/quality.md).
       const evidence = Math.max(0, best.querySimilarity - missingPenalty(q.query) * missing);
+      /**
+       * The short answer by redundancy: the candidate of the asked-for kind that the sentences of
+       * every shown passage repeat near the question's words, when it clearly outweighs the next
+       * (the sentence holding it leads, so the quote says it).
+       */
+      const redundantPick = async (): Promise<{ lead: Candidate; hit: { text: string; start: number } } | undefined> => {
+        // Sentences off the shortlist were not compared by vectors: taken as no closer than the least close one on it.
+        const floor = Math.min(...shortlist.map((c) => c.similarity));
+        const pool = cands.map((c) => copies.get(c) ?? c);
+        const onList = new Set(shortlist);
+        const base = (c: Candidate) => (onList.has(c) ? c.score : w.similarity * floor + prior(c));
+        const [first, second] = supportedAnswers(
+          q.query,
+          pool.map((c) => ({ text: c.text, score: Math.max(0, base(c) - best.score * SUPPORT_FROM), key: c.article.id, offset: c.start, answers: c.answers })),
+          type,
+          subjects,
+        );
+        if (!first || !first.support || (second && first.support < CLEAR_WINNER * second.support)) return undefined;
+        const listed = first.holders.filter((h) => onList.has(pool[h.index])).sort((a, b) => pool[b.index].score - pool[a.index].score)[0];
+        const h = listed ?? first.holders[0];
+        let lead = pool[h.index];
+        if (!listed) {
+          // Its sentence joins the ranked ones, scored as they are.
+          lead = { ...lead };
+          await similarities([lead], q, retrieval.queryVector);
+          lead.score = w.similarity * lead.similarity + prior(lead);
+          ranked.push(lead);
+          ranked.sort((a, b) => b.score - a.score);
+        }
+        return { lead, hit: h.hit };
+      };
       // The short answer may come from any of the close best sentences; its sentence leads.
       const close = ranked.filter((c) => c.score >= best.score * SHORT_WINDOW).slice(0, SHORT_SENTENCES);
-      const pick = chooseShortAnswer(
-        q.query,
-        close.map((c) => ({ text: c.text, score: c.score, commonWords: vocabulary(c.article), key: `${c.article.id}:${c.start}` })),
-        type,
-        subjects,
-      );
-      const lead = pick ? close[pick.index] : best;
+      let pick = await redundantPick();
+      if (!pick) {
+        const p = chooseShortAnswer(
+          q.query,
+          close.map((c) => ({ text: c.text, score: c.score, commonWords: vocabulary(c.article), key: `${c.article.id}:${c.start}` })),
+          type,
+          subjects,
+        );
+        if (p) pick = { lead: close[p.index], hit: p.hit };
+      }
+      const lead = pick ? pick.lead : best;
       // Calibrated for archives: a sentence that carries the question's words (its names and
       // numbers all found) and a clear candidate of the asked-for kind answers the question,
       // however the embedding rates its phrasing ("Who is the Russian defense minister?").

@@ -5,7 +5,7 @@
  */
 import type { Article } from '../corpus/article.js';
 import type { Passage } from './retrieve.js';
-import { findShortAnswer, NEAR_CHARS, type QuestionType } from './shortAnswer.js';
+import { nearest, NEAR_CHARS, shortAnswerCandidates, type QuestionType, type ShortAnswerHit } from './shortAnswer.js';
 import { isStrong, sentences, strongWords, terms, words, type Span } from '../text.js';
 import { inBoilerplate } from '../ingest/boilerplate.js';
 
@@ -28,6 +28,8 @@ export interface Candidate extends Span {
   terms: Set<string>;
   overlap: number;
   cue: number;
+  /** The candidates of the asked-for kind in the quote (`shortAnswerCandidates`), read once for the cue and the short answer. */
+  answers: (ShortAnswerHit & { gap: number })[];
   /** To the standalone query: what evidence is judged on, as calibrated. */
   querySimilarity: number;
   /** For ranking: in a follow-up, also to the user's own words. */
@@ -158,8 +160,14 @@ export function candidates(focus: string, passages: Passage[], type: QuestionTyp
       }
       // How clearly a sentence holds the asked-for kind of thing: fully when the candidate stands
       // next to the question's own words, less the further away it is.
+      const found = new Map<string, (ShortAnswerHit & { gap: number })[]>();
+      const answersIn = (x: string) => {
+        let f = found.get(x);
+        if (!f) found.set(x, (f = type === 'other' ? [] : shortAnswerCandidates(query, x, type, vocabulary(p.article), subjects)));
+        return f;
+      };
       const holds = (x: string) => {
-        const hit = type === 'other' ? undefined : findShortAnswer(query, x, type, vocabulary(p.article), subjects);
+        const hit = nearest(answersIn(x), x.length);
         // A name of some kind ("which X") is the loosest candidate (most sentences hold a capitalised phrase): it counts half.
         return hit ? (type === 'name' ? 0.5 : 1) / (1 + (hit.gap ?? 0) / NEAR_CHARS) : 0;
       };
@@ -178,7 +186,19 @@ export function candidates(focus: string, passages: Passage[], type: QuestionTyp
         }
       }
       const quote = p.article.text.slice(span.start, span.end);
-      out.push({ ...span, article: p.article, passageRank, text: quote, terms: t, overlap: best, cue, querySimilarity: 0, similarity: 0, score: 0 });
+      out.push({
+        ...span,
+        article: p.article,
+        passageRank,
+        text: quote,
+        terms: t,
+        overlap: best,
+        cue,
+        answers: answersIn(quote),
+        querySimilarity: 0,
+        similarity: 0,
+        score: 0,
+      });
     });
   });
   return out;

@@ -212,6 +212,30 @@ export function findShortAnswer(
   /** Terms of the question's own subject (see `questionSubjects`): never the answer. */
   subjects?: Set<string>,
 ): ShortAnswerHit | undefined {
+  return nearest(shortAnswerCandidates(question, sentence, type, commonWords, subjects), sentence.length);
+}
+
+/** Of a sentence's candidates (`shortAnswerCandidates`), the one; of several, the one nearest the question's words, only if it is nearer than the next. */
+export function nearest(found: (ShortAnswerHit & { gap: number })[], sentenceLength: number): ShortAnswerHit | undefined {
+  if (!found.length) return undefined;
+  if (found.length === 1) return found[0];
+  if (found[0].gap === sentenceLength) return undefined;
+  const [first, second] = [...found].sort((a, b) => a.gap - b.gap);
+  return second.gap > first.gap ? first : undefined;
+}
+
+/**
+ * Every candidate of the asked-for kind in `sentence` that the question does not already name,
+ * in the order they stand, each with its distance from the words the sentence shares with the
+ * question (the sentence's length when it shares none).
+ */
+export function shortAnswerCandidates(
+  question: string,
+  sentence: string,
+  type: Exclude<QuestionType, 'other'>,
+  commonWords?: Set<string>,
+  subjects?: Set<string>,
+): (ShortAnswerHit & { gap: number })[] {
   const qTerms = new Set(terms(question));
   const own = subjects && !asksIdentity(question) ? subjects : undefined;
   const found: (ShortAnswerHit & { end: number; locative: boolean })[] = [];
@@ -282,8 +306,7 @@ export function findShortAnswer(
   }
   // A place follows "in", "at", "to": when some candidates do, the others are not the place asked.
   if (type === 'place' && found.some((f) => f.locative)) found.splice(0, found.length, ...found.filter((f) => f.locative));
-  if (!found.length) return undefined;
-  // The one nearest the words the sentence shares with the question; of several, only if it is nearer.
+  if (!found.length) return [];
   const anchors: [number, number][] = [];
   for (const m of sentence.matchAll(/[\p{L}\p{N}]+/gu)) {
     const [t] = terms(m[0]);
@@ -291,10 +314,7 @@ export function findShortAnswer(
   }
   const gap = (h: { start: number; end: number }) =>
     anchors.length ? Math.min(...anchors.map(([a, b]) => (b <= h.start ? h.start - b : a >= h.end ? a - h.end : 0))) : sentence.length;
-  if (found.length === 1) return { text: found[0].text, start: found[0].start, gap: gap(found[0]) };
-  if (!anchors.length) return undefined;
-  const sorted = [...found].sort((a, b) => gap(a) - gap(b));
-  return gap(sorted[1]) > gap(sorted[0]) ? { text: sorted[0].text, start: sorted[0].start, gap: gap(sorted[0]) } : undefined;
+  return found.map((f) => ({ text: f.text, start: f.start, gap: gap(f) }));
 }
 
 const subset = (a: Set<string>, b: Set<string>) => a.size > 0 && [...a].every((x) => b.has(x));
@@ -341,4 +361,59 @@ export function chooseShortAnswer(
   const [first, second] = support.sort((a, b) => b.score - a.score);
   if (!first || (second && second.score >= TIE * first.score)) return undefined;
   return { index: first.index, hit: { text: first.hit.text, start: first.hit.start } };
+}
+
+/** A candidate short answer with the summed support of the sentences that hold it. */
+export interface SupportedAnswer {
+  text: string;
+  terms: Set<string>;
+  support: number;
+  /** The sentences that hold it (index into the sentences given) and where, best supported first. */
+  holders: { index: number; hit: ShortAnswerHit; weight: number }[];
+}
+
+/**
+ * Every candidate of the asked-for kind across `sentences`, each supported by the summed score
+ * of the sentences that hold it, discounted by its distance from the question's words: the
+ * answer a story's articles and paragraphs repeat near the question's words outweighs a name
+ * one sentence mentions once. A mention (`key` names the sentence's article, `offset` its start
+ * there) counts once, however many candidate quotes overlap it.
+ * @returns the candidates, best supported first
+ */
+export function supportedAnswers(
+  question: string,
+  /** `answers`: the sentence's candidates (`shortAnswerCandidates`), when already read. */
+  sentences: { text: string; score: number; commonWords?: Set<string>; key: string; offset: number; answers?: (ShortAnswerHit & { gap: number })[] }[],
+  type: QuestionType,
+  subjects?: Set<string>,
+): SupportedAnswer[] {
+  if (type === 'other') return [];
+  const out: SupportedAnswer[] = [];
+  const mentions = new Map<string, { answer: SupportedAnswer; weight: number }>();
+  sentences.forEach((s, index) => {
+    for (const hit of s.answers ?? shortAnswerCandidates(question, s.text, type, s.commonWords, subjects)) {
+      const t = new Set(terms(hit.text));
+      const weight = s.score / (1 + hit.gap / NEAR_CHARS);
+      const at = `${s.key}:${s.offset + hit.start}`;
+      const seen = mentions.get(at);
+      if (seen) {
+        // The same words of the article quoted in two candidate spans: the better-supported span counts.
+        if (weight > seen.weight) {
+          seen.answer.support += weight - seen.weight;
+          seen.weight = weight;
+        }
+        continue;
+      }
+      let answer = out.find((c) => c.terms.size && t.size && (subset(t, c.terms) || subset(c.terms, t)));
+      if (!answer) {
+        answer = { text: hit.text, terms: t, support: 0, holders: [] };
+        out.push(answer);
+      } else if (t.size > answer.terms.size) Object.assign(answer, { text: hit.text, terms: t });
+      answer.support += weight;
+      answer.holders.push({ index, hit: { text: hit.text, start: hit.start, gap: hit.gap }, weight });
+      mentions.set(at, { answer, weight });
+    }
+  });
+  for (const a of out) a.holders.sort((x, y) => y.weight - x.weight);
+  return out.sort((a, b) => b.support - a.support);
 }
