@@ -349,6 +349,13 @@ function printScores(config: Config, set: EvalSet, rtqa: RealtimeQaSet | undefin
           .join(', ')}`,
       );
   for (const [name, s] of rows) {
+    const x = s.failures;
+    if (x)
+      console.log(
+        `${name}: per question: not retrieved ${x.notRetrieved}, retrieved but another sentence quoted ${x.otherSentence}, refused though found ${x.refusedThoughFound}; short answers ${x.shortGiven} given, ${x.shortRight} right, ${x.shortGiven - x.shortRight} wrong; short exact match ${f(s.shortExact)}`,
+      );
+  }
+  for (const [name, s] of rows) {
     const g = s.generated;
     if (g)
       console.log(
