@@ -247,7 +247,9 @@ describe('/api/health and /api/ready', () => {
 describe('rate limiting', () => {
   it('answers 429 with Retry-After past the limit, keeps probes open, and recovers after the window', async () => {
     const { url } = await serve({ RATE_LIMIT_PER_MINUTE: '3', RATE_LIMIT_WINDOW_MS: '1500' });
-    for (let i = 0; i < 3; i++) expect(isBelousov(await postJson(`${url}/api/chat`, { question: QUESTION }))).toBe(true);
+    // The three requests the window allows are refused by validation, which the limit counts too:
+    // answered by the model they could outlast the 1.5 s window on a loaded machine.
+    for (let i = 0; i < 3; i++) expect((await postJson(`${url}/api/chat`, {})).status).toBe(400);
     const limited = await postJson(`${url}/api/chat`, { question: QUESTION });
     expect(limited.status).toBe(429);
     expect(limited.json.error.code).toBe('too_many_requests');
@@ -337,7 +339,9 @@ describe('the time limit', () => {
       if (r.status === 503) expect(r.json.error.code).toBe('timeout');
     }
     expect(results.some((r) => r.status === 503)).toBe(true);
-    for (let i = 0; i < 50 && (await health(url)).queue.active > 0; i++) await new Promise((r) => setTimeout(r, 50));
+    // The handlers still running finish at the machine's pace, not the time limit's.
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline && (await health(url)).queue.active > 0) await new Promise((r) => setTimeout(r, 50));
     expect((await health(url)).queue).toMatchObject({ active: 0, waiting: 0 });
     const slow = await serve({ REQUEST_TIMEOUT_MS: '60000' });
     expect(isBelousov(await postJson(`${slow.url}/api/chat`, { question: QUESTION }))).toBe(true);

@@ -3,6 +3,7 @@ import { containsAnswer, exactMatch, f1, firstHit, normalise, percentile } from 
 import { fromJsonl, fromSquad } from '../src/eval/dataset.js';
 // Imported with the file, not inside the test: the CLI module's imports take seconds on a busy machine.
 import { thresholdSweep } from '../src/eval/cli.js';
+import { failures } from '../src/eval/run.js';
 
 describe('SQuAD metrics', () => {
   it('normalises case, punctuation, articles and spaces', () => {
@@ -68,5 +69,20 @@ describe('thresholdSweep', () => {
       { threshold: 0.3, refusal: 0.5, falseRefusal: 0, answerHit: 1 },
       { threshold: 0.5, refusal: 1, falseRefusal: 0.5, answerHit: 0.5 },
     ]);
+  });
+});
+
+describe('failures', () => {
+  it('counts each answerable question once, where the ask path lost it', () => {
+    const row = (rank: number, found: boolean, hit: boolean, short?: string, shortHit = false) => ({ impossible: false, rank, found, hit, short, shortHit });
+    const counts = failures([
+      row(0, true, false), // nothing in the first five
+      row(7, false, false), // found only at 7: not retrieved, not "refused though found"
+      row(2, true, false, 'Microsoft'), // found, another sentence quoted, a wrong short answer
+      row(1, false, false), // found and refused
+      row(3, true, true, 'Amazon', true),
+      { impossible: true, rank: 0, found: false, hit: false, short: undefined, shortHit: false }, // not counted
+    ]);
+    expect(counts).toEqual({ notRetrieved: 2, otherSentence: 1, refusedThoughFound: 1, shortGiven: 2, shortRight: 1 });
   });
 });

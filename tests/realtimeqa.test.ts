@@ -126,4 +126,17 @@ describe('RealTimeQA loader', () => {
       cache: undefined,
     });
   });
+
+  it('refuses an unknown option and an option without its value, naming it', () => {
+    expect(() => parseArgs(['--wekes', '20230106'])).toThrow(/--wekes/);
+    expect(() => parseArgs(['--json'])).toThrow(/--json/);
+    expect(() => parseArgs(['a.jsonl', 'b.jsonl'])).toThrow(/one questions file/);
+    expect(parseArgs(['eval/news/questions.jsonl', '--no-baseline', '--json', 'out.json'])).toMatchObject({
+      file: 'eval/news/questions.jsonl',
+      baseline: false,
+      json: 'out.json',
+      cache: '.cache/eval',
+      modes: ['hybrid', 'vector', 'keyword'],
+    });
+  });
 });

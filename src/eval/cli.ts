@@ -18,6 +18,7 @@
  */
 import { AppError } from '../errors.js';
 import { createHash } from 'node:crypto';
+import { parseArgs as parseCommandLine } from 'node:util';
 import type { Article } from '../corpus/article.js';
 import { CHUNKER_VERSION, type ChunkSettings } from '../ingest/chunk.js';
 import { runFeedbackCli } from './feedback.js';
@@ -38,7 +39,7 @@ import { RERANK } from '../answering/rerank.js';
 import { buildStockRecipe } from './baseline.js';
 import { loadEvalSet, type EvalSet } from './dataset.js';
 import { CachedEmbedder } from './embeddingCache.js';
-import { loadRealtimeQa, MIN_ARTICLE_CHARS, parseWeeks, type RealtimeQaSet, type WeekRange } from './realtimeqa.js';
+import { loadRealtimeQa, MIN_ARTICLE_CHARS, parseWeeks, type RealtimeQaSet } from './realtimeqa.js';
 import { evaluateArchive, evaluateRetrieval, evaluateSearch, type QuestionResult, type Scores } from './run.js';
 
 /** The SQuAD 2.0 sample shipped in the repository (CC BY-SA 4.0, see eval/squad/README.md). */
@@ -60,56 +61,59 @@ export function indexKey(articles: Pick<Article, 'id' | 'hash'>[], config: Pick<
 }
 const MODES: RetrievalMode[] = ['hybrid', 'vector', 'keyword'];
 
+/** The command line, read by `node:util` parseArgs: an unknown option, or one without its value, is refused (a typo is told, not ignored). */
+const OPTIONS = {
+  articles: { type: 'string' },
+  json: { type: 'string' },
+  store: { type: 'string' },
+  baseline: { type: 'boolean' },
+  'no-baseline': { type: 'boolean' },
+  sweep: { type: 'boolean', default: false },
+  generator: { type: 'string' },
+  realtimeqa: { type: 'string' },
+  weeks: { type: 'string' },
+  modes: { type: 'string' },
+  cache: { type: 'string', default: DEFAULT_CACHE_DIR },
+  'no-cache': { type: 'boolean', default: false },
+  'retrieval-only': { type: 'boolean', default: false },
+  rerank: { type: 'boolean', default: false },
+} as const;
+
 export function parseArgs(args: string[]) {
-  const opts = {
-    file: DEFAULT_EVAL_FILE,
-    articles: undefined as string | undefined,
-    json: undefined as string | undefined,
-    store: undefined as string | undefined,
-    baseline: undefined as boolean | undefined,
-    sweep: false,
-    generator: undefined as string | undefined,
-    realtimeqa: undefined as string | undefined,
-    weeks: undefined as WeekRange | undefined,
-    cache: DEFAULT_CACHE_DIR as string | undefined,
-    modes: MODES,
-    retrievalOnly: false,
-    rerank: false,
-  };
-  const value = (i: number, name: string) => {
-    const v = args[i];
-    if (v === undefined || v.startsWith('--')) throw new AppError('bad_request', `eval: ${name} needs a value`);
-    return v;
-  };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (a === '--realtimeqa') opts.realtimeqa = value(++i, a);
-    else if (a === '--weeks') opts.weeks = parseWeeks(value(++i, a));
-    else if (a === '--cache') opts.cache = value(++i, a);
-    else if (a === '--no-cache') opts.cache = undefined;
-    else if (a === '--baseline') opts.baseline = true;
-    else if (a === '--retrieval-only') opts.retrievalOnly = true;
-    else if (a === '--rerank') opts.rerank = true;
-    else if (a === '--modes') {
-      const modes = value(++i, a)
-        .split(',')
-        .map((m) => m.trim()) as RetrievalMode[];
-      const bad = modes.find((m) => !MODES.includes(m));
-      if (bad || !modes.length) throw new AppError('bad_request', `eval: --modes must be a list of ${MODES.join(', ')}, not ${JSON.stringify(bad ?? '')}`);
-      opts.modes = modes;
-    } else if (a === '--json') opts.json = args[++i];
-    else if (a === '--store') opts.store = args[++i];
-    else if (a === '--articles') opts.articles = args[++i];
-    else if (a === '--no-baseline') opts.baseline = false;
-    else if (a === '--sweep') opts.sweep = true;
-    else if (a === '--generator') opts.generator = args[++i];
-    else if (a.startsWith('--'))
-      throw new AppError(
-        'bad_request',
-        `eval: unknown option ${a}; must be one of --articles, --json, --store, --no-baseline, --baseline, --sweep, --generator, --realtimeqa, --weeks, --modes, --cache, --no-cache, --retrieval-only, --rerank`,
-      );
-    else opts.file = a;
+  let parsed;
+  try {
+    parsed = parseCommandLine({ args, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new AppError(
+      'bad_request',
+      `eval: ${(err as Error).message}; the options are ${Object.keys(OPTIONS)
+        .map((o) => `--${o}`)
+        .join(', ')}`,
+    );
   }
+  const { values: v, positionals } = parsed;
+  if (positionals.length > 1) throw new AppError('bad_request', `eval: one questions file at most, not ${positionals.join(', ')}`);
+  let modes = MODES;
+  if (v.modes !== undefined) {
+    modes = v.modes.split(',').map((m) => m.trim()) as RetrievalMode[];
+    const bad = modes.find((m) => !MODES.includes(m));
+    if (bad !== undefined) throw new AppError('bad_request', `eval: --modes must be a list of ${MODES.join(', ')}, not ${JSON.stringify(bad)}`);
+  }
+  const opts = {
+    file: positionals[0] ?? DEFAULT_EVAL_FILE,
+    articles: v.articles,
+    json: v.json,
+    store: v.store,
+    baseline: v['no-baseline'] ? false : v.baseline,
+    sweep: v.sweep,
+    generator: v.generator,
+    realtimeqa: v.realtimeqa,
+    weeks: v.weeks === undefined ? undefined : parseWeeks(v.weeks),
+    cache: v['no-cache'] ? undefined : (v.cache as string | undefined),
+    modes,
+    retrievalOnly: v['retrieval-only'],
+    rerank: v.rerank,
+  };
   if (opts.store && opts.store !== 'local' && opts.store !== 'postgres') throw new AppError('bad_request', 'eval: --store must be local or postgres');
   if (opts.generator && opts.generator !== 'extractive' && opts.generator !== 'openai')
     throw new AppError('bad_request', 'eval: --generator must be extractive or openai');
@@ -344,6 +348,13 @@ function printScores(config: Config, set: EvalSet, rtqa: RealtimeQaSet | undefin
           .map(([k, v]) => `${k} ${v}`)
           .join(', ')}`,
       );
+  for (const [name, s] of rows) {
+    const x = s.failures;
+    if (x)
+      console.log(
+        `${name}: per question: not retrieved ${x.notRetrieved}, retrieved but another sentence quoted ${x.otherSentence}, refused though found ${x.refusedThoughFound}; short answers ${x.shortGiven} given, ${x.shortRight} right, ${x.shortGiven - x.shortRight} wrong; short exact match ${f(s.shortExact)}`,
+      );
+  }
   for (const [name, s] of rows) {
     const g = s.generated;
     if (g)

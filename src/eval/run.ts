@@ -37,6 +37,10 @@ export interface Scores {
   articleRecallAt5?: number;
   /** Answerable questions whose short answer holds the gold (normalised, as a quote hit). */
   shortHit?: number;
+  /** Answerable questions whose short answer is exactly a gold answer (SQuAD's normalisation). */
+  shortExact?: number;
+  /** Where each answerable question was lost, counted once each, in the order of the ask path. */
+  failures?: Failures;
   /** Mean milliseconds per stage of `ask` (the timings it reports). */
   stageMs?: Record<string, number>;
   /** Refused among answerable questions whose gold answer is in the first five passages. */
@@ -71,10 +75,35 @@ export interface QuestionResult {
   ms: number;
 }
 
+export interface Failures {
+  /** No passage of the first five holds the gold. */
+  notRetrieved: number;
+  /** Found in the first five and answered, but no quote holds it. */
+  otherSentence: number;
+  /** Found in the first five and refused. */
+  refusedThoughFound: number;
+  /** Short answers given, and how many hold the gold. */
+  shortGiven: number;
+  shortRight: number;
+}
+
+/** The per-question failure breakdown of answerable questions (see Failures). */
+export function failures(rows: Pick<QuestionResult, 'impossible' | 'rank' | 'found' | 'hit' | 'short' | 'shortHit'>[]): Failures {
+  const ans = rows.filter((r) => !r.impossible);
+  const inTop5 = (r: (typeof ans)[number]) => r.rank > 0 && r.rank <= 5;
+  return {
+    notRetrieved: ans.filter((r) => !inTop5(r)).length,
+    otherSentence: ans.filter((r) => inTop5(r) && r.found && !r.hit).length,
+    refusedThoughFound: ans.filter((r) => inTop5(r) && !r.found).length,
+    shortGiven: ans.filter((r) => r.short !== undefined).length,
+    shortRight: ans.filter((r) => r.shortHit).length,
+  };
+}
+
 /** Scores one configuration of ours. `keep` collects per-question rows for the JSON report. */
 export async function evaluateArchive(archive: Archive, set: EvalSet, mode: RetrievalMode, keep?: QuestionResult[]): Promise<Scores> {
   const t0 = performance.now();
-  const rows: (QuestionResult & { fidelity: number[]; spanF1: number; spanEM: number })[] = [];
+  const rows: (QuestionResult & { fidelity: number[]; spanF1: number; spanEM: number; shortExact: boolean })[] = [];
   const texts = new Map<string, string>();
   const gen = { answers: 0, fallbacks: 0, quotes: 0, verified: 0, removed: 0 };
   const goldLines = new Set(set.gold?.boilerplate ?? []);
@@ -129,10 +158,11 @@ export async function evaluateArchive(archive: Archive, set: EvalSet, mode: Retr
       ms,
       fidelity,
       spanEM: q.impossible ? 0 : exactMatch(prediction, q.answers),
+      shortExact: !q.impossible && !!r.short && exactMatch(r.short.text, q.answers) === 1,
       spanF1: q.impossible ? 0 : f1(prediction, q.answers),
     });
   }
-  keep?.push(...rows.map(({ fidelity: _f, spanEM: _e, spanF1: _s, ...row }) => row));
+  keep?.push(...rows.map(({ fidelity: _f, spanEM: _e, spanF1: _s, shortExact: _x, ...row }) => row));
   const ans = rows.filter((r) => !r.impossible);
   const imp = rows.filter((r) => r.impossible);
   const quotes = rows.flatMap((r) => r.fidelity);
@@ -151,6 +181,8 @@ export async function evaluateArchive(archive: Archive, set: EvalSet, mode: Retr
     hitPerRecall: retrieval.recallAt5 ? answerHit / retrieval.recallAt5 : 0,
     articleRecallAt5: mean(ans.map((r) => (r.articleRank && r.articleRank <= 5 ? 1 : 0))),
     shortHit: mean(ans.map((r) => (r.shortHit ? 1 : 0))),
+    shortExact: mean(ans.map((r) => (r.shortExact ? 1 : 0))),
+    failures: failures(rows),
     stageMs: Object.fromEntries([...stageMs].map(([k, v]) => [k, Number((v / (rows.length || 1)).toFixed(1))])),
     refusalOfFound: mean(foundInTop5.map((r) => (r.found ? 0 : 1))),
     boilerplateQuotes: sum(rows.map((r) => r.boilerplateQuotes ?? 0)),
