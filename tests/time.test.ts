@@ -86,6 +86,14 @@ describe('dateOldQuotes', () => {
     expect(dateOldQuotes('“A.” [1]', [{ n: 1, date: '2024-10-12' }], time)).toBe('“A.” [1]');
     expect(dateOldQuotes('“A.” [1]', [{ n: 1, date: '2023-03-02' }], { ...time, recency: false })).toBe('“A.” [1]');
   });
+  it('dates a quote from outside the time frame asked about, and leaves those inside it', () => {
+    const week = { asOf: AS_OF, since: '2024-10-10', until: '2024-10-16', recency: false };
+    const quotes = [
+      { n: 1, date: '2024-10-12' },
+      { n: 2, date: '2024-09-20' },
+    ];
+    expect(dateOldQuotes('“A.” [1] “B.” [2]', quotes, week)).toBe('“A.” [1] “B.” [2] (from 20 September 2024)');
+  });
 });
 
 describe('understandTime and absolute dates', () => {

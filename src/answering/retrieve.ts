@@ -124,8 +124,21 @@ export function datePrior(date: string | undefined, asOf: string | undefined, pr
   return 1 + prior.recentBoost * Math.pow(0.5, Math.max(0, -days) / prior.recentDays);
 }
 
+/**
+ * A time frame the question's own words set ("this week", "last week", "on Monday") is a
+ * preference, not a wall: the whole archive is searched beside the frame, and a passage inside
+ * the frame counts in both, the frame's lists at this weight of the whole archive's. So among
+ * passages that match alike the frame's win, and one from outside it still comes in when both
+ * searches rank it far higher: a quiz asked "this week" about a death or a storm is often
+ * answered by the background of an older article, or by one whose published date is off by days.
+ */
+export const FRAME_WEIGHT = 2 / 3;
+
 export interface RetrieveOptions {
+  /** Applied to every search: nothing outside it is returned. */
   filter?: SearchFilter;
+  /** Preferred, not required: the time frame of the question's words (FRAME_WEIGHT). */
+  frame?: Pick<SearchFilter, 'since' | 'until'>;
   mode?: RetrievalMode;
   topK?: number;
   /** The question's reference date (YYYY-MM-DD): articles near it before it are preferred. */
@@ -135,9 +148,14 @@ export interface RetrieveOptions {
 /** Chunks of one article read when its whole text is re-ranked (a longer article's tail is not). */
 const ARTICLE_CHUNKS = 100;
 
-export function createRetriever(deps: { store: Store; embedder: Embedder; options: RetrieverOptions & { datePrior?: typeof DATE_PRIOR } }) {
+export function createRetriever(deps: {
+  store: Store;
+  embedder: Embedder;
+  options: RetrieverOptions & { datePrior?: typeof DATE_PRIOR; frameWeight?: number };
+}) {
   const { store, embedder, options } = deps;
   const prior = options.datePrior ?? DATE_PRIOR;
+  const frameWeight = options.frameWeight ?? FRAME_WEIGHT;
 
   /** Each passage's best stored sentence vector's similarity to `queryVector` (0 without a set of its text). */
   async function sentenceSimilarity(passages: Passage[], queryVector: Float32Array): Promise<number[]> {
@@ -170,11 +188,18 @@ export function createRetriever(deps: { store: Store; embedder: Embedder; option
     }));
   }
 
+  /** Each chunk's best rank over the lists of one search (the whole archive, the frame). */
+  const bestRanks = (lists: Hit[][]) => {
+    const ranks = new Map<string, number>();
+    for (const list of lists) list.forEach((h, i) => ranks.set(h.chunkId, Math.min(i, ranks.get(h.chunkId) ?? i)));
+    return ranks;
+  };
+
   /** Fused hits as passages, in order, with their signals; chunks the store no longer has are left out. */
-  async function toPassages(fused: Hit[], vec: Hit[], kw: Hit[]): Promise<Passage[]> {
-    const vRank = new Map(vec.map((h, i) => [h.chunkId, i]));
-    const vSim = new Map(vec.map((h) => [h.chunkId, h.score]));
-    const kRank = new Map(kw.map((h, i) => [h.chunkId, i]));
+  async function toPassages(fused: Hit[], vec: Hit[][], kw: Hit[][]): Promise<Passage[]> {
+    const vRank = bestRanks(vec);
+    const vSim = new Map(vec.flat().map((h) => [h.chunkId, h.score]));
+    const kRank = bestRanks(kw);
     const found = new Map((await store.getChunks(fused.map((h) => h.chunkId))).map((c) => [c.chunk.id, c]));
     return fused.flatMap((h) => {
       const c = found.get(h.chunkId);
@@ -205,12 +230,22 @@ export function createRetriever(deps: { store: Store; embedder: Embedder; option
       const [queryVector] = await embedder.vectors([query]);
       const embedMs = performance.now() - t;
       t = performance.now();
-      const vec = mode === 'keyword' ? [] : await store.vectorSearch(queryVector, n, opts.filter);
+      // With a frame, each search runs twice: over the whole (filtered) archive and inside the frame.
+      const scopes = opts.frame ? [opts.filter, { ...opts.filter, ...opts.frame }] : [opts.filter];
+      const scopeWeights = opts.frame ? [1, frameWeight] : [1];
+      const vec: Hit[][] = [];
+      for (const scope of scopes) vec.push(mode === 'keyword' ? [] : await store.vectorSearch(queryVector, n, scope));
       const vectorMs = performance.now() - t;
       t = performance.now();
-      const kw = mode === 'vector' ? [] : await store.keywordSearch(keywordQuery(query), n, opts.filter);
+      const kw: Hit[][] = [];
+      for (const scope of scopes) kw.push(mode === 'vector' ? [] : await store.keywordSearch(keywordQuery(query), n, scope));
       const keywordMs = performance.now() - t;
-      const fused = fuse([vec, kw], [options.vectorWeight, options.keywordWeight], options.rrfK).slice(0, n);
+      const weights = scopeWeights.flatMap((w) => [w * options.vectorWeight, w * options.keywordWeight]);
+      const fused = fuse(
+        scopes.flatMap((_, i) => [vec[i], kw[i]]),
+        weights,
+        options.rrfK,
+      ).slice(0, n);
       const passages = (await toPassages(fused, vec, kw))
         .map((p) => ({ ...p, score: p.score * datePrior(p.article.date, opts.asOf, prior) }))
         .sort((a, b) => b.score - a.score);
@@ -230,6 +265,16 @@ const filterOf = (q: Question, time: TimeFrame): SearchFilter | undefined => {
 };
 
 /**
+ * The frame the search prefers rather than requires: one counted from the question's date by its
+ * words ("this week", "last week", "yesterday", "on Monday"). A date the question names ("in
+ * October 2024") and a range the request sets stay filters.
+ */
+const preferredFrame = (q: Question, time: TimeFrame): RetrieveOptions['frame'] => {
+  if (q.absolute || q.filter?.since || q.filter?.until || (!time.since && !time.until)) return undefined;
+  return { since: time.since ?? undefined, until: time.until ?? undefined };
+};
+
+/**
  * The "retrieve" stage: the passages for the query within the question's time frame. A date
  * the question names but no article of that time holds ("the Normans in 1066") is about the
  * story, not about when it was reported: then the search runs again without it, and the frame
@@ -246,7 +291,9 @@ export function retrieveStage(retriever: Retriever): Stage {
       // frame or the recency prior; the date prior is for the ones that say nothing of time.
       const ownFrame = time.recency || !!time.since || !!time.until;
       const asOf = q.asOfGiven && !ownFrame ? (time.asOf ?? undefined) : undefined;
-      let retrieval = await retriever.retrieve(q.query, { filter: filterOf(q, time), mode: q.mode, asOf });
+      const frame = preferredFrame(q, time);
+      const filter = frame ? filterOf(q, { ...time, since: null, until: null }) : filterOf(q, time);
+      let retrieval = await retriever.retrieve(q.query, { filter, frame, mode: q.mode, asOf });
       if (!retrieval.passages.length && q.absolute && (time.since || time.until)) {
         time = { ...time, since: null, until: null };
         retrieval = await retriever.retrieve(q.query, { filter: filterOf(q, time), mode: q.mode, asOf });

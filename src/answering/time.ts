@@ -234,14 +234,19 @@ export const longDate = (d: string) =>
   new Date(`${d.slice(0, 10)}T12:00:00Z`).toLocaleDateString('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' });
 
 /**
- * For a question about now, the date of each quote whose article is old, said next to the quote:
- * `“…” [1] (from 14 October 2024)`.
+ * The date of a quote the reader would otherwise take for one of the time asked about, said next
+ * to it: `“…” [1] (from 14 October 2024)`. For a question about now, a quote from an old article;
+ * for one with a time frame ("this week", which retrieval prefers but does not require), a quote
+ * from outside the frame.
  */
 export function dateOldQuotes(answer: string, quotes: { n: number; date?: string }[], time: TimeFrame): string {
-  if (!time.recency || !time.asOf) return answer;
+  const framed = !!(time.since || time.until);
+  if (!framed && (!time.recency || !time.asOf)) return answer;
+  const outside = (d: string) => (!!time.since && d < time.since) || (!!time.until && d > time.until);
+  const stale = (d: string) => time.recency && !!time.asOf && Date.parse(time.asOf) - Date.parse(d) >= STALE_DAYS * DAY;
   let out = answer;
   for (const q of quotes) {
-    if (!q.date || Date.parse(time.asOf) - Date.parse(q.date) < STALE_DAYS * DAY) continue;
+    if (!q.date || !(stale(q.date) || (framed && outside(q.date.slice(0, 10))))) continue;
     out = out.replace(`[${q.n}]`, `[${q.n}] (from ${longDate(q.date)})`);
   }
   return out;
