@@ -109,6 +109,17 @@ describe("findShortAnswer and the question's subject", () => {
   });
 });
 
+describe('findShortAnswer: descriptions and titles are no answer', () => {
+  it('skips a "which X" phrase that counts, ranks or grades things of the kind', () => {
+    expect(findShortAnswer('Which team will she play for?', 'She has played for six different teams since 2012.', 'name')).toBeUndefined();
+    expect(findShortAnswer('Which chain will price tickets by seat?', 'The largest movie theater chain will price tickets by seat.', 'name')).toBeUndefined();
+    expect(findShortAnswer('Which seed joins the allergen list?', 'The FDA added sesame seeds to the allergen list.', 'name')?.text).toBe('sesame seeds');
+  });
+  it('does not answer a where-question with a titled person', () => {
+    expect(findShortAnswer('Which country paid tribute to Pelé?', 'FIFA President Gianni Infantino paid tribute to Pelé on Monday.', 'place')).toBeUndefined();
+  });
+});
+
 describe('supportedAnswers', () => {
   const q = 'Who was elected speaker of the House?';
   const s = (text: string, score: number, key: string) => ({ text, score, key, offset: 0 });

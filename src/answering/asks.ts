@@ -135,6 +135,10 @@ function withHead(head: Term): Asked {
   return type === 'name' ? { type, head: terms(head.normal)[0] } : { type };
 }
 
+/** Tags of a modifier that describes rather than names: "six", "first", "largest", "larger". */
+const DESCRIBES = ['Value', 'Superlative', 'Comparative'];
+/** Quantifying adjectives compromise tags as plain adjectives. */
+const QUANTIFIERS = new Set(['many', 'several', 'different', 'various', 'other', 'some', 'few', 'numerous', 'multiple', 'major']);
 /** Words before the head noun in a phrase that names a thing. */
 const MAX_MODIFIERS = 3;
 
@@ -172,6 +176,9 @@ export function phrasesHeaded(text: string, head: string): NounPhrase[] {
     // A few modifiers before the head ("sesame seeds", "gas stoves"); a longer phrase, or one
     // with a clause in it, is a description rather than the thing's name.
     if (at <= 0 || at > MAX_MODIFIERS || ts.slice(0, at).some((t) => t.tags.includes('Preposition') || t.tags.includes('Verb'))) continue;
+    // A count, a rank or a degree ("six teams", "the first member", "the largest chain", "many
+    // companies", "different teams") describes things of the kind; it names none.
+    if (ts.slice(0, at).some((t) => DESCRIBES.some((tag) => t.tags.includes(tag)) || QUANTIFIERS.has(t.normal))) continue;
     const first = ts[0].offset;
     const last = ts[at].offset;
     out.push({ text: text.slice(first.start, last.start + last.length), start: first.start });

@@ -292,6 +292,8 @@ export function shortAnswerCandidates(
     // "Fair Transit" of "Riverton Residents for Fair Transit" ends the name of an organisation.
     if (type === 'person' && /\p{Lu}\p{L}+\s+(for|of|and|&)\s+$/u.test(sentence.slice(Math.max(0, start - 30), start))) continue;
     if (type === 'place' && !locative && /(ese|ian|ish|an)$/.test(text)) continue;
+    // "FIFA President Gianni Infantino", "Minister Rishi Sunak", "Rep": a title names a person, not a place.
+    if (type === 'place' && text.split(/\s+/).some((w) => TITLES.has(w.replace(/[.,]$/, '')))) continue;
     // A nationality on its own ("Chinese", "Russian") describes people; it does not name one.
     if ((type === 'person' || type === 'name') && /^\p{Lu}\p{Ll}+(ese|ian|ish|ean|ican)$/u.test(text)) continue;
     // "How much did it cost?" is answered by a sum of money, not by the sentence's other numbers.
