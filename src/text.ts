@@ -67,9 +67,25 @@ export function terms(text: string): string[] {
   for (const w of words(text.toLowerCase())) {
     const t = w.replace(/['’]s$/, '');
     if (STOP_WORDS.has(t)) continue;
-    out.push(/^\p{N}/u.test(t) ? t : stemmer(t));
+    out.push(/^\p{N}/u.test(t) ? t : stem(t));
   }
   return out;
+}
+
+/**
+ * Porter stems, remembered: every chunk indexed and every sentence read goes through `terms`,
+ * and a news archive uses a few tens of thousands of distinct words, so most words were stemmed
+ * before. A plain map, emptied when full, is cheaper per lookup than an LRU's bookkeeping.
+ */
+const stems = new Map<string, string>();
+const MAX_STEMS = 200_000;
+function stem(word: string): string {
+  let s = stems.get(word);
+  if (s === undefined) {
+    if (stems.size >= MAX_STEMS) stems.clear();
+    stems.set(word, (s = stemmer(word)));
+  }
+  return s;
 }
 
 const segmenter = new Intl.Segmenter('en', { granularity: 'sentence' });

@@ -9,7 +9,8 @@
  * its separate English model package as well.
  */
 import nlp from 'compromise';
-import { terms } from '../text.js';
+import { LRUCache } from 'lru-cache';
+import { sentences, terms } from '../text.js';
 
 export type QuestionType = 'person' | 'date' | 'place' | 'number' | 'name' | 'other';
 
@@ -93,16 +94,21 @@ function headAfter(ts: Term[], from: number): Term | undefined {
  */
 export function asks(question: string): Asked {
   // Asked once per question and then again for each candidate sentence: parsed once.
-  let a = parsed.get(question);
-  if (!a) {
-    a = parse(question);
-    parsed.set(question, a);
-    if (parsed.size > 500) parsed.delete(parsed.keys().next().value!);
-  }
-  return a;
+  return remembered(`asks\0${question}`, () => parse(question));
 }
 
-const parsed = new Map<string, Asked>();
+/**
+ * Parsing with compromise is most of what reading a passage costs (about a millisecond a
+ * sentence), and the same sentences come back: a sentence alone and joined with its neighbour,
+ * overlapping chunks, the next question about the same story. What each parse yielded is kept
+ * for the most recent texts; every function here is pure in its text, so the answers are the same.
+ */
+const parses = new LRUCache<string, { value: unknown }>({ max: 20_000 });
+function remembered<T>(key: string, compute: () => T): T {
+  let hit = parses.get(key);
+  if (!hit) parses.set(key, (hit = { value: compute() }));
+  return hit.value as T;
+}
 
 function parse(question: string): Asked {
   const sentences = nlp(question).json() as { terms: { text: string; normal: string; tags: string[] }[] }[];
@@ -148,6 +154,13 @@ const MAX_MODIFIERS = 3;
  * is read as a noun, so "Wimbledon will …" opens with a name.
  */
 export function opensWithName(sentence: string): boolean {
+  // The first word's tag depends on the words right after it, not on the rest of the sentence:
+  // the first few words are parsed, which is a fraction of the sentence's cost.
+  const opening = /^\s*(?:\S+\s+){0,5}\S*/.exec(sentence)![0];
+  return remembered(`opens\0${opening}`, () => firstIsNoun(opening));
+}
+
+function firstIsNoun(sentence: string): boolean {
   const first = (nlp(sentence).json() as { terms: { tags: string[] }[] }[])[0]?.terms[0];
   return !!first && first.tags.includes('Noun') && !first.tags.includes('Pronoun');
 }
@@ -164,6 +177,17 @@ export interface NounPhrase {
  * @example phrasesHeaded('The FDA added sesame seeds to the list.', 'seed') // [{ text: 'sesame seeds', start: 14 }]
  */
 export function phrasesHeaded(text: string, head: string): NounPhrase[] {
+  // Sentence by sentence (a phrase never spans two), so a quote joined from two sentences reuses
+  // what each sentence alone gave.
+  return sentences(text).flatMap(({ start, end }) =>
+    remembered(`heads\0${head}\0${text.slice(start, end)}`, () => findPhrasesHeaded(text.slice(start, end), head)).map((np) => ({
+      text: np.text,
+      start: np.start + start,
+    })),
+  );
+}
+
+function findPhrasesHeaded(text: string, head: string): NounPhrase[] {
   const out: NounPhrase[] = [];
   const found = nlp(text)
     .nouns()

@@ -114,6 +114,8 @@ export function candidates(focus: string, passages: Passage[], type: QuestionTyp
     }
   }
   const idf = (t: string) => Math.log(1 + (n + 1) / ((df.get(t) ?? 0) + 1));
+  // A sentence is read again as its neighbour's partner: what it holds is read once per article.
+  const found = new Map<string, (ShortAnswerHit & { gap: number })[]>();
   passages.forEach((p, passageRank) => {
     const { spans, termsOf } = all[passageRank];
     const titleTerms = terms(p.article.title);
@@ -160,10 +162,10 @@ export function candidates(focus: string, passages: Passage[], type: QuestionTyp
       }
       // How clearly a sentence holds the asked-for kind of thing: fully when the candidate stands
       // next to the question's own words, less the further away it is.
-      const found = new Map<string, (ShortAnswerHit & { gap: number })[]>();
       const answersIn = (x: string) => {
-        let f = found.get(x);
-        if (!f) found.set(x, (f = type === 'other' ? [] : shortAnswerCandidates(query, x, type, vocabulary(p.article), subjects)));
+        const key = `${p.article.id}\0${x}`;
+        let f = found.get(key);
+        if (!f) found.set(key, (f = type === 'other' ? [] : shortAnswerCandidates(query, x, type, vocabulary(p.article), subjects)));
         return f;
       };
       const holds = (x: string) => {
