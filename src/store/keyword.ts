@@ -71,6 +71,7 @@ export function searchKeyword(
   const m = index as unknown as Internals;
   const fields = OPTIONS.fields.map((f) => ({ id: m._fieldIds[f], boost: OPTIONS.searchOptions.boost[f as 'text' | 'title'] }));
   const size = m._nextId;
+  const lengths = fieldLengths(m, fields.length);
   const total = new Float64Array(size);
   const termScore = new Float64Array(size);
   const matched = new Uint16Array(size);
@@ -97,9 +98,10 @@ export function searchKeyword(
       if (dirty) for (const doc of freqs.keys()) if (!m._documentIds.has(doc)) matching--;
       const idf = Math.log(1 + (m._documentCount - matching + 0.5) / (matching + 0.5));
       const avg = m._avgFieldLength[fieldId];
+      const length = lengths[fieldId];
       for (const [doc, tf] of freqs) {
         if (dirty && !m._documentIds.has(doc)) continue;
-        const raw = idf * (BM25.d + (tf * (BM25.k + 1)) / (tf + BM25.k * (1 - BM25.b + (BM25.b * m._fieldLength.get(doc)![fieldId]) / avg)));
+        const raw = idf * (BM25.d + (tf * (BM25.k + 1)) / (tf + BM25.k * (1 - BM25.b + (BM25.b * length[doc]) / avg)));
         const score = boost * raw;
         if (seen[doc] !== 2) {
           if (seen[doc] === 0) order.push(doc);
@@ -151,6 +153,33 @@ export function searchKeyword(
     }
   });
   return heap.sort((a, b) => (worse(a, b) ? 1 : worse(b, a) ? -1 : 0)).map((c) => ({ id: m._documentIds.get(c.doc) as number, score: c.score }));
+}
+
+/**
+ * Each field's length per document, in arrays indexed by MiniSearch's short id: the scorer reads
+ * one for every posting of every question word (a hundred thousand for a common word), and a
+ * Map lookup each was a large part of a question's keyword time. A document's lengths never
+ * change (a replaced one gets a new short id), so the arrays only grow with the index.
+ */
+const lengthsOf = new WeakMap<Internals, { upTo: number; fields: Float64Array[] }>();
+function fieldLengths(m: Internals, nFields: number): Float64Array[] {
+  let cached = lengthsOf.get(m);
+  if (!cached || cached.fields[0].length < m._nextId) {
+    const capacity = Math.max(1024, m._nextId * 2);
+    const fields = Array.from({ length: nFields }, (_, f) => {
+      const a = new Float64Array(capacity);
+      if (cached) a.set(cached.fields[f]);
+      return a;
+    });
+    cached = { upTo: cached?.upTo ?? 0, fields };
+    lengthsOf.set(m, cached);
+  }
+  for (let doc = cached.upTo; doc < m._nextId; doc++) {
+    const l = m._fieldLength.get(doc);
+    if (l) for (let f = 0; f < nFields; f++) cached.fields[f][doc] = l[f] ?? 0;
+  }
+  cached.upTo = m._nextId;
+  return cached.fields;
 }
 
 /** MiniSearch's BM25+ parameters (its defaults; OPTIONS does not change them). */
