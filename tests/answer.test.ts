@@ -59,6 +59,13 @@ describe('candidates', () => {
     expect(t.slice(c[0].start, c[0].end)).toBe(c[0].text);
   });
 
+  it('never offers a question as a quote, a subhead or a rhetorical one', () => {
+    const t = 'HISTORY LESSON:Which NBA players have led the league in all-time points?\n\nLeBron James became the NBA’s all-time leading scorer on Tuesday. Who could have seen it coming?”';
+    const a = makeArticle({ title: 'T', text: t }, 'q.txt');
+    const c = candidates('Which athlete became the NBA’s all-time leading scorer?', [{ ...passage, article: a, start: 0, end: t.length, text: t }], 'name');
+    expect(c.map((x) => x.text)).toEqual(['LeBron James became the NBA’s all-time leading scorer on Tuesday.']);
+  });
+
   it('joins a neighbour in the same paragraph when it holds the rest of the question', () => {
     const t = 'Bohemond led the Normans in the siege. He landed at Valona in 1107 with a great fleet.';
     const a = makeArticle({ title: 'T', text: t }, 'c.txt');

@@ -75,6 +75,8 @@ export function missingNames(question: string, passages: Pick<Passage, 'text' | 
 /** Page furniture that is never evidence: link lines, "Related article:", "Read more", bare urls. */
 const FURNITURE = /\]\(|^\s*<?https?:\/\/\S+>?\s*$|^\s*(related( article| stories)?|read more|see also|original url|sign up|subscribe)\b\s*:?/i;
 export const isFurniture = (line: string) => FURNITURE.test(line);
+/** A sentence that ends in a question mark (before any closing quote or bracket). */
+const ASKS = /\?["”'’)\]]*$/;
 
 /** The sentences a passage holds, widened to whole sentences at its edges. */
 function passageSentences(p: Passage): Span[] {
@@ -130,7 +132,9 @@ export function candidates(focus: string, passages: Passage[], type: QuestionTyp
       const text = p.article.text.slice(s.start, s.end);
       // Captions, datelines and link lines ("Related article: [...](#)") are not statements.
       // Marked boilerplate (bylines, sign-ups, credits) is never evidence.
-      if (seen.has(key) || text.split(/\s+/).length < MIN_QUOTE_WORDS || isFurniture(text) || inBoilerplate(p.article.boilerplate, s.start, s.end)) return;
+      // A question ("Which NBA players have led the league …?", a subhead or a rhetorical one)
+      // asks; it states nothing to quote as an answer.
+      if (seen.has(key) || text.split(/\s+/).length < MIN_QUOTE_WORDS || isFurniture(text) || ASKS.test(text) || inBoilerplate(p.article.boilerplate, s.start, s.end)) return;
       seen.add(key);
       const own = new Set(termsOf[i]);
       let span: Span = s;

@@ -68,6 +68,8 @@ export interface QuestionResult {
   shortHit?: boolean;
   hit?: boolean;
   short?: string;
+  /** The quotes' text, for reading where a question was lost (the JSON report is never committed: it holds article text). */
+  quotes?: string[];
   evidence?: number;
   boilerplateQuotes?: number;
   duplicateQuotes?: number;
@@ -151,6 +153,7 @@ export async function evaluateArchive(archive: Archive, set: EvalSet, mode: Retr
       shortHit: !q.impossible && !!r.short && containsAnswer(r.short.text, q.answers),
       hit: !q.impossible && containsAnswer(r.quotes.map((x) => x.text).join(' \n '), q.answers),
       short: r.short?.text,
+      quotes: r.quotes.map((x) => x.text),
       evidence: Number(r.evidence.toFixed(4)),
       boilerplateQuotes,
       duplicateQuotes: duplicateQuotes(r.quotes, set.gold),
