@@ -60,7 +60,8 @@ describe('candidates', () => {
   });
 
   it('never offers a question as a quote, a subhead or a rhetorical one', () => {
-    const t = 'HISTORY LESSON:Which NBA players have led the league in all-time points?\n\nLeBron James became the NBA’s all-time leading scorer on Tuesday. Who could have seen it coming?”';
+    const t =
+      'HISTORY LESSON:Which NBA players have led the league in all-time points?\n\nLeBron James became the NBA’s all-time leading scorer on Tuesday. Who could have seen it coming?”';
     const a = makeArticle({ title: 'T', text: t }, 'q.txt');
     const c = candidates('Which athlete became the NBA’s all-time leading scorer?', [{ ...passage, article: a, start: 0, end: t.length, text: t }], 'name');
     expect(c.map((x) => x.text)).toEqual(['LeBron James became the NBA’s all-time leading scorer on Tuesday.']);

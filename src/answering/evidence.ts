@@ -134,7 +134,14 @@ export function candidates(focus: string, passages: Passage[], type: QuestionTyp
       // Marked boilerplate (bylines, sign-ups, credits) is never evidence.
       // A question ("Which NBA players have led the league …?", a subhead or a rhetorical one)
       // asks; it states nothing to quote as an answer.
-      if (seen.has(key) || text.split(/\s+/).length < MIN_QUOTE_WORDS || isFurniture(text) || ASKS.test(text) || inBoilerplate(p.article.boilerplate, s.start, s.end)) return;
+      if (
+        seen.has(key) ||
+        text.split(/\s+/).length < MIN_QUOTE_WORDS ||
+        isFurniture(text) ||
+        ASKS.test(text) ||
+        inBoilerplate(p.article.boilerplate, s.start, s.end)
+      )
+        return;
       seen.add(key);
       const own = new Set(termsOf[i]);
       let span: Span = s;
