@@ -10,7 +10,7 @@
  */
 import nlp from 'compromise';
 import { LRUCache } from 'lru-cache';
-import { sentences, terms } from '../text.js';
+import { sentences, terms, type Span } from '../text.js';
 
 export type QuestionType = 'person' | 'date' | 'place' | 'number' | 'name' | 'other';
 
@@ -180,11 +180,34 @@ export function phrasesHeaded(text: string, head: string): NounPhrase[] {
   // Sentence by sentence (a phrase never spans two), so a quote joined from two sentences reuses
   // what each sentence alone gave.
   return sentences(text).flatMap(({ start, end }) =>
-    remembered(`heads\0${head}\0${text.slice(start, end)}`, () => findPhrasesHeaded(text.slice(start, end), head)).map((np) => ({
-      text: np.text,
-      start: np.start + start,
-    })),
+    windowsAround(text.slice(start, end), head).flatMap((w) =>
+      remembered(`heads\0${head}\0${text.slice(start + w.start, start + w.end)}`, () =>
+        findPhrasesHeaded(text.slice(start + w.start, start + w.end), head),
+      ).map((np) => ({ text: np.text, start: np.start + start + w.start })),
+    ),
   );
+}
+
+/** Words read on each side of the head: a phrase holds at most MAX_MODIFIERS before it, with a determiner and possessive, and the tagger looks a few words on. */
+const WINDOW_BEFORE = 8;
+const WINDOW_AFTER = 4;
+
+/**
+ * The stretches of `sentence` around each word whose stem is `head`, merged where they touch:
+ * the tagger's cost is per word, and a long sentence names its "sesame seeds" in a few of them.
+ */
+function windowsAround(sentence: string, head: string): Span[] {
+  const ws = [...sentence.matchAll(/\S+/g)].map((m) => ({ start: m.index!, end: m.index! + m[0].length, stem: terms(m[0])[0] }));
+  const out: Span[] = [];
+  ws.forEach((w, i) => {
+    if (w.stem !== head) return;
+    const from = ws[Math.max(0, i - WINDOW_BEFORE)].start;
+    const to = ws[Math.min(ws.length - 1, i + WINDOW_AFTER)].end;
+    const last = out.at(-1);
+    if (last && from <= last.end) last.end = Math.max(last.end, to);
+    else out.push({ start: from, end: to });
+  });
+  return out;
 }
 
 function findPhrasesHeaded(text: string, head: string): NounPhrase[] {
