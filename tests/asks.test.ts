@@ -18,6 +18,13 @@ describe('asks', () => {
     ['A regulator suggested a ban on which type of home appliance?', { type: 'name', head: 'applianc' }],
     ['NFL player Damar Hamlin collapsed this week. He is a valued member of which team?', { type: 'name', head: 'team' }],
     ['The Bulldogs romped past this opponent on Monday to win the title.', { type: 'name', head: 'oppon' }],
+    // The tagger reads these nouns as verbs after "which"/"what".
+    ['Burger chain In-N-Out announced it was expanding to which state?', { type: 'place' }],
+    ['About 100 Ukrainians will travel to which US state to learn how to use the system?', { type: 'place' }],
+    ['A French woman died this week. What age was she?', { type: 'number' }],
+    ['Which storm hit the coast last week?', { type: 'name', head: 'storm' }],
+    ['What pay rise did the union ask for?', { type: 'other' }],
+    ['Which of these musicians was in attendance at the address?', { type: 'person' }],
     ['What did Dong Jun call for?', { type: 'other' }],
     ['How did the fire start?', { type: 'other' }],
   ])('%s → %j', (q, want) => expect(asks(q)).toEqual(want));

@@ -40,6 +40,7 @@ const MONEY_WORDS = new Set(
   ),
 );
 const PERSON_HEADS = new Set(terms('person man woman people men women'));
+const NAMES_A_KIND = new Set([...PLACE_HEADS, ...DATE_HEADS, ...NUMBER_HEADS, ...PERSON_HEADS]);
 /** "which type of appliance": the noun after "of" is what is asked for. */
 const OF_HEADS = new Set(['type', 'kind', 'sort', 'brand', 'name', 'form', 'variety']);
 
@@ -68,11 +69,17 @@ function kindOfHead(head: Term): QuestionType {
 /** The noun phrase after "which"/"what"/"this": its head noun, skipping adjectives, values and modifiers. */
 function headAfter(ts: Term[], from: number): Term | undefined {
   let head: Term | undefined;
+  // "Which of these musicians …?": the kind is the noun after "of".
+  if (ts[from]?.normal === 'of' && ts[from + 1]?.tags.has('Determiner')) from += 2;
   for (let i = from; i < ts.length; i++) {
     const t = ts[i];
     if (t.tags.has('Determiner') && !head) continue;
-    if (t.tags.has('Noun') || t.tags.has('Adjective') || t.tags.has('Value') || t.tags.has('Hyphenated')) {
-      if (t.tags.has('Noun') && !t.tags.has('Pronoun')) head = t;
+    // After "which" the tagger reads some nouns as verbs ("which state?", "what age was she"): a
+    // word that names a kind outright is the noun. Other verbs stay verbs ("which storm hit …",
+    // and "what pay rise" asks for no name).
+    const noun = t.tags.has('Noun') || (t.tags.has('Infinitive') && NAMES_A_KIND.has(terms(t.normal)[0] ?? ''));
+    if (noun || t.tags.has('Adjective') || t.tags.has('Value') || t.tags.has('Hyphenated')) {
+      if (noun && !t.tags.has('Pronoun')) head = t;
       // "which type of home appliance": the kind is the noun after "of".
       if (head && OF_HEADS.has(head.normal) && ts[i + 1]?.normal === 'of') {
         head = undefined;
