@@ -38,6 +38,14 @@ describe('phrasesHeaded', () => {
     expect(text.slice(p.start, p.start + p.text.length)).toBe(p.text);
   });
 
+  it('finds each phrase of a long sentence at its own offset, far from the sentence start', () => {
+    const text =
+      'After a long week of talks between the growers, the buyers and the regulators in the capital, the board added sesame seeds to its list, and later this year it will also look at sunflower seeds.';
+    const found = phrasesHeaded(text, 'seed');
+    expect(found.map((p) => p.text)).toEqual(['sesame seeds', 'sunflower seeds']);
+    for (const p of found) expect(text.slice(p.start, p.start + p.text.length)).toBe(p.text);
+  });
+
   it('returns nothing when the head stands alone', () => {
     expect(phrasesHeaded('The seeds were added.', 'seed')).toEqual([]);
   });
