@@ -9,7 +9,9 @@
  *   - `searchKeyword` (src/store/keyword.ts), the store's keyword search, and
  *   - MiniSearch's own `search` on the same index (the same BM25+ scores): the baseline in the run,
  *
- * and the read stage (src/answering/read.ts) reads the first six keyword passages.
+ * and the read stage (src/answering/read.ts) reads the first six keyword passages. Then every
+ * question is searched once more (`keywordAgainMs`): the posting lists searchKeyword makes the
+ * first time a word is asked are made by then, as on a server that has answered for a while.
  *
  *   npm run bench:keyword -- --realtimeqa <realtimeqa_public> --articles 100000 --json keyword.json
  *   npm run bench:keyword -- --realtimeqa <dir> --weeks 20230106..20230224 --pool-weeks 20230303..20230609 --articles 10000
@@ -121,6 +123,15 @@ async function main() {
     await read.run({ ...q, retrieval: { passages, queryVector: new Float32Array(0), timings: { embedMs: 0, vectorMs: 0, keywordMs: 0 } } });
     reading.push(performance.now() - t);
   }
+  // Asked again: a server answers many questions, and the posting lists searchKeyword makes from
+  // a word's postings the first time it is asked (src/store/keyword.ts) are then already made.
+  const again: number[] = [];
+  for (const eq of sample.questions) {
+    const q = understand.run(newQuestion({ question: eq.question, asOf: eq.asOf })) as Question;
+    const t = performance.now();
+    searchKeyword(index, q.focus, DEPTH);
+    again.push(performance.now() - t);
+  }
   const result = {
     articles: o.articles,
     chunks: rows.length,
@@ -130,6 +141,7 @@ async function main() {
     buildSec: round(buildSec),
     rssMb: rssMb(),
     keywordMs: stats(ours),
+    keywordAgainMs: stats(again),
     miniSearchMs: stats(stock),
     keywordP95Ratio: round(percentile(stock, 95) / percentile(ours, 95)),
     sameTop30: same,

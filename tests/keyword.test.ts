@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadEvalSet } from '../src/eval/dataset.js';
 import { keywordQuery } from '../src/answering/retrieve.js';
-import { createKeywordIndex, prepareKeywordDoc, searchKeyword, type KeywordDoc } from '../src/store/keyword.js';
+import { addKeywordDocs, createKeywordIndex, prepareKeywordDoc, searchKeyword, type KeywordDoc } from '../src/store/keyword.js';
 import { terms } from '../src/text.js';
 
 /** MiniSearch's own ranking: what searchKeyword must equal. */
@@ -58,7 +58,21 @@ describe('searchKeyword', () => {
     queries.forEach((q, i) => {
       expect(dirty[i]).toEqual(reference(index, q, 15));
       expect(dirty[i].every((h) => h.id % 5 !== 0)).toBe(true);
+      expect(searchKeyword(index, q, 15)).toEqual(dirty[i]);
     });
+  });
+
+  it('sees documents added after a search (its posting lists are remade)', async () => {
+    const { docs, index, queries } = await fixture();
+    for (const q of queries) searchKeyword(index, q, 10);
+    // Copies of earlier chunks under new ids: every query word gains postings, and the copies tie
+    // with their originals, which must stay first.
+    const copies = docs.slice(0, 200).map((d, i) => ({ ...d, id: docs.length + i }));
+    addKeywordDocs(index, copies);
+    for (const q of queries) expect(searchKeyword(index, q, 10)).toEqual(reference(index, q, 10));
+    // The same words added straight to MiniSearch, past addKeywordDocs: the changed list sizes tell.
+    index.addAll(docs.slice(200, 260).map((d, i) => prepareKeywordDoc({ ...d, id: docs.length + 200 + i })));
+    for (const q of queries) expect(searchKeyword(index, q, 10)).toEqual(reference(index, q, 10));
   });
 
   it('keeps every match when k is larger than the matches, best first', async () => {
@@ -69,5 +83,40 @@ describe('searchKeyword', () => {
     expect(got).toEqual(all);
     expect(got.length).toBeGreaterThan(10);
     expect(searchKeyword(index, q, 0)).toEqual([]);
+  });
+});
+
+describe('searchKeyword on common words', () => {
+  // Every chunk holds the common words, a few hold the rare ones, and some are copies of each
+  // other (equal scores): the search stops bringing in chunks for the common words once the best
+  // k are settled, and must still give MiniSearch's chunks, scores and tie order.
+  function index() {
+    const docs: KeywordDoc[] = [];
+    const filler = ['market report city council', 'weather report city', 'council report market news', 'city news report'];
+    for (let i = 0; i < 3000; i++) {
+      const rare = i % 97 === 0 ? ' volcano eruption island' : i % 41 === 0 ? ' volcano island' : i % 13 === 0 ? ' island' : '';
+      const text = `${filler[i % filler.length]}${rare}${i % 7 === 0 ? ' report report' : ''}`;
+      docs.push({ id: i, text, title: i % 10 === 0 ? 'City report' : '', articleId: `a${i % 300}` });
+    }
+    const index = createKeywordIndex();
+    index.addAll(docs.map(prepareKeywordDoc));
+    return index;
+  }
+  const queries = ['volcano eruption island report city', 'island report', 'report city council market news', 'volcano volcano report', 'eruption city'];
+
+  it('gives the same chunks, scores and tie order as MiniSearch for every k', () => {
+    const idx = index();
+    for (const q of queries)
+      for (const k of [1, 3, 10, 40, 500]) {
+        const got = searchKeyword(idx, q, k);
+        expect(got).toEqual(reference(idx, q, k));
+        expect(got).toHaveLength(Math.min(k, reference(idx, q, 1e9).length));
+      }
+  });
+
+  it('keeps only what the filter allows while it stops early', () => {
+    const idx = index();
+    const keep = (articleId: string, label: number) => Number(articleId.slice(1)) % 4 === 1 && label % 3 !== 0;
+    for (const q of queries) for (const k of [1, 5, 25]) expect(searchKeyword(idx, q, k, keep)).toEqual(reference(idx, q, k, keep));
   });
 });

@@ -2,6 +2,7 @@
  * Keyword side of the local store's hybrid search: BM25 over chunk text with MiniSearch, on the
  * one tokenizer of src/text.ts (lower-cased, stop words dropped, Porter-stemmed).
  */
+import { LRUCache } from 'lru-cache';
 import MiniSearch from 'minisearch';
 import { terms } from '../text.js';
 
@@ -42,12 +43,13 @@ export function loadKeywordIndex(json: string): Promise<MiniSearch<KeywordDoc>> 
 }
 
 export function addKeywordDocs(index: MiniSearch<KeywordDoc>, docs: KeywordDoc[]): void {
-  index.addAll(docs.map(prepareKeywordDoc));
+  addPreparedDocs(index, docs.map(prepareKeywordDoc));
 }
 
 /** Docs already passed through `prepareKeywordDoc` (moved from one index to another). */
 export function addPreparedDocs(index: MiniSearch<KeywordDoc>, docs: KeywordDoc[]): void {
   index.addAll(docs);
+  addedTo(index, docs);
 }
 
 /**
@@ -55,10 +57,19 @@ export function addPreparedDocs(index: MiniSearch<KeywordDoc>, docs: KeywordDoc[
  *
  * The scores and their order are MiniSearch's own `search` (BM25+ with its defaults, summed over
  * the query's terms, times the number of distinct terms matched; ties in first-match order),
- * computed here from its index because `search` builds a result object for every document that
- * matches any term and sorts them all: on a large archive a question's common words match most
- * chunks, and that was most of the time a question took (docs/performance.md). Here the scores
- * add up in arrays and only the best k are kept.
+ * computed here from its index because `search` scores and sorts every document that matches any
+ * term: on a large archive a question's common words match most chunks, and that was most of the
+ * time a question took (docs/performance.md).
+ *
+ * Two things make it fast; no library does either over MiniSearch's index:
+ * - a word's postings are read from typed arrays made from its posting maps once and kept (an
+ *   array is read several times faster than a Map is iterated);
+ * - words are added rarest first, term at a time with a MaxScore-style stop: once the best k so
+ *   far are sure to beat any chunk that only the words left could match, those words add to the
+ *   chunks already gathered and bring in no new ones, and a gathered chunk that can no longer
+ *   reach the k-th best is dropped.
+ * The survivors are scored again exactly as MiniSearch adds up (query order), so the results are
+ * the same chunks, scores and order as its `search` (tests/keyword.test.ts).
  */
 export function searchKeyword(
   index: MiniSearch<KeywordDoc>,
@@ -70,89 +81,304 @@ export function searchKeyword(
   if (!queryTerms.length || k <= 0) return [];
   const m = index as unknown as Internals;
   const fields = OPTIONS.fields.map((f) => ({ id: m._fieldIds[f], boost: OPTIONS.searchOptions.boost[f as 'text' | 'title'] }));
-  const size = m._nextId;
   const lengths = fieldLengths(m, fields.length);
-  const total = new Float64Array(size);
-  const termScore = new Float64Array(size);
-  const matched = new Uint16Array(size);
-  // 0: not matched yet, 1: matched by an earlier term, 2: matched by this term.
-  const seen = new Uint8Array(size);
-  // Documents in the order MiniSearch's result map would hold them: where it breaks ties.
-  const order: number[] = [];
-  const counted = new Set<string>();
-  const dirty = m._dirtCount > 0;
+
+  // Each distinct query word the index holds, with its postings per field.
+  const words = new Map<string, Word>();
   for (const term of queryTerms) {
+    const known = words.get(term);
+    if (known) {
+      known.weight++;
+      continue;
+    }
     const data = m._index.get(term);
     if (!data) continue;
-    const distinct = !counted.has(term);
-    counted.add(term);
-    const touched: number[] = [];
-    for (const { id: fieldId, boost } of fields) {
+    const word: Word = { postings: [], weight: 1, bound: 0, size: 0 };
+    fields.forEach(({ id: fieldId, boost }, position) => {
       const freqs = data.get(fieldId);
-      if (!freqs) continue;
-      // A discarded document's postings stay until the vacuum: it is skipped, and not counted in
-      // the term's document frequency, so the scores are those the index has once vacuumed.
-      // (MiniSearch's `search` tidies such postings as it meets them, mid-count; this one leaves
-      // the index as it is, which a snapshot being written needs.)
-      let matching = freqs.size;
-      if (dirty) for (const doc of freqs.keys()) if (!m._documentIds.has(doc)) matching--;
-      const idf = Math.log(1 + (m._documentCount - matching + 0.5) / (matching + 0.5));
-      const avg = m._avgFieldLength[fieldId];
+      if (!freqs) return;
       const length = lengths[fieldId];
-      for (const [doc, tf] of freqs) {
-        if (dirty && !m._documentIds.has(doc)) continue;
-        const raw = idf * (BM25.d + (tf * (BM25.k + 1)) / (tf + BM25.k * (1 - BM25.b + (BM25.b * length[doc]) / avg)));
-        const score = boost * raw;
-        if (seen[doc] !== 2) {
-          if (seen[doc] === 0) order.push(doc);
-          seen[doc] = 2;
-          termScore[doc] = score;
-          touched.push(doc);
-        } else termScore[doc] += score;
-      }
+      const list = postingList(m, term, fieldId, freqs, length);
+      if (!list.docs.length) return;
+      // Discarded documents are not in the list (it is remade after a discard) nor in the
+      // document frequency, so the scores are those the index has once vacuumed. (MiniSearch's
+      // `search` tidies such postings as it meets them, mid-count; this one leaves the index as
+      // it is, which a snapshot being written needs.)
+      const matching = list.docs.length;
+      const idf = Math.log(1 + (m._documentCount - matching + 0.5) / (matching + 0.5));
+      const p: Posting = { list, freqs, idf, boost, position, avg: m._avgFieldLength[fieldId], length };
+      word.postings.push(p);
+      // BM25+ grows with the term frequency and falls with the length: its most is at the list's
+      // highest frequency and shortest chunk.
+      word.bound += boost * bm25(p, list.maxTf, list.minLength);
+      word.size += matching;
+    });
+    if (word.postings.length) words.set(term, word);
+  }
+  if (!words.size) return [];
+
+  const s = scratch(m);
+  // `keep`'s answer per chunk, asked once.
+  const filter =
+    keep &&
+    ((doc: number) => {
+      if (s.kept[doc] === 0) s.kept[doc] = keep((m._storedFields.get(doc) as { articleId: string }).articleId, m._documentIds.get(doc) as number) ? 1 : 2;
+      return s.kept[doc] === 1;
+    });
+  // Every chunk met (to clear the scratch arrays after), and those still in the running.
+  const seen: number[] = [];
+  let gathered: number[] = seen;
+  const drop = (least: number, rest: number, left: number) => {
+    const next: number[] = [];
+    const { partial, count, alive } = s;
+    for (let d = 0; d < gathered.length; d++) {
+      const doc = gathered[d];
+      if ((partial[doc] + rest) * (count[doc] + left) >= least) next.push(doc);
+      else alive[doc] = 0;
     }
-    for (const doc of touched) {
-      total[doc] += termScore[doc];
-      if (distinct) matched[doc]++;
-      seen[doc] = 1;
+    gathered = next;
+  };
+  // A chunk's score as MiniSearch adds it up: query order, each field in turn. Its first-match
+  // order (where it breaks ties) is the first word and field a chunk is in, then the posting's
+  // place, which is the short id's (postings are only ever appended, in id order).
+  const size = m._nextId;
+  const firstAt = queryTerms.map((term) => queryTerms.indexOf(term));
+  const exact = (doc: number) => {
+    let total = 0;
+    let matched = 0;
+    let rank = Infinity;
+    queryTerms.forEach((term, at) => {
+      const word = words.get(term);
+      if (!word) return;
+      let score = 0;
+      let hit = false;
+      for (const p of word.postings) {
+        const tf = p.freqs.get(doc);
+        if (tf === undefined) continue;
+        score += p.boost * bm25(p, tf, p.length[doc]);
+        if (rank === Infinity) rank = (at * fields.length + p.position) * size + doc;
+        hit = true;
+      }
+      if (!hit) return;
+      total += score;
+      if (firstAt[at] === at) matched++;
+    });
+    return { doc, score: total * (matched || 1), rank };
+  };
+  // The k-th best of the exact scores taken so far is a floor for the k-th best of all: they are
+  // final. The chunks scored are those with the best partial sums (a few times k of them, since
+  // the best partial sums are not quite the best scores).
+  const exactly = new Map<number, number>();
+  const least = () => {
+    for (const doc of bestK(gathered, SAMPLE * k, s, filter)) if (!exactly.has(doc)) exactly.set(doc, exact(doc).score);
+    if (exactly.size < k) return -Infinity;
+    return [...exactly.values()].sort((a, b) => b - a)[k - 1] * (1 - SLACK);
+  };
+
+  const list = [...words.values()].sort((a, b) => a.size - b.size);
+  let rest = list.reduce((n, w) => n + w.weight * w.bound, 0);
+  let gathering = true;
+  try {
+    for (let i = 0; i < list.length; i++) {
+      const word = list[i];
+      const left = list.length - i;
+      if (gathered.length >= k) {
+        const bar = least();
+        if (gathering && rest * left < bar) gathering = false;
+        if (!gathering) drop(bar, rest, left);
+      }
+      const stamp = i + 1;
+      for (const p of word.postings) {
+        const { docs, tfs } = p.list;
+        const weighted = word.weight * p.boost * p.idf;
+        const { avg, length } = p;
+        for (let j = 0; j < docs.length; j++) {
+          const doc = docs[j];
+          if (gathering) {
+            if (s.stamp[doc] === 0) {
+              seen.push(doc);
+              s.alive[doc] = 1;
+            }
+          } else if (s.alive[doc] === 0) continue;
+          if (s.stamp[doc] !== stamp) {
+            s.stamp[doc] = stamp;
+            s.count[doc]++;
+          }
+          const tf = tfs[j];
+          s.partial[doc] += weighted * (BM25.d + (tf * (BM25.k + 1)) / (tf + BM25.k * (1 - BM25.b + (BM25.b * length[doc]) / avg)));
+        }
+      }
+      rest -= word.weight * word.bound;
+    }
+    if (gathered.length > k) drop(least(), 0, 0);
+
+    const scored = (filter ? gathered.filter(filter) : gathered).map(exact);
+    scored.sort((a, b) => b.score - a.score || a.rank - b.rank);
+    return scored.slice(0, k).map((c) => ({ id: m._documentIds.get(c.doc) as number, score: c.score }));
+  } finally {
+    for (const doc of seen) {
+      s.partial[doc] = 0;
+      s.count[doc] = 0;
+      s.stamp[doc] = 0;
+      s.kept[doc] = 0;
+      s.alive[doc] = 0;
     }
   }
-  // The k best by score, earlier-matched first among equals: a heap whose top is the worst kept.
-  const heap: { doc: number; score: number; rank: number }[] = [];
-  const worse = (a: (typeof heap)[number], b: (typeof heap)[number]) => a.score < b.score || (a.score === b.score && a.rank > b.rank);
-  const down = (i: number) => {
+}
+
+/** MiniSearch's BM25+ for one term in one field, before the field's boost (its calcBM25Score). */
+const bm25 = (p: Posting, tf: number, length: number) => p.idf * (BM25.d + (tf * (BM25.k + 1)) / (tf + BM25.k * (1 - BM25.b + (BM25.b * length) / p.avg)));
+
+/** Scores are compared with this much room: a bound is summed in another order than the score. */
+const SLACK = 1e-9;
+/** How many times k chunks are scored exactly to raise the floor (each costs a lookup per word). */
+const SAMPLE = 3;
+
+interface Posting {
+  list: PostingList;
+  freqs: Map<number, number>;
+  idf: number;
+  boost: number;
+  /** The field's place in OPTIONS.fields (MiniSearch's order of adding a word's fields). */
+  position: number;
+  avg: number;
+  length: Float64Array;
+}
+interface Word {
+  postings: Posting[];
+  /** How many times the query holds the word: each adds its score, as in MiniSearch. */
+  weight: number;
+  /** The most one occurrence of the word can add to a chunk's sum. */
+  bound: number;
+  /** Its postings in all fields: rarest words are added first. */
+  size: number;
+}
+
+/** The allowed docs with the k best sums × counts (fewer when fewer are allowed): a min-heap. */
+function bestK(docs: number[], k: number, s: Scratch, allowed?: (doc: number) => boolean): number[] {
+  const heap = new Float64Array(k);
+  const held = new Int32Array(k);
+  const { partial, count } = s;
+  const swap = (a: number, b: number) => {
+    [heap[a], heap[b]] = [heap[b], heap[a]];
+    [held[a], held[b]] = [held[b], held[a]];
+  };
+  let n = 0;
+  for (let d = 0; d < docs.length; d++) {
+    const doc = docs[d];
+    const v = partial[doc] * count[doc];
+    if (n === k && v <= heap[0]) continue;
+    if (allowed && !allowed(doc)) continue;
+    let i = 0;
+    if (n < k) {
+      i = n++;
+      heap[i] = v;
+      held[i] = doc;
+      while (i > 0 && heap[(i - 1) >> 1] > heap[i]) {
+        swap(i, (i - 1) >> 1);
+        i = (i - 1) >> 1;
+      }
+      continue;
+    }
+    heap[0] = v;
+    held[0] = doc;
     for (;;) {
       const l = 2 * i + 1;
       const r = l + 1;
       let w = i;
-      if (l < heap.length && worse(heap[l], heap[w])) w = l;
-      if (r < heap.length && worse(heap[r], heap[w])) w = r;
-      if (w === i) return;
-      [heap[i], heap[w]] = [heap[w], heap[i]];
+      if (l < k && heap[l] < heap[w]) w = l;
+      if (r < k && heap[r] < heap[w]) w = r;
+      if (w === i) break;
+      swap(i, w);
       i = w;
     }
-  };
-  const up = (i: number) => {
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!worse(heap[i], heap[p])) return;
-      [heap[i], heap[p]] = [heap[p], heap[i]];
-      i = p;
+  }
+  return [...held.subarray(0, n)];
+}
+
+/** One word's postings in one field as arrays: live documents only, in the map's order. */
+interface PostingList {
+  docs: Int32Array;
+  tfs: Uint16Array;
+  maxTf: number;
+  minLength: number;
+  /** The map's size and the index's removals when made: either changing means it is stale. */
+  size: number;
+  removed: number;
+}
+
+/**
+ * The posting lists made so far, per index, up to CACHED_POSTINGS postings (~6 bytes each), least
+ * recently used dropped first. A list is remade when its word is added to (addKeywordDocs and
+ * addPreparedDocs drop the added words' lists; a changed map size catches any other add) or after
+ * any document is discarded or removed (ids are never reused, so `_nextId - _documentCount`, the
+ * documents ever taken out, only grows). A vacuum only drops postings of discarded documents,
+ * which no list made after their discard holds.
+ */
+const CACHED_POSTINGS = 16_000_000;
+const listsOf = new WeakMap<Internals, LRUCache<string, PostingList>>();
+function postingList(m: Internals, term: string, fieldId: number, freqs: Map<number, number>, length: Float64Array): PostingList {
+  const removed = m._nextId - m._documentCount;
+  let lists = listsOf.get(m);
+  if (!lists) {
+    lists = new LRUCache<string, PostingList>({ maxSize: CACHED_POSTINGS, sizeCalculation: (l) => Math.max(1, l.docs.length) });
+    listsOf.set(m, lists);
+  }
+  const key = `${fieldId} ${term}`;
+  const known = lists.get(key);
+  if (known && known.size === freqs.size && known.removed === removed) return known;
+  const docs = new Int32Array(freqs.size);
+  const tfs = new Uint16Array(freqs.size);
+  const dirty = m._dirtCount > 0;
+  let n = 0;
+  let maxTf = 0;
+  let minLength = Infinity;
+  for (const [doc, tf] of freqs) {
+    if (dirty && !m._documentIds.has(doc)) continue;
+    docs[n] = doc;
+    tfs[n] = tf;
+    n++;
+    if (tf > maxTf) maxTf = tf;
+    if (length[doc] < minLength) minLength = length[doc];
+  }
+  const list = { docs: docs.subarray(0, n), tfs: tfs.subarray(0, n), maxTf, minLength, size: freqs.size, removed };
+  lists.set(key, list);
+  return list;
+}
+
+/** Drops the cached posting lists of the words of documents just added to the index. */
+function addedTo(index: MiniSearch<KeywordDoc>, docs: KeywordDoc[]): void {
+  const m = index as unknown as Internals;
+  const lists = listsOf.get(m);
+  if (!lists?.size) return;
+  for (const d of docs)
+    for (const field of OPTIONS.fields) {
+      const text = d[field as 'text' | 'title'];
+      if (text) for (const term of text.split(/\s+/)) lists.delete(`${m._fieldIds[field]} ${term}`);
     }
-  };
-  order.forEach((doc, rank) => {
-    const c = { doc, score: total[doc] * (matched[doc] || 1), rank };
-    if (heap.length === k && !worse(heap[0], c)) return;
-    if (keep && !keep((m._storedFields.get(doc) as { articleId: string }).articleId, m._documentIds.get(doc) as number)) return;
-    if (heap.length < k) {
-      heap.push(c);
-      up(heap.length - 1);
-    } else {
-      heap[0] = c;
-      down(0);
-    }
-  });
-  return heap.sort((a, b) => (worse(a, b) ? 1 : worse(b, a) ? -1 : 0)).map((c) => ({ id: m._documentIds.get(c.doc) as number, score: c.score }));
+}
+
+/**
+ * Per-document sums kept per index and cleared after each search (only the entries it touched):
+ * allocating arrays the size of a million-chunk index for every question cost more than scoring
+ * the rare words. searchKeyword is synchronous, so one search at a time uses them.
+ */
+interface Scratch {
+  partial: Float64Array;
+  count: Uint16Array;
+  stamp: Uint16Array;
+  kept: Uint8Array;
+  alive: Uint8Array;
+}
+const scratchOf = new WeakMap<Internals, Scratch>();
+function scratch(m: Internals): Scratch {
+  let s = scratchOf.get(m);
+  if (!s || s.partial.length < m._nextId) {
+    const n = Math.max(1024, m._nextId * 2);
+    s = { partial: new Float64Array(n), count: new Uint16Array(n), stamp: new Uint16Array(n), kept: new Uint8Array(n), alive: new Uint8Array(n) };
+    scratchOf.set(m, s);
+  }
+  return s;
 }
 
 /**
