@@ -98,7 +98,7 @@ export function searchKeyword(
       const freqs = data.get(fieldId);
       if (!freqs) return;
       const length = lengths[fieldId];
-      const list = postingList(m, term, fieldId, freqs, length);
+      const list = postingList(m, term, fieldId, freqs, length, m._avgFieldLength[fieldId]);
       if (!list.docs.length) return;
       // Discarded documents are not in the list (it is remade after a discard) nor in the
       // document frequency, so the scores are those the index has once vacuumed. (MiniSearch's
@@ -178,20 +178,21 @@ export function searchKeyword(
   const list = [...words.values()].sort((a, b) => a.size - b.size);
   let rest = list.reduce((n, w) => n + w.weight * w.bound, 0);
   let gathering = true;
+  let bar = -Infinity;
   try {
     for (let i = 0; i < list.length; i++) {
       const word = list[i];
       const left = list.length - i;
-      if (gathered.length >= k) {
-        const bar = least();
-        if (gathering && rest * left < bar) gathering = false;
-        if (!gathering) drop(bar, rest, left);
-      }
+      // A new floor costs a pass over the chunks gathered: it is taken when it could stop the
+      // gathering (the words left are within twice the floor) or once gathering has stopped.
+      if (gathered.length >= k && (!gathering || bar === -Infinity || rest * left < 2 * bar)) bar = Math.max(bar, least());
+      if (gathering && rest * left < bar) gathering = false;
+      if (!gathering) drop(bar, rest, left);
       const stamp = i + 1;
       for (const p of word.postings) {
-        const { docs, tfs } = p.list;
+        const { docs, parts } = p.list;
         const weighted = word.weight * p.boost * p.idf;
-        const { avg, length } = p;
+        const stretch = Math.max(1, p.avg / p.list.avg) * (1 + PART_ROUNDING);
         for (let j = 0; j < docs.length; j++) {
           const doc = docs[j];
           if (gathering) {
@@ -204,13 +205,12 @@ export function searchKeyword(
             s.stamp[doc] = stamp;
             s.count[doc]++;
           }
-          const tf = tfs[j];
-          s.partial[doc] += weighted * (BM25.d + (tf * (BM25.k + 1)) / (tf + BM25.k * (1 - BM25.b + (BM25.b * length[doc]) / avg)));
+          s.partial[doc] += weighted * (BM25.d + parts[j] * stretch);
         }
       }
       rest -= word.weight * word.bound;
     }
-    if (gathered.length > k) drop(least(), 0, 0);
+    if (gathered.length > k) drop(Math.max(bar, least()), 0, 0);
 
     const scored = (filter ? gathered.filter(filter) : gathered).map(exact);
     scored.sort((a, b) => b.score - a.score || a.rank - b.rank);
@@ -231,6 +231,8 @@ const bm25 = (p: Posting, tf: number, length: number) => p.idf * (BM25.d + (tf *
 
 /** Scores are compared with this much room: a bound is summed in another order than the score. */
 const SLACK = 1e-9;
+/** Room for a term-frequency part rounded to float32 (relative error below 2^-24). */
+const PART_ROUNDING = 1e-6;
 /** How many times k chunks are scored exactly to raise the floor (each costs a lookup per word). */
 const SAMPLE = 3;
 
@@ -299,7 +301,14 @@ function bestK(docs: number[], k: number, s: Scratch, allowed?: (doc: number) =>
 /** One word's postings in one field as arrays: live documents only, in the map's order. */
 interface PostingList {
   docs: Int32Array;
-  tfs: Uint16Array;
+  /**
+   * BM25+'s term-frequency part of each posting, at the field's average length `avg` of when
+   * the list was made. Partial sums only bound the scores (the survivors are scored exactly),
+   * so a list stays usable as other chunks change the average: the part at a new average is at
+   * most the old one times new / old (see `stretch`).
+   */
+  parts: Float32Array;
+  avg: number;
   maxTf: number;
   minLength: number;
   /** The map's size and the index's removals when made: either changing means it is stale. */
@@ -317,7 +326,7 @@ interface PostingList {
  */
 const CACHED_POSTINGS = 16_000_000;
 const listsOf = new WeakMap<Internals, LRUCache<string, PostingList>>();
-function postingList(m: Internals, term: string, fieldId: number, freqs: Map<number, number>, length: Float64Array): PostingList {
+function postingList(m: Internals, term: string, fieldId: number, freqs: Map<number, number>, length: Float64Array, avg: number): PostingList {
   const removed = m._nextId - m._documentCount;
   let lists = listsOf.get(m);
   if (!lists) {
@@ -328,7 +337,7 @@ function postingList(m: Internals, term: string, fieldId: number, freqs: Map<num
   const known = lists.get(key);
   if (known && known.size === freqs.size && known.removed === removed) return known;
   const docs = new Int32Array(freqs.size);
-  const tfs = new Uint16Array(freqs.size);
+  const parts = new Float32Array(freqs.size);
   const dirty = m._dirtCount > 0;
   let n = 0;
   let maxTf = 0;
@@ -336,12 +345,12 @@ function postingList(m: Internals, term: string, fieldId: number, freqs: Map<num
   for (const [doc, tf] of freqs) {
     if (dirty && !m._documentIds.has(doc)) continue;
     docs[n] = doc;
-    tfs[n] = tf;
+    parts[n] = ((BM25.k + 1) * tf) / (tf + BM25.k * (1 - BM25.b + (BM25.b * length[doc]) / avg));
     n++;
     if (tf > maxTf) maxTf = tf;
     if (length[doc] < minLength) minLength = length[doc];
   }
-  const list = { docs: docs.subarray(0, n), tfs: tfs.subarray(0, n), maxTf, minLength, size: freqs.size, removed };
+  const list = { docs: docs.subarray(0, n), parts: parts.subarray(0, n), avg, maxTf, minLength, size: freqs.size, removed };
   lists.set(key, list);
   return list;
 }
