@@ -311,31 +311,35 @@ interface PostingList {
   avg: number;
   maxTf: number;
   minLength: number;
-  /** The map's size and the index's removals when made: either changing means it is stale. */
+  /** When made: the map's size, the index's removals, its next id and the adds seen by addedTo. */
   size: number;
   removed: number;
+  nextId: number;
+  added: number;
 }
 
 /**
  * The posting lists made so far, per index, up to CACHED_POSTINGS postings (~6 bytes each), least
  * recently used dropped first. A list is remade when its word is added to (addKeywordDocs and
- * addPreparedDocs drop the added words' lists; a changed map size catches any other add) or after
- * any document is discarded or removed (ids are never reused, so `_nextId - _documentCount`, the
- * documents ever taken out, only grows). A vacuum only drops postings of discarded documents,
- * which no list made after their discard holds.
+ * addPreparedDocs drop the added words' lists and count the documents; every add takes the next
+ * id, so more ids than counted adds since a list was made means an add went past them, and the
+ * list is remade) or after any document is discarded or removed (ids are never reused, so
+ * `_nextId - _documentCount`, the documents ever taken out, only grows). A vacuum only drops
+ * postings of discarded documents, which no list made after their discard holds.
  */
 const CACHED_POSTINGS = 16_000_000;
-const listsOf = new WeakMap<Internals, LRUCache<string, PostingList>>();
+const listsOf = new WeakMap<Internals, { lists: LRUCache<string, PostingList>; added: number }>();
 function postingList(m: Internals, term: string, fieldId: number, freqs: Map<number, number>, length: Float64Array, avg: number): PostingList {
   const removed = m._nextId - m._documentCount;
-  let lists = listsOf.get(m);
-  if (!lists) {
-    lists = new LRUCache<string, PostingList>({ maxSize: CACHED_POSTINGS, sizeCalculation: (l) => Math.max(1, l.docs.length) });
-    listsOf.set(m, lists);
+  let state = listsOf.get(m);
+  if (!state) {
+    state = { lists: new LRUCache<string, PostingList>({ maxSize: CACHED_POSTINGS, sizeCalculation: (l) => Math.max(1, l.docs.length) }), added: 0 };
+    listsOf.set(m, state);
   }
+  const { lists, added } = state;
   const key = `${fieldId} ${term}`;
   const known = lists.get(key);
-  if (known && known.size === freqs.size && known.removed === removed) return known;
+  if (known && known.size === freqs.size && known.removed === removed && m._nextId - known.nextId === added - known.added) return known;
   const docs = new Int32Array(freqs.size);
   const parts = new Float32Array(freqs.size);
   const dirty = m._dirtCount > 0;
@@ -350,7 +354,7 @@ function postingList(m: Internals, term: string, fieldId: number, freqs: Map<num
     if (tf > maxTf) maxTf = tf;
     if (length[doc] < minLength) minLength = length[doc];
   }
-  const list = { docs: docs.subarray(0, n), parts: parts.subarray(0, n), avg, maxTf, minLength, size: freqs.size, removed };
+  const list = { docs: docs.subarray(0, n), parts: parts.subarray(0, n), avg, maxTf, minLength, size: freqs.size, removed, nextId: m._nextId, added };
   lists.set(key, list);
   return list;
 }
@@ -358,8 +362,11 @@ function postingList(m: Internals, term: string, fieldId: number, freqs: Map<num
 /** Drops the cached posting lists of the words of documents just added to the index. */
 function addedTo(index: MiniSearch<KeywordDoc>, docs: KeywordDoc[]): void {
   const m = index as unknown as Internals;
-  const lists = listsOf.get(m);
-  if (!lists?.size) return;
+  const state = listsOf.get(m);
+  if (!state) return;
+  state.added += docs.length;
+  const { lists } = state;
+  if (!lists.size) return;
   for (const d of docs)
     for (const field of OPTIONS.fields) {
       const text = d[field as 'text' | 'title'];
