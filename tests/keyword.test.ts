@@ -83,6 +83,8 @@ describe('searchKeyword', () => {
     expect(got).toEqual(all);
     expect(got.length).toBeGreaterThan(10);
     expect(searchKeyword(index, q, 0)).toEqual([]);
+    // A fractional depth is read as its whole part, as slice does.
+    expect(searchKeyword(index, q, 2.5)).toEqual(reference(index, q, 2));
   });
 });
 

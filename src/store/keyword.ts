@@ -78,6 +78,7 @@ export function searchKeyword(
   keep?: (articleId: string, label: number) => boolean,
 ): { id: number; score: number }[] {
   const queryTerms = terms(query);
+  k = Math.floor(k);
   if (!queryTerms.length || k <= 0) return [];
   const m = index as unknown as Internals;
   const fields = OPTIONS.fields.map((f) => ({ id: m._fieldIds[f], boost: OPTIONS.searchOptions.boost[f as 'text' | 'title'] }));
@@ -227,7 +228,9 @@ export function searchKeyword(
 }
 
 /** MiniSearch's BM25+ for one term in one field, before the field's boost (its calcBM25Score). */
-const bm25 = (p: Posting, tf: number, length: number) => p.idf * (BM25.d + (tf * (BM25.k + 1)) / (tf + BM25.k * (1 - BM25.b + (BM25.b * length) / p.avg)));
+const bm25 = (p: Posting, tf: number, length: number) => p.idf * (BM25.d + tfPart(tf, length, p.avg));
+/** BM25+'s term-frequency part: what a posting list keeps per posting. */
+const tfPart = (tf: number, length: number, avg: number) => (tf * (BM25.k + 1)) / (tf + BM25.k * (1 - BM25.b + (BM25.b * length) / avg));
 
 /** Scores are compared with this much room: a bound is summed in another order than the score. */
 const SLACK = 1e-9;
@@ -319,7 +322,7 @@ interface PostingList {
 }
 
 /**
- * The posting lists made so far, per index, up to CACHED_POSTINGS postings (~6 bytes each), least
+ * The posting lists made so far, per index, up to CACHED_POSTINGS postings (8 bytes each), least
  * recently used dropped first. A list is remade when its word is added to (addKeywordDocs and
  * addPreparedDocs drop the added words' lists and count the documents; every add takes the next
  * id, so more ids than counted adds since a list was made means an add went past them, and the
@@ -349,7 +352,7 @@ function postingList(m: Internals, term: string, fieldId: number, freqs: Map<num
   for (const [doc, tf] of freqs) {
     if (dirty && !m._documentIds.has(doc)) continue;
     docs[n] = doc;
-    parts[n] = ((BM25.k + 1) * tf) / (tf + BM25.k * (1 - BM25.b + (BM25.b * length[doc]) / avg));
+    parts[n] = tfPart(tf, length[doc], avg);
     n++;
     if (tf > maxTf) maxTf = tf;
     if (length[doc] < minLength) minLength = length[doc];
